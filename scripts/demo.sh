@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up, generate a 20-second talking clip, and dub it into Spanish and Portuguese.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+mkdir -p samples
+[ -f samples/talk.mp4 ] || .venv/bin/polydub sample samples/talk.mp4 --seconds 20
+.venv/bin/polydub translate samples/talk.mp4 --to Spanish --to Portuguese
+ls -l samples/

@@ -1,0 +1,56 @@
+"""The FastAPI application: one router per resource, HeyGen's error envelope, the job executor
+started and stopped with the app."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from polydub.api.context import ServiceContext
+from polydub.api.errors import install_error_handlers
+from polydub.config import Settings
+
+
+def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
+    context = ServiceContext.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if start_executor:
+            from polydub.jobs.executor import InProcessExecutor
+
+            context.executor = InProcessExecutor(context)
+            context.executor.start()  # resumes jobs that were running when the server stopped
+        yield
+        if context.executor is not None:
+            context.executor.stop()
+
+    app = FastAPI(
+        title="Polydub",
+        version="3",
+        lifespan=lifespan,
+        description="HeyGen Video Translation API v3, self-hosted.",
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    _install_request_guards(app, context)
+    from polydub.api.routes import include_routers
+
+    include_routers(app)
+    return app
+
+
+def _install_request_guards(app: FastAPI, context: ServiceContext) -> None:
+    """Idempotency-Key replay and per-key rate limits, around every route (rate limit outside:
+    a throttled request never reaches the idempotency store)."""
+    from polydub.api.auth_cache import KeyCache
+    from polydub.api.idempotency import IdempotencyMiddleware
+    from polydub.api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
+
+    keys = KeyCache(context.db)
+    context.extras["key_cache"] = keys
+    app.add_middleware(IdempotencyMiddleware, db=context.db, keys=keys)
+    per_minute = context.settings.rate_limit_per_minute
+    if per_minute > 0:  # 0 or less: no limit (benchmarks, trusted single-user setups)
+        app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(per_minute), keys=keys)

@@ -1,0 +1,192 @@
+"""/v3/video-translations/proofreads: create, get, SRT download and upload, generate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from polydub.api.deps import ContextDep, CurrentKey, SessionDep
+from polydub.api.errors import ApiError, invalid, not_found
+from polydub.api.schemas.common import DataEnvelope
+from polydub.api.schemas.proofreads import (
+    CreateProofreadRequest,
+    GeneratedVideoTranslation,
+    GenerateFromProofreadRequest,
+    ProofreadCreated,
+    ProofreadPublic,
+    ProofreadSrtLink,
+    ProofreadSrtUploaded,
+    UploadProofreadSrtRequest,
+)
+from polydub.api.signing import context_file_url
+from polydub.catalog import check_targets
+from polydub.domain.language import resolve_language
+from polydub.errors import InvalidInputError
+from polydub.jobs.executor import shared_engines
+from polydub.jobs.inputs import check_ref, resolve_input
+from polydub.jobs.models import Batch, Proofread, Translation
+from polydub.jobs.run_proofread import store_edited_srt
+from polydub.jobs.run_translation import request_glossary
+
+router = APIRouter(prefix="/v3/video-translations/proofreads", tags=["Video Translate"])
+
+
+@router.post("", response_model=DataEnvelope[ProofreadCreated])
+def create_proofread(
+    body: CreateProofreadRequest, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """Create a proofread session: the video is transcribed and translated (no voices yet) so
+    its subtitles can be reviewed before the final render. One proofread_id per language."""
+    languages = target_languages(body.output_languages)
+    check_targets(shared_engines(context), body.output_languages, None)
+    request = body.model_dump(mode="json")
+    request_glossary(session, key.id, request)
+    allow_private = context.settings.allow_private_urls
+    for param in ("video", "srt"):
+        ref = request.get(param)
+        if ref is not None:
+            check_ref(session, key.id, ref, param, allow_private=allow_private)
+    batch = Batch(owner_id=key.id, kind="proofread", request=request, status="pending")
+    session.add(batch)
+    session.flush()
+    rows = [
+        Proofread(
+            owner_id=key.id,
+            batch_id=batch.id,
+            title=body.title,
+            status="processing",
+            output_language=language.name,
+            output_code=language.code,
+        )
+        for language in languages
+    ]
+    session.add_all(rows)
+    session.commit()  # the executor reads these rows from its own session
+    if context.executor is not None:
+        context.executor.submit(batch.id)
+    return {"data": {"proofread_ids": [row.id for row in rows], "status": "processing"}}
+
+
+@router.get("/{proofread_id}", response_model=DataEnvelope[ProofreadPublic])
+def read_proofread(proofread_id: str, key: CurrentKey, session: SessionDep) -> dict:
+    """A proofread session's status: processing, completed or failed (with failure_message)."""
+    return {"data": public_proofread(owned_proofread(session, key.id, proofread_id))}
+
+
+@router.get("/{proofread_id}/srt", response_model=DataEnvelope[ProofreadSrtLink])
+def read_proofread_srt(
+    proofread_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """A signed, expiring link to the proofread's SRT: the translated script, one cue per
+    line on the source video's times (the uploaded edit, once there is one)."""
+    row = completed_proofread(session, key.id, proofread_id)
+    return {"data": {"srt_url": context_file_url(context, row.edited_srt_key or row.srt_key)}}
+
+
+@router.put("/{proofread_id}/srt", response_model=DataEnvelope[ProofreadSrtUploaded])
+def upload_proofread_srt(
+    proofread_id: str,
+    body: UploadProofreadSrtRequest,
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+) -> dict:
+    """Upload the reviewed SRT (by url or asset_id). Cues map back to lines by their number,
+    else by time; generating afterwards re-voices only the lines whose text changed."""
+    completed_proofread(session, key.id, proofread_id)
+    ref = body.srt.model_dump()
+    check_ref(session, key.id, ref, "srt", allow_private=context.settings.allow_private_urls)
+    try:
+        path = resolve_input(context, key.id, ref, "srt")
+        edits = store_edited_srt(context, proofread_id, path)
+    except InvalidInputError as exc:
+        raise invalid(exc.message, param=exc.param or "srt") from exc
+    return {"data": {"id": proofread_id, "edited_segments": len(edits)}}
+
+
+@router.post("/{proofread_id}/generate", response_model=DataEnvelope[GeneratedVideoTranslation])
+def generate_from_proofread(
+    proofread_id: str,
+    body: GenerateFromProofreadRequest,
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+) -> dict:
+    """Dub the video with the proofread (and edited) script; returns a video_translation_id
+    to poll at GET /v3/video-translations/{id}."""
+    row = completed_proofread(session, key.id, proofread_id)
+    origin = session.get(Batch, row.batch_id)
+    request = generate_request(dict(origin.request), row, captions=body.captions)
+    batch = Batch(owner_id=key.id, kind="translation", request=request)
+    session.add(batch)
+    session.flush()
+    translation = Translation(
+        owner_id=key.id,
+        batch_id=batch.id,
+        proofread_id=row.id,
+        title=row.title,
+        folder_id=request.get("folder_id"),
+        mode=request.get("mode") or "speed",
+        output_language=row.output_language,
+        output_code=row.output_code,
+    )
+    session.add(translation)
+    session.commit()
+    if context.executor is not None:
+        context.executor.submit(batch.id)
+    return {"data": {"video_translation_id": translation.id}}
+
+
+def generate_request(proofread_request: dict, row: Proofread, *, captions: bool) -> dict:
+    """The translation request a generate stands for: the proofread's own request for its one
+    language, its stretching flag under the translation's name, and the proofread's id."""
+    request = dict(proofread_request)
+    request["output_languages"] = [row.output_language]
+    request["enable_dynamic_duration"] = bool(request.pop("enable_video_stretching", False))
+    request["enable_caption"] = captions
+    request["proofread_id"] = row.id
+    return request
+
+
+def target_languages(names: list[str]) -> list:
+    languages = {}
+    for name in names:
+        try:
+            language = resolve_language(name)
+        except ValueError as exc:
+            raise invalid(str(exc), param="output_languages") from exc
+        languages.setdefault(language.name, language)
+    return list(languages.values())
+
+
+def owned_proofread(session: Session, owner_id: str, proofread_id: str) -> Proofread:
+    """The caller's proofread; another key's rows are as absent as missing ones."""
+    row = session.get(Proofread, proofread_id)
+    if row is None or row.owner_id != owner_id:
+        raise not_found("Proofread", param="proofread_id")
+    return row
+
+
+def completed_proofread(session: Session, owner_id: str, proofread_id: str) -> Proofread:
+    row = owned_proofread(session, owner_id, proofread_id)
+    if row.status != "completed":
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            f"the proofread is {row.status}, not completed",
+            param="proofread_id",
+        )
+    return row
+
+
+def public_proofread(row: Proofread) -> dict:
+    from polydub.api.pagination import unix
+
+    return ProofreadPublic(
+        id=row.id,
+        title=row.title,
+        status=row.status,
+        output_language=row.output_language,
+        created_at=unix(row.created_at),
+        failure_message=row.failure_message,
+    ).model_dump()

@@ -1,0 +1,191 @@
+"""/v3/video-translations: create, get, list, delete, and caption links."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from polydub.api.deps import ContextDep, CurrentKey, SessionDep
+from polydub.api.errors import invalid, not_found
+from polydub.api.pagination import newest_first_page, unix
+from polydub.api.schemas.common import DataEnvelope
+from polydub.api.schemas.video_translations import (
+    CaptionLink,
+    CaptionUrls,
+    CreateVideoTranslationRequest,
+    VideoTranslationCreated,
+    VideoTranslationDeleted,
+    VideoTranslationList,
+    VideoTranslationPublic,
+)
+from polydub.api.signing import context_file_url
+from polydub.catalog import check_targets
+from polydub.domain.language import resolve_language
+from polydub.jobs.executor import shared_engines
+from polydub.jobs.inputs import check_ref
+from polydub.jobs.models import Batch, Translation
+from polydub.jobs.netguard import UnsafeUrlError, check_url
+from polydub.jobs.request_options import check_request_voices
+from polydub.jobs.run_translation import request_glossary
+
+router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
+
+
+@router.post("", response_model=DataEnvelope[VideoTranslationCreated])
+def create_video_translation(
+    body: CreateVideoTranslationRequest, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """Translate a video into one or more languages; returns one id per language."""
+    validate_request(context, session, key.id, body)
+    request = body.model_dump(mode="json")
+    batch = Batch(owner_id=key.id, kind="translation", request=request)
+    session.add(batch)
+    session.flush()
+    rows = [
+        Translation(
+            owner_id=key.id,
+            batch_id=batch.id,
+            title=body.title,
+            folder_id=body.folder_id,
+            mode=body.mode.value,
+            input_language=body.input_language,
+            output_language=language.name,
+            output_code=language.code,
+            callback_url=body.callback_url,
+            callback_id=body.callback_id,
+        )
+        for language in target_languages(body.output_languages)
+    ]
+    session.add_all(rows)
+    session.commit()  # the executor reads these rows from its own session
+    if context.executor is not None:
+        context.executor.submit(batch.id)
+    return {"data": {"video_translation_ids": [row.id for row in rows]}}
+
+
+def target_languages(names: list[str]) -> list:
+    """The requested languages, resolved, one per distinct name."""
+    languages = {}
+    for name in names:
+        language = resolve_language(name)
+        languages.setdefault(language.name, language)
+    return list(languages.values())
+
+
+def validate_request(
+    context, session: Session, owner_id: str, body: CreateVideoTranslationRequest
+) -> None:
+    """Refuse, before any job exists, what the job would fail on (Habit 7)."""
+    problem = body.range_problem()
+    if problem is not None:
+        raise invalid(problem[1], param=problem[0])
+    source_code = None
+    if body.input_language:
+        try:
+            source_code = resolve_language(body.input_language).code
+        except ValueError as exc:
+            raise invalid(str(exc), param="input_language") from exc
+    check_targets(shared_engines(context), body.output_languages, source_code)
+    request_glossary(session, owner_id, body.model_dump())
+    check_request_voices(context, body.model_dump())
+    allow_private = context.settings.allow_private_urls
+    for param in ("video", "audio", "srt"):
+        ref = getattr(body, param)
+        if ref is not None:
+            check_ref(session, owner_id, ref.model_dump(), param, allow_private=allow_private)
+    if body.callback_url:
+        try:
+            check_url(body.callback_url, allow_private=allow_private)
+        except UnsafeUrlError as exc:
+            raise invalid(str(exc), param="callback_url") from exc
+
+
+@router.get("", response_model=VideoTranslationList)
+def list_video_translations(
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    next_token: Annotated[str | None, Query(description="From the previous page")] = None,
+) -> dict:
+    """The caller's translations, newest first; pass next_token to get the next page."""
+    query = select(Translation).where(Translation.owner_id == key.id)
+    page, has_more, token = newest_first_page(session, query, Translation, limit, next_token)
+    return {
+        "data": [public_translation(context, row) for row in page],
+        "has_more": has_more,
+        "next_token": token,
+    }
+
+
+@router.get("/{video_translation_id}", response_model=DataEnvelope[VideoTranslationPublic])
+def read_video_translation(
+    video_translation_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """A translation's status, progress, output URLs and quality report."""
+    row = owned_translation(session, key.id, video_translation_id)
+    return {"data": public_translation(context, row)}
+
+
+@router.delete("/{video_translation_id}", response_model=DataEnvelope[VideoTranslationDeleted])
+def delete_video_translation(
+    video_translation_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """Delete a translation: a running job is cancelled and its files are removed."""
+    row = owned_translation(session, key.id, video_translation_id)
+    if context.executor is not None:
+        context.executor.cancel(row.id)  # stops at the next stage boundary
+    session.delete(row)
+    session.commit()
+    context.blobs.delete_prefix(f"translations/{row.id}")
+    return {"data": {"id": row.id, "deleted": True}}
+
+
+@router.get("/{video_translation_id}/caption", response_model=DataEnvelope[CaptionLink])
+def read_caption(
+    video_translation_id: str,
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+    format: Annotated[Literal["srt", "vtt"], Query(description="srt or vtt")] = "srt",
+) -> dict:
+    """A signed URL of the translated captions (404 until the translation completes)."""
+    row = owned_translation(session, key.id, video_translation_id)
+    caption_key = row.srt_key if format == "srt" else row.vtt_key
+    if row.status != "completed" or caption_key is None:
+        raise not_found("Caption", param="video_translation_id")
+    return {"data": {"format": format, "caption_url": context_file_url(context, caption_key)}}
+
+
+def owned_translation(session: Session, owner_id: str, translation_id: str) -> Translation:
+    """The caller's translation; another key's rows are as absent as missing ones."""
+    row = session.get(Translation, translation_id)
+    if row is None or row.owner_id != owner_id:
+        raise not_found("Video translation", param="video_translation_id")
+    return row
+
+
+def public_translation(context, row: Translation) -> dict:
+    return VideoTranslationPublic(
+        id=row.id,
+        title=row.title,
+        status=row.status,
+        progress=round(row.progress or 0.0, 4),
+        input_language=row.input_language,
+        output_language=row.output_language,
+        mode=row.mode,
+        video_url=context_file_url(context, row.video_key),
+        caption_url=CaptionUrls(
+            srt=context_file_url(context, row.srt_key), vtt=context_file_url(context, row.vtt_key)
+        ),
+        duration=row.duration,
+        failure_message=row.failure_message,
+        callback_id=row.callback_id,
+        folder_id=row.folder_id,
+        created_at=unix(row.created_at),
+        completed_at=unix(row.completed_at),
+        report=row.report,
+    ).model_dump()

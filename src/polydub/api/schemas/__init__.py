@@ -1,0 +1,1 @@
+"""Request and response models mirroring HeyGen's OpenAPI (../shared/heygen/)."""

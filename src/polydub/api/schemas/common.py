@@ -1,0 +1,45 @@
+"""Pieces shared by several resources: asset references and the success envelope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class AssetUrl(BaseModel):
+    """Asset input via publicly accessible HTTPS URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["url"]
+    url: str
+
+
+class AssetId(BaseModel):
+    """Asset input via an asset ID from the asset upload endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["asset_id"]
+    asset_id: str
+
+
+AssetRef = Annotated[AssetUrl | AssetId, Field(discriminator="type")]
+
+
+class DataEnvelope(BaseModel, Generic[T]):
+    """HeyGen's success shape: {"data": ...}."""
+
+    data: T
+
+
+class StandardAPIError(BaseModel):
+    code: str
+    message: str
+    param: str | None = None
+    doc_url: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: StandardAPIError

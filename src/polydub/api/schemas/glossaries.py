@@ -1,0 +1,69 @@
+"""Brand glossaries: terms translated the same way in every video that names the glossary."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TERMS = 5000
+
+
+class GlossaryTermIn(BaseModel):
+    """One term: `source` as it appears in the speech, `target` as it must come out of
+    translation (empty or equal to `source`: keep it untranslated)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=1, max_length=500)
+    target: str = Field(default="", max_length=500)
+    case_sensitive: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a term needs a non-blank source")
+        return value.strip()
+
+    @field_validator("target")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class GlossaryCreate(BaseModel):
+    """Request body of POST /v3/brand-glossaries."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    terms: list[GlossaryTermIn] = Field(default_factory=list, max_length=MAX_TERMS)
+
+
+class GlossaryUpdate(BaseModel):
+    """Request body of PATCH /v3/brand-glossaries/{id}: fields given replace the stored ones
+    (`terms` replaces the whole list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    terms: list[GlossaryTermIn] | None = Field(default=None, max_length=MAX_TERMS)
+
+
+class GlossaryPublic(BaseModel):
+    """A brand glossary; its id goes in `brand_glossary_id` (or legacy `brand_voice_id`)."""
+
+    id: str
+    name: str
+    terms: list[GlossaryTermIn]
+    created_at: int = Field(description="Unix seconds")
+    updated_at: int = Field(description="Unix seconds")
+
+
+class GlossaryList(BaseModel):
+    """A page of glossaries, newest first; pass `next_token` back to get the next page."""
+
+    data: list[GlossaryPublic]
+    has_more: bool
+    next_token: str | None = None
+
+
+class GlossaryDeleted(BaseModel):
+    id: str
+    deleted: bool = True

@@ -1,0 +1,89 @@
+"""Request and response shapes of /v3/video-translations/proofreads.
+
+The create request mirrors HeyGen's CreateProofreadRequest field for field (unknown fields are
+refused). The session resource, its SRT link, upload and generate are left open by the
+reference and are shaped like HeyGen's other v3 resources. Times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from polydub.api.schemas.common import AssetRef
+from polydub.api.schemas.video_translations import VideoTranslationMode
+
+ProofreadStatus = Literal["processing", "completed", "failed"]
+
+
+class CreateProofreadRequest(BaseModel):
+    """Request body for POST /v3/video-translations/proofreads."""
+
+    model_config = ConfigDict(extra="forbid")
+    video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
+    output_languages: list[str] = Field(
+        min_length=1, description="Target language names; one proofread per language"
+    )
+    title: str = Field(description="Title for the proofread job")
+    brand_voice_id: str | None = Field(default=None, description="Legacy name of brand_glossary_id")
+    brand_glossary_id: str | None = Field(
+        default=None, description="Brand glossary for custom term translations"
+    )
+    speaker_num: int | None = Field(default=None, description="Number of speakers")
+    folder_id: str | None = Field(default=None, description="Folder to organize the proofread")
+    enable_video_stretching: bool = Field(
+        default=False, description="Allow dynamic duration adjustment"
+    )
+    disable_music_track: bool = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech quality")
+    srt: AssetRef | None = Field(default=None, description="Initial SRT file (the source script)")
+    mode: VideoTranslationMode = Field(
+        default=VideoTranslationMode.speed, description="'speed' or 'precision'"
+    )
+    keep_the_same_format: bool = Field(
+        default=False, description="Preserve the source video's encoding specs"
+    )
+
+
+class ProofreadCreated(BaseModel):
+    proofread_ids: list[str] = Field(description="Proofread IDs, one per target language")
+    status: ProofreadStatus = Field(description="Initial status (always processing)")
+
+
+class ProofreadPublic(BaseModel):
+    """A proofread session: one language's translated script, to review before dubbing."""
+
+    id: str
+    title: str | None
+    status: ProofreadStatus
+    output_language: str
+    created_at: int
+    failure_message: str | None = None
+
+
+class ProofreadSrtLink(BaseModel):
+    srt_url: str = Field(description="Signed, expiring URL of the SRT (the edited one if any)")
+
+
+class UploadProofreadSrtRequest(BaseModel):
+    """Body of PUT /v3/video-translations/proofreads/{id}/srt."""
+
+    model_config = ConfigDict(extra="forbid")
+    srt: AssetRef = Field(description="The edited SRT: {type: 'url', url} or {type: 'asset_id'}")
+
+
+class ProofreadSrtUploaded(BaseModel):
+    id: str
+    edited_segments: int = Field(description="How many lines the upload changed")
+
+
+class GenerateFromProofreadRequest(BaseModel):
+    """Body of POST /v3/video-translations/proofreads/{id}/generate."""
+
+    model_config = ConfigDict(extra="forbid")
+    captions: bool = Field(default=False, description="Embed captions in the video")
+
+
+class GeneratedVideoTranslation(BaseModel):
+    video_translation_id: str

@@ -1,0 +1,157 @@
+"""Request and response shapes of /v3/video-translations.
+
+The request mirrors HeyGen's CreateVideoTranslationRequest field for field (unknown fields are
+refused); the responses are designed the way HeyGen's other v3 resources look, since the
+reference leaves them open. Times are Unix seconds; progress is a fraction from 0 to 1.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from polydub.api.schemas.common import AssetRef
+
+
+class VideoTranslationMode(StrEnum):
+    speed = "speed"
+    precision = "precision"
+
+
+class SrtRole(StrEnum):
+    input = "input"  # the subtitle is the source's script
+    output = "output"  # the subtitle is the translation
+
+
+class FpsMode(StrEnum):
+    vfr = "vfr"
+    cfr = "cfr"
+    passthrough = "passthrough"
+
+
+class StockVoiceConfig(BaseModel):
+    """Use a preset stock voice instead of cloning the original speaker."""
+
+    model_config = ConfigDict(extra="forbid")
+    use_stock_voice: bool = False
+    preferred_stock_voice_ids: list[str] = Field(default_factory=list)
+
+
+class CreateVideoTranslationRequest(BaseModel):
+    """Request body for POST /v3/video-translations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
+    title: str | None = Field(default=None, description="Title for the translation job")
+    output_languages: list[str] = Field(
+        min_length=1,
+        description="Target language names; GET /v3/video-translations/languages lists them.",
+    )
+    audio: AssetRef | None = Field(default=None, description="Custom audio for dubbing")
+    input_language: str | None = Field(
+        default=None, description="Source language (auto-detected if omitted)"
+    )
+    translate_audio_only: bool = Field(default=False, description="Keep the original frames")
+    speaker_num: int | None = Field(default=None, description="Number of speakers")
+    mode: VideoTranslationMode = Field(default=VideoTranslationMode.speed)
+    callback_url: str | None = Field(default=None, description="Webhook URL")
+    callback_id: str | None = Field(default=None, description="ID included in webhook payload")
+    enable_caption: bool = Field(default=False, description="Burn captions into the video")
+    keep_the_same_format: bool | None = Field(
+        default=None, description="Preserve the source video's encoding specs"
+    )
+    enable_dynamic_duration: bool = Field(default=True, description="Allow a longer output")
+    disable_music_track: bool = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech")
+    enable_watermark: bool = Field(default=False, description="Add a watermark to the output")
+    start_time: float | None = Field(default=None, description="Start (s) of the part to dub")
+    end_time: float | None = Field(default=None, description="End (s) of the part to dub")
+    brand_voice_id: str | None = Field(default=None, description="Legacy name of brand_glossary_id")
+    brand_glossary_id: str | None = Field(default=None, description="Brand glossary to apply")
+    stock_voice_config: StockVoiceConfig | None = None
+    srt: AssetRef | None = Field(default=None, description="Custom subtitle file")
+    srt_role: SrtRole | None = Field(
+        default=None, description="Which video the subtitle applies to"
+    )
+    fps_mode: FpsMode | None = Field(
+        default=None, description="Output frame-rate mode (with a custom audio track)"
+    )
+    folder_id: str | None = Field(default=None, description="Folder to organise into")
+
+    def range_problem(self) -> tuple[str, str] | None:
+        """(param, message) when start_time/end_time/speaker_num make no sense, else None."""
+        if self.start_time is not None and self.start_time < 0:
+            return "start_time", "start_time must be >= 0"
+        if self.end_time is not None and self.end_time <= 0:
+            return "end_time", "end_time must be > 0"
+        if self.start_time is not None and self.end_time is not None:
+            if self.end_time <= self.start_time:
+                return "end_time", "end_time must be greater than start_time"
+        if self.speaker_num is not None and self.speaker_num < 1:
+            return "speaker_num", "speaker_num must be >= 1"
+        return None
+
+    @property
+    def glossary_id(self) -> str | None:
+        return self.brand_glossary_id or self.brand_voice_id
+
+
+class VideoTranslationCreated(BaseModel):
+    video_translation_ids: list[str] = Field(description="One id per target language")
+
+
+class CaptionUrls(BaseModel):
+    srt: str | None = None
+    vtt: str | None = None
+
+
+class VideoTranslationPublic(BaseModel):
+    """One translation. `progress` is 0..1; times are Unix seconds; URLs are signed."""
+
+    id: str
+    title: str | None
+    status: Literal["pending", "running", "completed", "failed"]
+    progress: float
+    input_language: str | None
+    output_language: str
+    mode: str
+    video_url: str | None
+    caption_url: CaptionUrls
+    duration: float | None
+    failure_message: str | None
+    callback_id: str | None
+    folder_id: str | None
+    created_at: int
+    completed_at: int | None
+    report: dict[str, Any] | None
+
+
+class VideoTranslationList(BaseModel):
+    data: list[VideoTranslationPublic]
+    has_more: bool
+    next_token: str | None
+
+
+class VideoTranslationDeleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+class CaptionLink(BaseModel):
+    format: Literal["srt", "vtt"]
+    caption_url: str
+
+
+class LanguageEngines(BaseModel):
+    name: str
+    code: str
+    translation: list[str]
+    voices: list[str]
+
+
+class LanguageList(BaseModel):
+    languages: list[str]
+    details: list[LanguageEngines]

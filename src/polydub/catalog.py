@@ -1,0 +1,97 @@
+"""Which target languages this installation can serve, and with which engines.
+
+A target needs a voice (some TTS engine speaks it) and a translation path into it (some engine
+translates into it from some source). Used by `polydub languages`, up-front request checks and
+the API's languages endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from polydub.config import Settings
+from polydub.domain.language import all_languages, language_name, resolve_language
+from polydub.errors import UnsupportedLanguageError
+from polydub.pipeline.engine_set import EngineSet
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    code: str
+    translation: list[str]  # "engine (sources)" strings
+    voices: list[str]  # TTS engine names, best first
+
+
+def _translation_sources(engines: EngineSet) -> dict[str, dict[str, set[str]]]:
+    """target -> engine name -> sources."""
+    served: dict[str, dict[str, set[str]]] = {}
+    for translator in engines.translators:
+        for source, target in translator.pairs():
+            served.setdefault(target, {}).setdefault(translator.name, set()).add(source)
+    return served
+
+
+def language_catalog(settings: Settings, engines: EngineSet | None = None) -> list[CatalogEntry]:
+    """Every HeyGen-named language this installation can dub into."""
+    from polydub.engines.tts.select import tts_languages
+
+    engines = engines or EngineSet(settings)
+    voices = tts_languages(engines.synthesizers.values())
+    served = _translation_sources(engines)
+    entries = []
+    for lang in all_languages():
+        if lang.code not in voices:
+            continue
+        by_engine = {**served.get(lang.code, {}), **served.get("*", {})}
+        # A language is always reachable from itself (re-voicing without translation).
+        translation = [
+            f"{name} ({', '.join(sorted(sources))})" for name, sources in sorted(by_engine.items())
+        ]
+        if not translation:
+            continue
+        entries.append(
+            CatalogEntry(lang.name, lang.locale or lang.code, translation, voices[lang.code])
+        )
+    return entries
+
+
+def check_targets(engines: EngineSet, targets: list[str], source: str | None) -> list[str]:
+    """Resolve target names to codes and refuse, before any work, targets nothing can serve.
+
+    Raises:
+        UnsupportedLanguageError: names the target and what to configure to serve it.
+    """
+    from polydub.engines.tts.select import tts_languages
+
+    voices = tts_languages(engines.synthesizers.values())
+    served = _translation_sources(engines)
+    codes = []
+    for name in targets:
+        try:
+            lang = resolve_language(name)
+        except ValueError as exc:
+            raise UnsupportedLanguageError(str(exc), param="output_languages") from exc
+        code = lang.code
+        if code not in voices:
+            raise UnsupportedLanguageError(
+                f"no voice speaks {lang.name} here; install espeak-ng or configure a TTS engine",
+                param="output_languages",
+            )
+        sources = set().union(*served.get(code, {}).values(), *served.get("*", {}).values())
+        if source is not None and source != code and source not in sources and "*" not in sources:
+            raise UnsupportedLanguageError(
+                f"no translation engine serves {language_name(source)} -> {lang.name}; configure "
+                "a CTranslate2 model (POLYDUB_CT2_MODELS) or an OpenAI-compatible endpoint "
+                "(POLYDUB_OPENAI_BASE_URL)",
+                param="output_languages",
+            )
+        if source is None and not sources:
+            raise UnsupportedLanguageError(
+                f"no translation engine translates into {lang.name}; configure a CTranslate2 "
+                "model (POLYDUB_CT2_MODELS) or an OpenAI-compatible endpoint "
+                "(POLYDUB_OPENAI_BASE_URL)",
+                param="output_languages",
+            )
+        codes.append(code)
+    return list(dict.fromkeys(codes))

@@ -1,0 +1,173 @@
+"""`polydub translate`: check the request, fetch the input, run the pipeline with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from polydub.config import Settings
+from polydub.errors import InvalidInputError
+from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, DubResult, StageEvent
+
+
+def fetch_input(source: str, downloads: Path, *, max_bytes: int) -> tuple[Path, str]:
+    """A local path as is; an http(s) URL downloaded once (by URL) into `downloads`.
+
+    Returns the file and the name outputs are called after (the URL's file name for URLs).
+    """
+    parsed = urlparse(source)
+    if parsed.scheme not in ("http", "https"):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise InvalidInputError(f"input file not found: {source}", param="video")
+        return path, path.stem
+    from polydub.jobs.inputs import download
+
+    # The CLI user names the URL themselves, so private addresses are allowed here; the size
+    # limit and connect-time checks are the same as the service's.
+    target = download(source, downloads, max_bytes=max_bytes, allow_private=True)
+    return target, Path(parsed.path).stem or "video"
+
+
+def run_translate(
+    settings: Settings,
+    source: str,
+    targets: list[str],
+    *,
+    output_dir: Path | None,
+    console: Console,
+    glossary_path: Path | None = None,
+    source_language: str | None = None,
+    mode: str = "speed",
+    **flags,
+) -> list[DubResult]:
+    from polydub.catalog import check_targets
+    from polydub.domain.language import resolve_language
+    from polydub.pipeline.dub import dub
+    from polydub.pipeline.engine_set import EngineSet
+    from polydub.pipeline.glossary import load_glossary_csv
+
+    if mode not in ("speed", "precision"):
+        raise InvalidInputError("mode must be speed or precision", param="mode")
+    engines = EngineSet(settings)
+    source_code = None
+    if source_language:
+        try:
+            source_code = resolve_language(source_language).code
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), param="input_language") from exc
+    codes = check_targets(engines, targets, source_code)
+    glossary = None
+    if glossary_path is not None:
+        try:
+            glossary = load_glossary_csv(glossary_path)
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(
+                f"cannot read glossary {glossary_path}: {exc}", param="glossary"
+            ) from exc
+    is_url = urlparse(source).scheme in ("http", "https")
+    path, name = fetch_input(
+        source, settings.data_dir / "downloads", max_bytes=settings.max_download_bytes
+    )
+    out_dir = output_dir or (Path.cwd() if is_url else path.parent)
+    options = DubOptions(
+        targets=tuple(codes),
+        source_language=source_code,
+        mode=mode,
+        glossary=glossary,
+        max_rate=settings.max_speech_rate,
+        target_lufs=settings.target_lufs,
+        **flags,
+    )
+    with _ProgressView(console, codes) as view:
+        results = dub(
+            path,
+            options,
+            engines,
+            work_root=settings.work_dir,
+            output_stem=out_dir / name,
+            on_event=view.update,
+        )
+    for result in results:
+        print_summary(console, result)
+    return results
+
+
+class _ProgressView:
+    """One progress bar per stage (source stages once, target stages per language)."""
+
+    def __init__(self, console: Console, targets: list[str]) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.tasks = {}
+        for stage in SOURCE_STAGES:
+            self.tasks[(stage, None)] = self.progress.add_task(stage, total=1.0, note="")
+        for target in targets:
+            for stage in TARGET_STAGES:
+                self.tasks[(stage, target)] = self.progress.add_task(
+                    f"{stage} [{target}]", total=1.0, note=""
+                )
+
+    def __enter__(self):
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def update(self, event: StageEvent) -> None:
+        task = self.tasks.get((event.stage, event.target))
+        if task is None:
+            return
+        if event.status == "done":
+            note = "reused" if event.cached else f"{event.seconds:.1f}s"
+            self.progress.update(task, completed=1.0, note=note)
+        elif event.status == "progress":
+            self.progress.update(task, completed=event.fraction)
+        else:
+            self.progress.update(task, note="running")
+
+
+def print_summary(console: Console, result: DubResult) -> None:
+    r = result.report
+    timing, intel = r["timing"], r["intelligibility"]
+    source = r["source"]
+    lang_note = ""
+    if source["language_detected"]:
+        lang_note = f" (detected, p={source['language_probability']:.2f}"
+        lang_note += ", LOW CONFIDENCE)" if source["language_low_confidence"] else ")"
+    console.print(f"[bold]{result.target}[/]: {result.video}")
+    console.print(
+        f"  source {source['language']}{lang_note} -> {r['target']} via "
+        f"{r['engines']['translation']}; voices {r['engines']['voices']}"
+    )
+    console.print(
+        f"  timing: {timing['segments']} lines, rate p95 {timing['rate_p95']:.2f} max "
+        f"{timing['rate_max']:.2f}, start drift p95 {timing['start_drift_p95'] * 1000:.0f} ms, "
+        f"truncated {timing['truncated_segments']}, dropped {timing['dropped_segments']}, "
+        f"duration {timing['source_duration']:.2f}s -> {timing['output_duration']:.2f}s"
+    )
+    console.print(f"  intelligibility: {_wer_text(intel)}; loudness {r['loudness_lufs']:.1f} LUFS")
+    if r["glossary_misses"]:
+        misses = ", ".join(
+            f"{m['source_term']}->{m['target_term']} (line {m['segment']})"
+            for m in r["glossary_misses"]
+        )
+        console.print(f"  [yellow]glossary terms that did not survive[/]: {misses}")
+    console.print(
+        f"  captions: {result.srt.name}, {result.vtt.name}; report: {result.report_path.name}"
+    )
+
+
+def _wer_text(intel: dict) -> str:
+    if intel["wer"] is None:
+        return "not measured (no script)"
+    return f"WER {intel['wer'] * 100:.1f}% over {intel['reference_words']} words"

@@ -1,0 +1,89 @@
+"""One typed settings object, read from POLYDUB_* environment variables with working defaults.
+
+Only entrypoints (CLI, server, worker) build Settings; engines receive plain arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _home() -> Path:
+    return Path.home()
+
+
+class CTranslate2ModelConfig(BaseModel):
+    """A user-supplied CTranslate2 translation model directory (Opus-MT, NLLB or M2M-100)."""
+
+    path: Path
+    # Opus-MT models serve one pair; NLLB / M2M serve many and need these lists.
+    source: str | None = None
+    target: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    family: str = "opus-mt"  # "opus-mt" | "nllb" | "m2m"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLYDUB_", env_nested_delimiter="__")
+
+    data_dir: Path = Field(default_factory=lambda: _home() / ".local" / "share" / "polydub")
+    cache_dir: Path = Field(default_factory=lambda: _home() / ".cache" / "polydub")
+
+    # Speech recognition: a CTranslate2 Whisper directory; empty means the bundled base model.
+    whisper_model_dir: Path | None = None
+    asr_threads: int = 0  # 0: all cores
+
+    # Translation engines beyond the bundled ones.
+    ct2_models: list[CTranslate2ModelConfig] = Field(default_factory=list)
+    openai_base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    openai_api_key: str | None = None
+    openai_model: str = "default"
+    openai_languages: list[str] = Field(default_factory=list)  # empty: every target language
+    openai_timeout_s: float = 120.0
+
+    # Lines synthesised at once (each on one thread); 0: one per CPU core.
+    tts_workers: int = 0
+
+    # Timing: the fastest speech rate the fit stage may ask of a voice before slowing video.
+    max_speech_rate: float = 1.25
+
+    # Loudness target of the final mix, EBU R128 integrated.
+    target_lufs: float = -16.0
+
+    # Service (`polydub serve`).
+    database_url: str | None = None  # default: SQLite under data_dir
+    storage_url: str | None = None  # default: a directory under data_dir
+    public_base_url: str = "http://127.0.0.1:8000"  # where signed file URLs point
+    signing_secret: str | None = None  # for file URLs and webhooks; generated if unset
+    signed_url_ttl_s: int = 24 * 3600
+    max_upload_bytes: int = 2 * 1024**3
+    max_download_bytes: int = 20 * 1024**3
+    allow_private_urls: bool = False  # allow loopback/private input and callback URLs
+    rate_limit_per_minute: int = 600  # per API key
+    job_workers: int = 1  # pipelines run at once inside `polydub serve`
+    webhook_max_attempts: int = 6
+
+    @property
+    def synthesis_workers(self) -> int:
+        import os
+
+        return self.tts_workers or max(1, os.cpu_count() or 1)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'polydub.db'}"
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The nouns of Polydub: plain models with no I/O and no framework imports beyond pydantic."""

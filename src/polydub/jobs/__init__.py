@@ -1,0 +1,1 @@
+"""Job store (SQLAlchemy: SQLite by default, PostgreSQL at scale), executors, webhooks."""

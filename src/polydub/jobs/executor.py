@@ -1,0 +1,159 @@
+"""The in-process job executor of `polydub serve`: a few worker threads running batches.
+
+Jobs persist in the database, not in this queue: on start every batch with unfinished
+translations or proofreads is queued again, and the pipeline resumes it from its checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from polydub.jobs.models import Batch, Proofread, Translation
+
+logger = logging.getLogger(__name__)
+
+_ENGINES_LOCK = threading.Lock()
+
+
+def shared_engines(context):
+    """The process's EngineSet, built on first use and reused by every request and job.
+
+    Models take seconds to load; building them once per process is what keeps request checks
+    and jobs fast.
+    """
+    engines = context.extras.get("engines")
+    if engines is None:
+        with _ENGINES_LOCK:
+            engines = context.extras.get("engines")
+            if engines is None:
+                from polydub.pipeline.engine_set import EngineSet
+
+                engines = EngineSet(context.settings)
+                context.extras["engines"] = engines
+    return engines
+
+
+BatchRunner = Callable[[object, str, Callable[[], bool]], None]
+
+
+def _run_translation(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
+    from polydub.jobs.run_translation import run_translation_batch
+
+    run_translation_batch(context, batch_id, should_cancel)
+
+
+def _run_proofread(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
+    from polydub.jobs.run_proofread import run_proofread_batch  # written by the proofread work
+
+    run_proofread_batch(context, batch_id, should_cancel)
+
+
+RUNNERS: dict[str, BatchRunner] = {"translation": _run_translation, "proofread": _run_proofread}
+
+
+class InProcessExecutor:
+    """A bounded pool (settings.job_workers threads) pulling batch ids from a queue."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._queued: set[str] = set()  # queued or running: a batch is never run twice at once
+        self._cancelled: set[str] = set()  # translation ids
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        """Start the workers and queue every batch left unfinished by a previous process."""
+        self._stopping.clear()
+        for index in range(max(1, self.context.settings.job_workers)):
+            thread = threading.Thread(target=self._work, name=f"polydub-job-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        # Load the voices now, not in the first create request (their catalog checks need them).
+        threading.Thread(
+            target=lambda: shared_engines(self.context).synthesizers,
+            name="polydub-warm-up",
+            daemon=True,
+        ).start()
+        for batch_id in self.unfinished_batches():
+            logger.info("resuming batch %s", batch_id)
+            self.submit(batch_id)
+        from polydub.jobs.webhooks import resend_undelivered
+
+        resend_undelivered(self.context)
+
+    def unfinished_batches(self) -> list[str]:
+        with self.context.db.session() as session:
+            translation_batches = session.scalars(
+                select(Translation.batch_id)
+                .where(Translation.status.in_(("pending", "running")))
+                .order_by(Translation.created_at)
+            ).all()
+            proofread_batches = session.scalars(
+                select(Proofread.batch_id)
+                .where(Proofread.status == "processing")
+                .order_by(Proofread.created_at)
+            ).all()
+        return list(dict.fromkeys([*translation_batches, *proofread_batches]))
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask running jobs to stop at their next stage boundary (they stay unfinished and
+        resume on the next start) and wait for the workers."""
+        self._stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def submit(self, batch_id: str) -> None:
+        with self._lock:
+            if batch_id in self._queued:
+                return
+            self._queued.add(batch_id)
+        self._queue.put(batch_id)
+
+    def cancel(self, translation_id: str) -> None:
+        """Stop a translation at its next stage boundary."""
+        with self._lock:
+            self._cancelled.add(translation_id)
+
+    def is_cancelled(self, translation_id: str) -> bool:
+        return self._stopping.is_set() or translation_id in self._cancelled
+
+    def _work(self) -> None:
+        while True:
+            batch_id = self._queue.get()
+            if batch_id is None or self._stopping.is_set():
+                return
+            try:
+                self.run_batch(batch_id)
+            except Exception:  # a runner records failures on its rows; this is a last resort
+                logger.exception("batch %s crashed", batch_id)
+            finally:
+                with self._lock:
+                    self._queued.discard(batch_id)
+
+    def run_batch(self, batch_id: str) -> None:
+        with self.context.db.session() as session:
+            batch = session.get(Batch, batch_id)
+            kind = batch.kind if batch is not None else None
+        if kind is None:
+            return
+        runner = RUNNERS.get(kind)
+        if runner is None:
+            logger.error("batch %s has unknown kind %r", batch_id, kind)
+            return
+        logger.info("batch %s (%s) starting", batch_id, kind)
+        runner(self.context, batch_id, self._stopping.is_set)
+        logger.info("batch %s (%s) finished", batch_id, kind)

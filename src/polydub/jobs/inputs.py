@@ -1,0 +1,114 @@
+"""Job inputs: a URL downloaded behind the SSRF guard, or an uploaded asset's blob."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from sqlalchemy.orm import Session
+
+from polydub.errors import InvalidInputError
+from polydub.jobs.models import Asset
+from polydub.jobs.netguard import UnsafeUrlError, check_url, guarded_client
+
+DOWNLOAD_TIMEOUT_S = 60.0
+
+
+def check_ref(
+    session: Session, owner_id: str, ref: dict, param: str, *, allow_private: bool
+) -> None:
+    """At request time: an asset must exist and be the caller's; a URL must pass the guard.
+
+    Raises:
+        InvalidInputError: with `param` naming the field (`video.url`, `audio.asset_id`, ...).
+    """
+    if ref["type"] == "asset_id":
+        asset = session.get(Asset, ref["asset_id"])
+        if asset is None or asset.owner_id != owner_id:
+            raise InvalidInputError(
+                f"asset {ref['asset_id']!r} not found", param=f"{param}.asset_id"
+            )
+        return
+    try:
+        check_url(ref["url"], allow_private=allow_private)
+    except UnsafeUrlError as exc:
+        raise InvalidInputError(str(exc), param=f"{param}.url") from exc
+
+
+def download(url: str, downloads: Path, *, max_bytes: int, allow_private: bool) -> Path:
+    """Download `url` once (named by the URL's hash, so a resumed job finds it again).
+
+    Every connection, redirects included, is checked at connect time.
+
+    Raises:
+        InvalidInputError: refused by the guard, too large, or the download failed.
+    """
+    suffix = Path(urlparse(url).path).suffix.lower()[:8] or ".bin"
+    target = downloads / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
+    if target.is_file():
+        return target
+    downloads.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    try:
+        check_url(url, allow_private=allow_private)
+        with guarded_client(
+            allow_private=allow_private, timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True
+        ) as client:
+            with client.stream("GET", url) as response:
+                response.raise_for_status()
+                _copy_limited(response, part, max_bytes)
+    except UnsafeUrlError as exc:
+        part.unlink(missing_ok=True)
+        raise InvalidInputError(f"refused to fetch {url}: {exc}", param="video.url") from exc
+    except httpx.HTTPError as exc:
+        part.unlink(missing_ok=True)
+        raise InvalidInputError(f"could not download {url}: {exc}", param="video.url") from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(target)
+    return target
+
+
+def _copy_limited(response: httpx.Response, part: Path, max_bytes: int) -> None:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidInputError(f"the file is larger than {max_bytes} bytes", param="video.url")
+    size = 0
+    with open(part, "wb") as f:
+        for chunk in response.iter_bytes(1 << 20):
+            size += len(chunk)
+            if size > max_bytes:
+                raise InvalidInputError(
+                    f"the file is larger than {max_bytes} bytes", param="video.url"
+                )
+            f.write(chunk)
+
+
+def resolve_input(context, owner_id: str, ref: dict, param: str) -> Path:
+    """The local file behind an asset reference: the asset's blob, or the URL downloaded.
+
+    Raises:
+        InvalidInputError: with `param` naming the field (`video.url`, `srt.asset_id`, ...).
+    """
+    settings = context.settings
+    if ref["type"] == "asset_id":
+        with context.db.session() as session:
+            asset = session.get(Asset, ref["asset_id"])
+            if asset is None or asset.owner_id != owner_id:
+                raise InvalidInputError(
+                    f"asset {ref['asset_id']!r} not found", param=f"{param}.asset_id"
+                )
+            return context.blobs.path(asset.storage_key)
+    try:
+        return download(
+            ref["url"],
+            settings.data_dir / "inputs",
+            max_bytes=settings.max_download_bytes,
+            allow_private=settings.allow_private_urls,
+        )
+    except InvalidInputError as exc:
+        exc.param = f"{param}.url"
+        raise

@@ -1,0 +1,1 @@
+"""Decode, encode, probe and mux media with ffmpeg."""

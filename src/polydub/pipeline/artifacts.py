@@ -1,0 +1,86 @@
+"""The typed artifacts stages hand to each other, saved as JSON beside their media files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from polydub.domain.media import MediaInfo
+from polydub.domain.timing import TimingPlan
+from polydub.domain.transcript import Segment, Transcript
+
+
+class IngestArtifact(BaseModel):
+    source: Path
+    info: MediaInfo
+    mixture_wav: Path  # the whole original audio, 48 kHz stereo
+    range_start: float  # the translated range on the source timeline
+    range_end: float
+
+
+class SeparationArtifact(BaseModel):
+    speech_wav: Path  # the speech stem; enhanced when enhancement was asked for
+    background_wav: Path  # music and effects
+    raw_speech_wav: Path  # the speech stem before enhancement (same as speech_wav without it)
+    enhanced: bool = False
+    separator: str
+    enhancer: str | None = None
+
+
+class TranscriptArtifact(BaseModel):
+    transcript: Transcript
+    engine: str
+    beam_size: int
+
+
+class DiarizationArtifact(BaseModel):
+    transcript: Transcript  # the same segments with `speaker` set
+    speakers: list[str]
+    method: str
+
+
+class GlossaryMiss(BaseModel):
+    segment: int
+    source_term: str
+    target_term: str
+
+
+class TranslationArtifact(BaseModel):
+    source_language: str
+    target_language: str
+    engine: str
+    segments: list[Segment]
+    glossary_misses: list[GlossaryMiss] = Field(default_factory=list)
+
+
+class SynthLine(BaseModel):
+    index: int  # the segment's index
+    path: Path
+    duration: float
+    rate: float
+    voice: str
+
+
+class SynthesisArtifact(BaseModel):
+    voices: dict[str, str]  # speaker -> voice id
+    lines: list[SynthLine]
+
+
+class FitArtifact(BaseModel):
+    plan: TimingPlan
+    lines: list[SynthLine]  # the fitted audio of each line, as it is placed
+
+
+class MixArtifact(BaseModel):
+    mix_wav: Path  # the final soundtrack on the output timeline
+    dub_wav: Path  # the dubbed speech alone on the output timeline (for the ASR round trip)
+    integrated_lufs: float
+    music_kept: bool
+
+
+class RenderArtifact(BaseModel):
+    video: Path
+    srt: Path
+    vtt: Path
+    reencoded_video: bool

@@ -1,0 +1,118 @@
+"""The user's own dubbing audio (request field `audio`): no transcription, translation or
+synthesis; the given audio is the dub track, laid over the background from the translated
+range's start, then rendered (fps_mode applies here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from polydub.domain.timing import SegmentTiming, TimingPlan
+from polydub.domain.transcript import Segment, Transcript
+from polydub.media.audio import read_wav
+from polydub.media.ffmpeg import run_ffmpeg
+from polydub.pipeline.artifacts import (
+    DiarizationArtifact,
+    FitArtifact,
+    IngestArtifact,
+    SynthesisArtifact,
+    SynthLine,
+    TranslationArtifact,
+)
+from polydub.pipeline.checkpoint import content_key, file_key
+from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.quality import IntelligibilityReport, QualityArtifact, timing_report
+from polydub.pipeline.report import SourceSide, TargetSide
+from polydub.pipeline.runner import StageRunner
+
+USER_AUDIO_VOICE = "user-audio"
+
+
+def run_audio_source_side(runner: StageRunner, source: Path, options, engines: EngineSet):
+    """ingest -> separate only: the background is all the source side gives a user's dub."""
+    from polydub.pipeline.dub import run_ingest_and_separate
+
+    ingested, separated, k_sep = run_ingest_and_separate(runner, source, options, engines)
+    language = options.source_language or "und"
+    # No speech is recognised: one empty segment spans the range, so captions come out empty.
+    segment = Segment(index=0, start=ingested.range_start, end=ingested.range_end, text="")
+    diarized = DiarizationArtifact(
+        transcript=Transcript(
+            language=language, duration=ingested.info.duration, segments=[segment]
+        ),
+        speakers=[],
+        method="none",
+    )
+    return SourceSide(ingested, separated, diarized, k_sep, content_key({"up": k_sep}))
+
+
+def place_user_audio(ingested: IngestArtifact, audio: Path, out_dir: Path) -> FitArtifact:
+    """The user's audio as one line from the range's start, cut to the range's length."""
+    length = ingested.range_end - ingested.range_start
+    line_wav = out_dir / "user_audio.wav"
+    run_ffmpeg(
+        ["-i", str(audio), "-t", f"{length:.3f}", "-map", "0:a:0", "-ac", "1", "-ar", "48000"]
+        + ["-c:a", "pcm_s16le", str(line_wav)]
+    )
+    duration = read_wav(line_wav).duration
+    start = ingested.range_start
+    timing = SegmentTiming(
+        index=0,
+        source_start=start,
+        source_end=start + duration,
+        natural_duration=duration,
+        rate=1.0,
+        dub_duration=duration,
+        output_start=start,
+        output_end=start + duration,
+    )
+    plan = TimingPlan(
+        segments=[timing],
+        source_duration=ingested.info.duration,
+        max_rate=1.0,
+        dynamic_duration=False,
+    )
+    line = SynthLine(index=0, path=line_wav, duration=duration, rate=1.0, voice=USER_AUDIO_VOICE)
+    return FitArtifact(plan=plan, lines=[line])
+
+
+def run_audio_target_side(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options,
+    engines: EngineSet,
+    extension: str,
+) -> TargetSide:
+    """fit (place the user's audio) -> mix -> render -> report for one target language."""
+    from polydub.pipeline.dub import run_mix_and_render
+
+    translated = TranslationArtifact(
+        source_language=shared.diarized.transcript.language,
+        target_language=target,
+        engine=USER_AUDIO_VOICE,
+        segments=shared.diarized.transcript.segments,
+    )
+    fitted, k_fit = runner.run(
+        "fit",
+        target,
+        {"up": shared.separation_key, "audio": file_key(options.dub_audio)},
+        lambda d: place_user_audio(shared.ingested, options.dub_audio, d),
+        FitArtifact,
+    )
+    mixed, rendered, k_render = run_mix_and_render(
+        runner, shared, target, options, translated, fitted, k_fit, extension
+    )
+    # There is no script to check the dub against: no ASR round trip.
+    quality, _ = runner.run(
+        "report",
+        target,
+        {"up": k_render},
+        lambda d: QualityArtifact(
+            timing=timing_report(translated, fitted),
+            intelligibility=IntelligibilityReport(wer=None, reference_words=0, hypothesis=""),
+        ),
+        QualityArtifact,
+    )
+    synthesized = SynthesisArtifact(voices={}, lines=fitted.lines)
+    return TargetSide(target, translated, synthesized, fitted, mixed, rendered, quality)

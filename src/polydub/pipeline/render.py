@@ -1,0 +1,99 @@
+"""Stage 10, render: mux the dubbed soundtrack with the video; write captions from the timing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from polydub.media.encode import MP4_VIDEO_COPYABLE, audio_args, video_args
+from polydub.media.ffmpeg import run_ffmpeg
+from polydub.media.timewarp import video_warp_filter
+from polydub.media.watermark import watermark_filter
+from polydub.pipeline.artifacts import (
+    FitArtifact,
+    IngestArtifact,
+    MixArtifact,
+    RenderArtifact,
+    TranslationArtifact,
+)
+from polydub.subtitles.captions import Cue, split_into_cues, write_srt, write_vtt
+
+
+def caption_cues(translated: TranslationArtifact, fitted: FitArtifact) -> list[Cue]:
+    """Cues of the translated speech, timed to where the dub actually sounds."""
+    text = {s.index: s.translation for s in translated.segments}
+    cues: list[Cue] = []
+    for timing in sorted(fitted.plan.segments, key=lambda t: t.output_start):
+        cues += split_into_cues(text[timing.index], timing.output_start, timing.output_end)
+    return cues
+
+
+# Soft subtitle codecs by container: MP4/MOV carry only mov_text.
+SUBTITLE_CODECS = {".mp4": "mov_text", ".mov": "mov_text", ".m4v": "mov_text", ".mkv": "srt"}
+SUBTITLE_CODECS |= {".webm": "webvtt"}
+FPS_MODES = ("vfr", "cfr", "passthrough")
+
+
+def render(
+    ingested: IngestArtifact,
+    translated: TranslationArtifact,
+    fitted: FitArtifact,
+    mixed: MixArtifact,
+    out_dir: Path,
+    *,
+    keep_format: bool,
+    extension: str = ".mp4",
+    watermark: bool = False,
+    embed_captions: bool = False,
+    fps_mode: str | None = None,
+) -> RenderArtifact:
+    """Mux the mix with the (possibly slowed) video and write the captions.
+
+    Args:
+        watermark: draw a visible mark in a corner (the video is re-encoded).
+        embed_captions: also carry the captions as a soft subtitle track (mov_text in MP4).
+        fps_mode: "cfr" re-encodes at the source's constant frame rate; "vfr" and
+            "passthrough" keep or drop frame timestamps as ffmpeg's -fps_mode does.
+    """
+    info = ingested.info
+    video_out = out_dir / f"video{extension}"
+    cues = caption_cues(translated, fitted)
+    srt_path = write_srt(cues, out_dir / "captions.srt")
+    vtt_path = write_vtt(cues, out_dir / "captions.vtt")
+    stretches = fitted.plan.stretches
+    reencode = (
+        bool(stretches)
+        or watermark
+        or fps_mode == "cfr"
+        or (
+            not keep_format
+            and info.video is not None
+            and info.video.codec not in MP4_VIDEO_COPYABLE
+        )
+    )
+    args = ["-i", str(ingested.source), "-i", str(mixed.mix_wav)]
+    subtitle_codec = SUBTITLE_CODECS.get(extension) if embed_captions and cues else None
+    if subtitle_codec:
+        args += ["-i", str(srt_path)]
+    graph = video_warp_filter(stretches, info.duration, info.video.fps) if stretches else ""
+    if watermark:
+        graph = (graph + ";[vout]" if graph else "[0:v]") + watermark_filter() + "[vwm]"
+    if graph:
+        args += ["-filter_complex", graph, "-map", "[vwm]" if watermark else "[vout]"]
+    else:
+        args += ["-map", "0:v:0"]
+    args += ["-map", "1:a:0"]
+    if subtitle_codec:
+        args += ["-map", "2:s:0", "-c:s", subtitle_codec]
+        args += ["-metadata:s:s:0", f"language={translated.target_language}"]
+    args += video_args(info, keep_format=keep_format, reencode=reencode)
+    if fps_mode in FPS_MODES:
+        args += ["-fps_mode", fps_mode]
+        if fps_mode == "cfr" and info.video is not None:
+            args += ["-r", f"{info.video.fps:.6f}"]
+    args += audio_args(info, keep_format=keep_format)
+    args += ["-map_metadata", "0", "-metadata:s:a:0", f"language={translated.target_language}"]
+    if extension in (".mp4", ".mov", ".m4v"):
+        args += ["-movflags", "+faststart"]
+    args += [str(video_out)]
+    run_ffmpeg(args)
+    return RenderArtifact(video=video_out, srt=srt_path, vtt=vtt_path, reencoded_video=reencode)

@@ -1,0 +1,128 @@
+"""The per-target report: what was done, by which engines, and how well, as JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from polydub.pipeline.artifacts import (
+    DiarizationArtifact,
+    FitArtifact,
+    IngestArtifact,
+    MixArtifact,
+    RenderArtifact,
+    SeparationArtifact,
+    SynthesisArtifact,
+    TranslationArtifact,
+)
+from polydub.pipeline.checkpoint import StageOutcome
+from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
+
+
+@dataclass(frozen=True)
+class SourceSide:
+    """The source-side artifacts every target shares, and the keys targets build on."""
+
+    ingested: IngestArtifact
+    separated: SeparationArtifact
+    diarized: DiarizationArtifact
+    separation_key: str
+    diarization_key: str
+
+
+@dataclass(frozen=True)
+class TargetSide:
+    target: str
+    translated: TranslationArtifact
+    synthesized: SynthesisArtifact
+    fitted: FitArtifact
+    mixed: MixArtifact
+    rendered: RenderArtifact
+    quality: QualityArtifact
+
+
+@dataclass
+class DubResult:
+    target: str
+    video: Path
+    srt: Path
+    vtt: Path
+    report_path: Path
+    report: dict[str, Any]
+
+
+def build_report(
+    source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
+) -> dict[str, Any]:
+    transcript = source.diarized.transcript
+    ingested = source.ingested
+    return {
+        "source": {
+            "file": str(ingested.source),
+            "duration": ingested.info.duration,
+            "language": transcript.language,
+            "language_detected": transcript.language_detected,
+            "language_probability": round(transcript.language_probability, 4),
+            "language_low_confidence": transcript.language_detected
+            and transcript.language_probability < LOW_CONFIDENCE,
+            "range": [ingested.range_start, ingested.range_end],
+            "speakers": source.diarized.speakers,
+            "diarization": source.diarized.method,
+        },
+        "target": dubbed.target,
+        "mode": mode,
+        "engines": {
+            "separation": source.separated.separator,
+            "enhancement": source.separated.enhancer,
+            "translation": dubbed.translated.engine,
+            "voices": dubbed.synthesized.voices,
+        },
+        "timing": dubbed.quality.timing.model_dump(),
+        "intelligibility": dubbed.quality.intelligibility.model_dump(),
+        "glossary_misses": [m.model_dump() for m in dubbed.translated.glossary_misses],
+        "loudness_lufs": dubbed.mixed.integrated_lufs,
+        "music_kept": dubbed.mixed.music_kept,
+        "segments": [
+            {
+                "index": s.index,
+                "speaker": s.speaker,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "translation": s.translation,
+            }
+            for s in dubbed.translated.segments
+        ],
+        "plan": dubbed.fitted.plan.model_dump(),
+        "stages": [
+            {"stage": o.name, "seconds": round(o.seconds, 3), "cached": o.cached} for o in outcomes
+        ],
+    }
+
+
+def publish(
+    dubbed: TargetSide, report: dict[str, Any], output_stem: Path, extension: str
+) -> DubResult:
+    """Copy the finished files next to the output stem, atomically, and write the report."""
+    output_stem.parent.mkdir(parents=True, exist_ok=True)
+    base = f"{output_stem}.{dubbed.target}"
+    rendered = dubbed.rendered
+    paths = {
+        "video": Path(base + extension),
+        "srt": Path(base + ".srt"),
+        "vtt": Path(base + ".vtt"),
+        "report": Path(base + ".report.json"),
+    }
+    for name, src in (("video", rendered.video), ("srt", rendered.srt), ("vtt", rendered.vtt)):
+        tmp = paths[name].with_name(paths[name].name + ".part")
+        shutil.copyfile(src, tmp)
+        tmp.replace(paths[name])
+    tmp = paths["report"].with_name(paths["report"].name + ".part")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
+    tmp.replace(paths["report"])
+    return DubResult(
+        dubbed.target, paths["video"], paths["srt"], paths["vtt"], paths["report"], report
+    )

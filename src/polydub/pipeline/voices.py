@@ -1,0 +1,53 @@
+"""Which voice speaks for each speaker of a target language.
+
+Stock voices, one per speaker, deterministic. Speaker-matched voices plug in here (speakers
+issue): an assigner is any function from speaker labels to voice ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from polydub.engines.tts.base import Synthesizer
+from polydub.engines.tts.select import default_voice_for_speaker
+from polydub.errors import InvalidInputError
+from polydub.pipeline.synthesize import VoiceAssigner
+
+
+def stock_voice_assigner(
+    language: str, synthesizers: dict[str, Synthesizer], preferred: Iterable[str] = ()
+) -> VoiceAssigner:
+    """Speakers get stock voices in turn; `preferred` voice ids (stock_voice_config's
+    preferred_stock_voice_ids) restrict the pool to those that speak `language` (when none of
+    them does, the language's default pool is used)."""
+    pool = [v for v in preferred if _speaks(v, language, synthesizers)]
+
+    def assign(speakers: list[str]) -> dict[str, str]:
+        if pool:
+            return {speaker: pool[i % len(pool)] for i, speaker in enumerate(sorted(speakers))}
+        return {
+            speaker: default_voice_for_speaker(language, i, synthesizers.values()).id
+            for i, speaker in enumerate(sorted(speakers))
+        }
+
+    return assign
+
+
+def _speaks(voice_id: str, language: str, synthesizers: dict[str, Synthesizer]) -> bool:
+    engine = synthesizers.get(voice_id.partition(":")[0])
+    return engine is not None and any(v.id == voice_id for v in engine.voices(language))
+
+
+def check_voice_ids(voice_ids: Iterable[str], synthesizers: dict[str, Synthesizer]) -> None:
+    """Refuse voice ids no engine offers, naming the first one.
+
+    Raises:
+        InvalidInputError: param stock_voice_config.preferred_stock_voice_ids.
+    """
+    for voice_id in voice_ids:
+        engine = synthesizers.get(voice_id.partition(":")[0])
+        if engine is None or not any(v.id == voice_id for v in engine.voices()):
+            raise InvalidInputError(
+                f"unknown stock voice {voice_id!r}; voice ids look like 'kokoro:ef_dora'",
+                param="stock_voice_config.preferred_stock_voice_ids",
+            )

@@ -1,0 +1,1 @@
+"""SRT and WebVTT captions in and out."""

@@ -1,0 +1,270 @@
+"""The guide's client flow over HTTP against a real `polydub serve` process on loopback, on
+SQLite and on PostgreSQL; and a server killed mid-job that resumes the job after restart."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook
+
+pytestmark = pytest.mark.e2e
+
+POLYDUB = [sys.executable, "-m", "polydub.cli"]
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+JOB_TIMEOUT_S = 600
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """A `polydub serve` subprocess on its own data dir (and database)."""
+
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "POLYDUB_DATA_DIR": str(data_dir),
+            "POLYDUB_ALLOW_PRIVATE_URLS": "true",
+            "POLYDUB_PUBLIC_BASE_URL": self.base,
+        }
+        if database_url:
+            self.env["POLYDUB_DATABASE_URL"] = database_url
+        self.process: subprocess.Popen | None = None
+        self.log = data_dir / "server.log"
+
+    def create_key(self, name: str) -> str:
+        done = subprocess.run(
+            [*POLYDUB, "keys", "create", name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log, "ab")
+        self.process = subprocess.Popen(
+            [*POLYDUB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches its ffmpeg too
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                httpx.get(self.base + "/v3/video-translations", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        raise AssertionError("server did not start:\n" + self.log.read_text()[-3000:])
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(60)
+
+
+@pytest.fixture(scope="module")
+def clip_url(tmp_path_factory):
+    """A generated 6-second talking clip, served over HTTP from this test process."""
+    from polydub.samples import make_talking_clip
+
+    folder = tmp_path_factory.mktemp("served")
+    make_talking_clip(folder / "talk.mp4", 6.0)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def hooks():
+    """A webhook receiver recording (headers, body)."""
+    received: list[tuple[dict, bytes]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database, dropped afterwards."""
+    import psycopg
+
+    name = f"polydub_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def poll(client: httpx.Client, translation_id: str, until, timeout: float = JOB_TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = client.get(f"/v3/video-translations/{translation_id}").json()["data"]
+        if data["status"] == "failed":
+            raise AssertionError(f"translation failed: {data['failure_message']}")
+        if until(data):
+            return data
+        time.sleep(1.0)
+    raise AssertionError(f"timed out; last state {data}")
+
+
+def probe_streams(path: Path) -> set[str]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return {s["codec_type"] for s in json.loads(out)["streams"]}
+
+
+def client_flow(service: Service, clip_url: str, hooks, tmp_path: Path) -> None:
+    """Create (Spanish), poll, captions, download, list, delete: the guide's steps."""
+    hook_url, received = hooks
+    secret = service.create_key("e2e")
+    with httpx.Client(base_url=service.base, headers={"x-api-key": secret}, timeout=30) as client:
+        languages = client.get("/v3/video-translations/languages").json()["data"]["languages"]
+        assert "Spanish" in languages
+        created = client.post(
+            "/v3/video-translations",
+            json={
+                "video": {"type": "url", "url": clip_url},
+                "output_languages": ["Spanish"],
+                "mode": "speed",
+                "title": "My Translated Video",
+                "callback_url": hook_url,
+                "callback_id": "cb-1",
+            },
+        )
+        assert created.status_code == 200, created.text
+        (translation_id,) = created.json()["data"]["video_translation_ids"]
+        started = time.monotonic()
+        data = poll(client, translation_id, lambda d: d["status"] == "completed")
+        print(
+            f"\n{service.env.get('POLYDUB_DATABASE_URL', 'sqlite')}: completed in "
+            f"{time.monotonic() - started:.1f}s"
+        )
+        assert data["progress"] == 1.0 and data["title"] == "My Translated Video"
+        assert data["input_language"] == "English" and data["output_language"] == "Spanish"
+        assert data["duration"] >= 5.9 and data["completed_at"] >= data["created_at"]
+        assert data["report"]["target"] == "es" and data["report"]["timing"]["segments"] > 0
+
+        caption = client.get(
+            f"/v3/video-translations/{translation_id}/caption", params={"format": "srt"}
+        ).json()["data"]
+        srt = httpx.get(caption["caption_url"], timeout=30)
+        assert srt.status_code == 200 and "-->" in srt.text
+
+        video = httpx.get(data["video_url"], timeout=60)
+        assert video.status_code == 200
+        local = tmp_path / "dubbed.mp4"
+        local.write_bytes(video.content)
+        assert probe_streams(local) >= {"video", "audio"}
+
+        listed = client.get("/v3/video-translations", params={"limit": 10}).json()
+        assert [item["id"] for item in listed["data"]] == [translation_id]
+        assert listed["has_more"] is False
+
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        headers, body = received[0]
+        secret_file = (service.data_dir / "signing.secret").read_text().strip()
+        assert verify_webhook(secret_file, body, headers[SIGNATURE_HEADER])
+        event = json.loads(body)
+        assert event["event_type"] == "video_translate.success"
+        assert event["event_data"]["callback_id"] == "cb-1"
+
+        blob_dir = service.data_dir / "blobs" / "translations" / translation_id
+        assert blob_dir.is_dir()
+        deleted = client.delete(f"/v3/video-translations/{translation_id}")
+        assert deleted.json() == {"data": {"id": translation_id, "deleted": True}}
+        assert not blob_dir.exists()
+        assert client.get(f"/v3/video-translations/{translation_id}").status_code == 404
+        assert httpx.get(data["video_url"], timeout=30).status_code == 404
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_client_flow(database, clip_url, hooks, tmp_path, request):
+    database_url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    service = Service(tmp_path / "data", database_url)
+    service.start()
+    try:
+        client_flow(service, clip_url, hooks, tmp_path)
+    finally:
+        service.kill(signal.SIGTERM)
+
+
+def test_job_resumes_after_the_server_is_killed(clip_url, tmp_path):
+    service = Service(tmp_path / "data")
+    service.start()
+    try:
+        secret = service.create_key("restart")
+        headers = {"x-api-key": secret}
+        with httpx.Client(base_url=service.base, headers=headers, timeout=30) as client:
+            created = client.post(
+                "/v3/video-translations",
+                json={"video": {"type": "url", "url": clip_url}, "output_languages": ["Spanish"]},
+            )
+            (translation_id,) = created.json()["data"]["video_translation_ids"]
+            # Past the source side (4 of 10 stages) but not finished: kill it hard.
+            poll(client, translation_id, lambda d: d["progress"] >= 0.4)
+        service.kill(signal.SIGKILL)
+        service.start()
+        with httpx.Client(base_url=service.base, headers=headers, timeout=30) as client:
+            running = client.get(f"/v3/video-translations/{translation_id}").json()["data"]
+            assert running["status"] in ("running", "completed")
+            data = poll(client, translation_id, lambda d: d["status"] == "completed")
+        stages = {s["stage"]: s["cached"] for s in data["report"]["stages"]}
+        assert all(stages[name] for name in ("ingest", "separate", "transcribe", "diarize"))
+        assert stages["render"] is False  # the target side went on where it stopped
+    finally:
+        service.kill(signal.SIGTERM)
