@@ -84,7 +84,9 @@ class PiperSynthesizer:
             raise ValueError(f"unknown Piper voice {voice!r}; choose piper:{VOICE_NAME}")
         if not _MIN_RATE <= rate <= _MAX_RATE:
             raise ValueError(f"Piper rate must be within {_MIN_RATE}..{_MAX_RATE}, got {rate}")
-        config = SynthesisConfig(length_scale=self._base_length_scale / rate)
+        # No duration noise: a dub is planned around each line's length, so the same text at
+        # the same rate must come out the same length every time (with noise it varied +-4%).
+        config = SynthesisConfig(length_scale=self._base_length_scale / rate, noise_w_scale=0.0)
         started = time.perf_counter()
         pieces, timings, offset = [], [], 0.0
         with self._lock:
