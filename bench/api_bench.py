@@ -4,8 +4,10 @@ Starts the API in a subprocess on 127.0.0.1 (uvicorn on create_app, as `polydub 
 it), seeds a key and some translation rows straight into its database, then:
 
 1. polling: `--clients` keep-alive connections GET /v3/video-translations/{id} for
-   `--duration` seconds (a minimal asyncio HTTP/1.1 client by default; `--client httpx` for
-   httpx.AsyncClient, which at 100 connections costs more CPU than the server);
+   `--duration` seconds. The load comes from wrk (Debian's package, written in C) when it is
+   installed, so that the client takes little of the 2 cores it shares with the server;
+   otherwise from a minimal asyncio HTTP/1.1 client (`--client raw`), or `--client httpx`
+   for httpx.AsyncClient, which at 100 connections costs more CPU than the server;
 2. create: the same clients POST /v3/video-translations (video given as an uploaded asset)
    for `--create-duration` seconds. Without `--with-dubbing` the server runs no executor, so
    created jobs stay pending; with it, one real dubbing job runs during both phases (created
@@ -22,6 +24,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -251,6 +255,81 @@ class _HttpxConnection:
         pass
 
 
+WRK_SCRIPT = """
+local ids = {%(ids)s}
+local n = 0
+wrk.headers["x-api-key"] = "%(secret)s"
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/v3/video-translations/" .. ids[(n %% #ids) + 1])
+end
+%(pacing)s
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect, e.read + e.write, e.status, e.timeout))
+end
+"""
+
+
+def wrk_phase(
+    name: str, base: str, secret: str, ids: list[str], clients: int, seconds: float, rate=0.0
+):
+    """GET polling driven by wrk; latencies come back as wrk's percentiles.
+
+    rate 0: closed loop (capacity). rate > 0: each connection waits clients / rate seconds
+    after each answer, as a polling client does; the achieved rate is what is printed (wrk
+    times from the actual send, so a slow server shows as a lower rate, not as latency).
+    """
+    pacing = ""
+    if rate > 0:
+        pacing = f"delay = function() return {clients * 1000 / rate:.3f} end"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            WRK_SCRIPT
+            % {"ids": ", ".join(f'"{i}"' for i in ids), "secret": secret, "pacing": pacing}
+        )
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", script.name, base],
+            capture_output=True, text=True, check=True, timeout=seconds + 60,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"RESULT ((?:\d+ ?){9})", out)
+    if found is None:
+        raise SystemExit(f"wrk printed no result:\n{out}")
+    total, micros, p50, p99, worst, connect, socket_errors, status, timeouts = map(
+        int, found.group(1).split()
+    )
+    errors = {
+        k: v
+        for k, v in {"connect": connect, "socket": socket_errors, "non-2xx": status,
+                     "timeout": timeouts}.items()
+        if v
+    }  # fmt: skip
+    line = (
+        f"{name}: {total / (micros / 1e6):,.0f} req/s ({total:,} in {micros / 1e6:.1f} s), "
+        f"p50 {p50 / 1000:.1f} ms, p99 {p99 / 1000:.1f} ms, max {worst / 1000:.1f} ms, "
+        f"errors {errors or 'none'}"
+    )
+    return line, total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_line(pid: int, since: float, requests: int) -> str:
+    """The API process's CPU per request: unlike req/s, barely moved by other load."""
+    used = cpu_seconds(pid) - since
+    return f"    API process CPU: {used * 1000 / max(1, requests):.2f} ms per request"
+
+
 def make_clip(path: Path, seconds: float, speech: bool) -> Path:
     if speech:
         from polydub.samples import make_talking_clip
@@ -279,7 +358,9 @@ def create_body(asset_id: str, language: str = "Spanish") -> dict:
     return {"video": {"type": "asset_id", "asset_id": asset_id}, "output_languages": [language]}
 
 
-async def main_async(args, base: str, headers: dict, ids: list[str], asset_id: str) -> None:
+async def main_async(
+    args, base: str, headers: dict, ids: list[str], asset_id: str, pid: int
+) -> None:
     create_payload = json.dumps(create_body(asset_id)).encode()
 
     async def poll(connection, i: int) -> int:
@@ -298,18 +379,40 @@ async def main_async(args, base: str, headers: dict, ids: list[str], asset_id: s
     if warm.errors:
         print("create warm-up errors:", warm.errors)
     label = f"{args.clients} {client} clients"
-    polled = await run_phase(f"GET status, {label}", args.clients, args.duration, poll, client)
-    print(polled.report())
-    if args.rate:
+    since = cpu_seconds(pid)
+    if args.poll_client == "wrk":
+        name = f"GET status, {args.clients} wrk connections"
+        line, requests = wrk_phase(
+            name, base, headers["x-api-key"], ids, args.clients, args.duration
+        )
+        print(line)
+    else:
+        polled = await run_phase(f"GET status, {label}", args.clients, args.duration, poll, client)
+        print(polled.report())
+        requests = len(polled.latencies) + sum(polled.errors.values())
+    print(cpu_line(pid, since, requests))
+    if args.rate and args.poll_client == "wrk":
+        since = cpu_seconds(pid)
+        name = f"GET status, {args.clients} wrk connections paced at {args.rate:g}/s"
+        line, requests = wrk_phase(
+            name, base, headers["x-api-key"], ids, args.clients, args.duration, args.rate
+        )
+        print(line)
+        print(cpu_line(pid, since, requests))
+    elif args.rate:
+        since = cpu_seconds(pid)
         paced = await run_phase(
             f"GET status, {label} paced at {args.rate:g}/s",
             args.clients, args.duration, poll, client, rate=args.rate,
         )  # fmt: skip
         print(paced.report())
+        print(cpu_line(pid, since, len(paced.latencies) + sum(paced.errors.values())))
+    since = cpu_seconds(pid)
     created = await run_phase(
         f"POST create, {label}", args.clients, args.create_duration, create, client
     )
     print(created.report())
+    print(cpu_line(pid, since, len(created.latencies) + sum(created.errors.values())))
 
 
 def main() -> None:
@@ -319,13 +422,19 @@ def main() -> None:
     parser.add_argument("--create-duration", type=float, default=5.0)
     parser.add_argument("--rows", type=int, default=50, help="translations to poll")
     parser.add_argument(
-        "--rate", type=float, default=1000.0,
+        "--rate", type=float, default=1050.0,
         help="also poll at this total rate (requests/s) spread over the clients; 0: skip",
     )  # fmt: skip
     parser.add_argument(
         "--client", choices=("raw", "httpx"), default="raw",
         help="raw: minimal keep-alive HTTP/1.1 client (default; measures the server); "
         "httpx: httpx.AsyncClient (costs more CPU than the server at 100 connections)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--poll-client", choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="wrk (default when installed): the closed-loop polling phase runs under wrk; "
+        "python: under --client",
     )  # fmt: skip
     parser.add_argument(
         "--with-dubbing", action="store_true", help="run a real dubbing job during the phases"
@@ -350,7 +459,7 @@ def main() -> None:
                 ).json()["data"]["video_translation_ids"][0]  # fmt: skip
                 print(f"dubbing job {job} submitted; measuring while it runs")
             print(f"server pid {server.pid} on {base}; {os.cpu_count()} CPUs")
-            asyncio.run(main_async(args, base, headers, ids, asset_id))
+            asyncio.run(main_async(args, base, headers, ids, asset_id, server.pid))
             if args.with_dubbing:
                 status = httpx.get(f"{base}/v3/video-translations/{job}", headers=headers)
                 data = status.json()["data"]

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600  # per API key
     job_workers: int = 1  # pipelines run at once inside `polydub serve`
     webhook_max_attempts: int = 6
+    # "subprocess": `polydub serve` runs jobs in one child process of its own, at lower CPU
+    # priority, so dubbing never holds the API's interpreter lock; "inprocess": threads of the
+    # API process (tests count engine calls this way).
+    executor: str = "subprocess"
+    job_niceness: int = 10  # added to the job process's nice value: polling stays fast
 
     @property
     def synthesis_workers(self) -> int:

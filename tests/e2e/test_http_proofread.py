@@ -1,4 +1,4 @@
-"""The proofread flow of the guides over HTTP, with the job executor running in-process:
+"""The proofread flow of the guides over HTTP, with the job executor's threads in-process:
 create (Spanish) on a 6-second clip with its source SRT, poll, download the SRT, generate,
 edit one line, upload it, generate again, and check that the edit is in the captions and that
 only the edited line was re-synthesised (every call of the real TTS engines is counted)."""
@@ -79,7 +79,8 @@ def generate(client, auth, proofread_id: str) -> dict:
 
 
 def test_proofread_edit_generate_over_http(tmp_path, clip):
-    settings = Settings(data_dir=tmp_path / "data", allow_private_urls=True)
+    # In-process jobs: the test counts the calls of the engines the jobs use.
+    settings = Settings(data_dir=tmp_path / "data", allow_private_urls=True, executor="inprocess")
     app = create_app(settings)
     with TestClient(app) as client:
         context = app.state.context

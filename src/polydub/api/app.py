@@ -18,10 +18,9 @@ def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if start_executor:
-            from polydub.jobs.executor import InProcessExecutor
+            from polydub.jobs.executor_factory import open_executor
 
-            context.executor = InProcessExecutor(context)
-            context.executor.start()  # resumes jobs that were running when the server stopped
+            context.executor = open_executor(context)  # resumes jobs a stopped server left
         yield
         if context.executor is not None:
             context.executor.stop()

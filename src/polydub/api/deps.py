@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,9 +27,9 @@ ContextDep = Annotated[ServiceContext, Depends(get_context)]
 def _session_gate(context: ServiceContext) -> asyncio.Semaphore:
     gate = context.extras.get("session_gate")
     if gate is None:
-        pool = context.db.engine.pool
-        size = getattr(pool, "size", lambda: 5)() + max(0, getattr(pool, "_max_overflow", 0))
-        # A few connections stay free for the executor and middleware's short sessions.
+        size = getattr(context.db.engine.pool, "size", lambda: 5)()
+        # Within the pooled connections (overflow ones are opened and closed per use), less
+        # a few kept free for the middleware's short sessions.
         gate = context.extras["session_gate"] = asyncio.Semaphore(max(2, size - 3))
     return gate
 
@@ -47,6 +47,21 @@ async def get_session(context: ContextDep) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+T = TypeVar("T")
+
+
+async def read_in_thread(context: ServiceContext, read: Callable[..., T], *args: object) -> T:
+    """`read(connection, *args)` in a worker thread, for async routes: one thread-pool hop
+    for the whole read, behind the same gate as SessionDep. A Core connection, not an ORM
+    session: for a one-row read the session's unit of work was most of the cost."""
+
+    def on_connection() -> T:
+        with context.db.engine.connect() as connection:
+            return read(connection, *args)
+
+    async with _session_gate(context):
+        return await run_in_threadpool(on_connection)
 
 
 def _presented_key(request: Request) -> str | None:

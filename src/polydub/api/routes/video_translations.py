@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.orm import Session
 
-from polydub.api.deps import ContextDep, CurrentKey, SessionDep
+from polydub.api.deps import ContextDep, CurrentKey, SessionDep, read_in_thread
 from polydub.api.errors import invalid, not_found
 from polydub.api.pagination import newest_first_page, unix
 from polydub.api.schemas.common import DataEnvelope
@@ -121,13 +121,20 @@ def list_video_translations(
     }
 
 
-@router.get("/{video_translation_id}", response_model=DataEnvelope[VideoTranslationPublic])
-def read_video_translation(
-    video_translation_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
-) -> dict:
+PublicEnvelope = DataEnvelope[VideoTranslationPublic]
+
+
+@router.get("/{video_translation_id}", response_model=PublicEnvelope)
+async def read_video_translation(
+    video_translation_id: str, key: CurrentKey, context: ContextDep
+) -> Response:
     """A translation's status, progress, output URLs and quality report."""
-    row = owned_translation(session, key.id, video_translation_id)
-    return {"data": public_translation(context, row)}
+    # Status polling is the busiest request: async with one short read in a worker thread,
+    # and serialized once from the model (a sync route would take two thread-pool hops and
+    # validate the answer a second time).
+    row = await read_in_thread(context, owned_translation_row, key.id, video_translation_id)
+    body = PublicEnvelope(data=public_model(context, row)).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 @router.delete("/{video_translation_id}", response_model=DataEnvelope[VideoTranslationDeleted])
@@ -168,7 +175,20 @@ def owned_translation(session: Session, owner_id: str, translation_id: str) -> T
     return row
 
 
+def owned_translation_row(connection: Connection, owner_id: str, translation_id: str) -> Row:
+    """owned_translation as one Core query: a Row with the same attributes as the model."""
+    table = Translation.__table__
+    row = connection.execute(select(table).where(table.c.id == translation_id)).first()
+    if row is None or row.owner_id != owner_id:
+        raise not_found("Video translation", param="video_translation_id")
+    return row
+
+
 def public_translation(context, row: Translation) -> dict:
+    return public_model(context, row).model_dump()
+
+
+def public_model(context, row: Translation | Row) -> VideoTranslationPublic:
     return VideoTranslationPublic(
         id=row.id,
         title=row.title,
@@ -188,4 +208,4 @@ def public_translation(context, row: Translation) -> dict:
         created_at=unix(row.created_at),
         completed_at=unix(row.completed_at),
         report=row.report,
-    ).model_dump()
+    )

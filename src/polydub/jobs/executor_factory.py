@@ -1,0 +1,38 @@
+"""Which executor `polydub serve` runs jobs with (settings.executor)."""
+
+from __future__ import annotations
+
+import threading
+
+
+def open_executor(context):
+    """A started executor of the configured kind, resuming unfinished jobs."""
+    kind = context.settings.executor
+    if kind == "inprocess":
+        from polydub.jobs.executor import InProcessExecutor
+
+        executor = InProcessExecutor(context)
+    elif kind == "subprocess":
+        from polydub.jobs.child_executor import ChildProcessExecutor
+
+        executor = ChildProcessExecutor(context.settings)
+        _warm_request_checks(context)
+    elif kind == "celery":  # only enqueues: `polydub worker` processes run the jobs
+        from polydub.jobs.celery_executor import CeleryExecutor
+
+        executor = CeleryExecutor(context)
+        _warm_request_checks(context)
+    else:
+        raise ValueError(f"unknown POLYDUB_EXECUTOR {kind!r}: use subprocess, inprocess or celery")
+    executor.start()
+    return executor
+
+
+def _warm_request_checks(context) -> None:
+    """Load the voices in the API process now, not in the first create request: its
+    language and voice checks need the engines' catalogs (the jobs load their own)."""
+    from polydub.jobs.executor import shared_engines
+
+    threading.Thread(
+        target=lambda: shared_engines(context).synthesizers, name="polydub-warm-up", daemon=True
+    ).start()
