@@ -301,3 +301,64 @@ def test_executor_finds_unfinished_batches(client, auth, app):
             session.scalars(select(Translation.batch_id).where(Translation.id != first))
         )
     assert set(executor.unfinished_batches()) == pending_batches
+
+
+def _own_asset(app, secret: str) -> str:
+    from polydub.jobs.keys import find_key
+
+    with app.state.context.db.session() as session:
+        asset = Asset(
+            owner_id=find_key(session, secret).id,
+            filename="v.mp4",
+            content_type="video/mp4",
+            kind="video",
+            size=1,
+            storage_key="assets/in-use/v.mp4",
+        )
+        session.add(asset)
+        session.flush()
+        return asset.id
+
+
+def test_an_asset_is_kept_while_an_unfinished_job_reads_it(client, auth, app, api_key):
+    asset_id = _own_asset(app, api_key)
+    video = {"type": "asset_id", "asset_id": asset_id}
+    created = create(client, auth, video=video, output_languages=["Spanish", "French"])
+    ids = created.json()["data"]["video_translation_ids"]
+
+    refused = client.delete(f"/v3/assets/{asset_id}", headers=auth)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "resource_in_use" and error["param"] == "asset_id"
+    assert ids[0] in error["message"]
+    assert client.get(f"/v3/assets/{asset_id}", headers=auth).status_code == 200
+
+    # Once neither job is unfinished, the asset can go.
+    client.delete(f"/v3/video-translations/{ids[0]}", headers=auth)
+    assert client.delete(f"/v3/assets/{asset_id}", headers=auth).status_code == 409
+    with app.state.context.db.session() as session:
+        session.get(Translation, ids[1]).status = "completed"
+    assert client.delete(f"/v3/assets/{asset_id}", headers=auth).status_code == 200
+
+
+def test_a_job_keeps_the_glossary_terms_it_was_created_with(client, auth, app):
+    from polydub.jobs.run_translation import request_glossary
+
+    glossary = client.post(
+        "/v3/brand-glossaries",
+        headers=auth,
+        json={"name": "brand", "terms": [{"source": "product", "target": "Polydub"}]},
+    ).json()["data"]
+    created = create(client, auth, brand_glossary_id=glossary["id"])
+    translation_id = created.json()["data"]["video_translation_ids"][0]
+    # Edited, then deleted, before the job runs: the job still has the original terms.
+    client.patch(
+        f"/v3/brand-glossaries/{glossary['id']}",
+        headers=auth,
+        json={"terms": [{"source": "product", "target": "producto"}]},
+    )
+    assert client.delete(f"/v3/brand-glossaries/{glossary['id']}", headers=auth).status_code == 200
+    with app.state.context.db.session() as session:
+        batch = session.get(Batch, session.get(Translation, translation_id).batch_id)
+        terms = request_glossary(session, batch.owner_id, batch.request)
+    assert terms.as_dict() == {"product": "Polydub"}

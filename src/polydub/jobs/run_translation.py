@@ -84,14 +84,33 @@ def dub_options(context, owner_id: str, request: dict) -> DubOptions:
     return options
 
 
+# Where a job's request keeps its glossary's terms as they were when it was created.
+GLOSSARY_SNAPSHOT = "_glossary_terms"
+
+
 def request_glossary(session, owner_id: str, request: dict):
-    """The brand glossary named by brand_glossary_id (or its legacy alias brand_voice_id)."""
+    """The brand glossary named by brand_glossary_id (or its legacy alias brand_voice_id):
+    the request's snapshot of it when it has one, else the stored glossary."""
+    from polydub.domain.glossary import Glossary
+
+    if GLOSSARY_SNAPSHOT in request:
+        return Glossary(terms=tuple(request[GLOSSARY_SNAPSHOT]))
     glossary_id = request.get("brand_glossary_id") or request.get("brand_voice_id")
     if not glossary_id:
         return None
     from polydub.api.routes.glossaries import load_glossary
 
     return load_glossary(session, owner_id, glossary_id)
+
+
+def with_glossary_snapshot(session, owner_id: str, request: dict) -> dict:
+    """`request` with its glossary's terms copied in: a job translates with the terms it was
+    created with, even if the glossary is edited or deleted before it runs, and every
+    language of a batch gets the same ones."""
+    glossary = request_glossary(session, owner_id, request)
+    if glossary is None:
+        return request
+    return {**request, GLOSSARY_SNAPSHOT: [term.model_dump() for term in glossary.terms]}
 
 
 class _Progress:

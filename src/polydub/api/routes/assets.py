@@ -22,6 +22,7 @@ from polydub.api.deps import ContextDep, CurrentKey, SessionDep
 from polydub.api.errors import ApiError, invalid, not_found
 from polydub.api.schemas.assets import AssetDeleted, AssetPublic
 from polydub.api.schemas.common import DataEnvelope
+from polydub.jobs.in_use import jobs_using_asset
 from polydub.jobs.models import Asset
 from polydub.media.sniff import SniffedType, UnsupportedContent, confirm_media, sniff_file
 
@@ -263,8 +264,18 @@ def read_asset(
 def delete_asset(
     asset_id: str, key: CurrentKey, session: SessionDep, context: ContextDep
 ) -> DataEnvelope[AssetDeleted]:
-    """Delete an asset and its file; jobs not yet started that reference it will fail."""
+    """Delete an asset and its file. Refused (409 resource_in_use) while a pending or running
+    job still reads it: deleting it would fail that job."""
     asset = _owned_asset(session, key.id, asset_id)
+    users = jobs_using_asset(session, key.id, asset.id)
+    if users:
+        raise ApiError(
+            409,
+            "resource_in_use",
+            f"asset {asset.id} is an input of unfinished job(s) {', '.join(users[:5])}; "
+            "delete it after they finish or delete them first",
+            param="asset_id",
+        )
     session.delete(asset)
     session.commit()  # before the file goes: a failed commit leaves both in place
     context.blobs.delete_prefix(f"assets/{asset.id}")

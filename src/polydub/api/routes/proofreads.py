@@ -26,7 +26,7 @@ from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import check_ref, resolve_input
 from polydub.jobs.models import Batch, Proofread, Translation
 from polydub.jobs.run_proofread import store_edited_srt
-from polydub.jobs.run_translation import request_glossary
+from polydub.jobs.run_translation import with_glossary_snapshot
 
 router = APIRouter(prefix="/v3/video-translations/proofreads", tags=["Video Translate"])
 
@@ -39,8 +39,7 @@ def create_proofread(
     its subtitles can be reviewed before the final render. One proofread_id per language."""
     languages = target_languages(body.output_languages)
     check_targets(shared_engines(context), body.output_languages, None)
-    request = body.model_dump(mode="json")
-    request_glossary(session, key.id, request)
+    request = with_glossary_snapshot(session, key.id, body.model_dump(mode="json"))
     allow_private = context.settings.allow_private_urls
     for param in ("video", "srt"):
         ref = request.get(param)

@@ -29,7 +29,7 @@ from polydub.jobs.inputs import check_ref
 from polydub.jobs.models import Batch, Translation
 from polydub.jobs.netguard import UnsafeUrlError, check_url
 from polydub.jobs.request_options import check_request_voices
-from polydub.jobs.run_translation import request_glossary
+from polydub.jobs.run_translation import request_glossary, with_glossary_snapshot
 
 router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
 
@@ -40,7 +40,7 @@ def create_video_translation(
 ) -> dict:
     """Translate a video into one or more languages; returns one id per language."""
     validate_request(context, session, key.id, body)
-    request = body.model_dump(mode="json")
+    request = with_glossary_snapshot(session, key.id, body.model_dump(mode="json"))
     batch = Batch(owner_id=key.id, kind="translation", request=request)
     session.add(batch)
     session.flush()
