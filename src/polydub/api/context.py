@@ -8,7 +8,9 @@ from pathlib import Path
 
 from polydub.config import Settings
 from polydub.jobs.db import Database
+from polydub.storage import open_blob_store
 from polydub.storage.local import LocalBlobStore
+from polydub.storage.s3 import S3BlobStore
 
 
 def signing_secret(settings: Settings) -> str:
@@ -29,7 +31,7 @@ def signing_secret(settings: Settings) -> str:
 class ServiceContext:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: LocalBlobStore | S3BlobStore  # POLYDUB_STORAGE_URL picks
     secret: str
     executor: object | None = None  # polydub.jobs.executor.Executor, set at startup
     extras: dict = field(default_factory=dict)
@@ -38,5 +40,5 @@ class ServiceContext:
     def create(cls, settings: Settings) -> ServiceContext:
         db = Database(settings.resolved_database_url)
         db.migrate()
-        blobs = LocalBlobStore(settings.data_dir / "blobs")
+        blobs = open_blob_store(settings)
         return cls(settings=settings, db=db, blobs=blobs, secret=signing_secret(settings))

@@ -48,6 +48,9 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(here / "migrations"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # API machines and workers may start at once: one migrates, the others wait.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(71462025)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

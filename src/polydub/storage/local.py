@@ -27,6 +27,13 @@ class LocalBlobStore:
         os.replace(tmp, target)
         return key
 
+    def move_file(self, key: str, source: Path) -> str:
+        """Store `source` under `key`, taking the file (a rename when on the same volume)."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, target)
+        return key
+
     def put_bytes(self, key: str, data: bytes) -> str:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ ffprobe and a short decode: the file's name and declared type are never trusted.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from pathlib import Path
 
@@ -202,10 +201,8 @@ def _store(context: ServiceContext, owner_id: str, upload: Path, name: str, size
     sniffed = _identify(upload)
     asset_id = uuid.uuid4().hex
     storage_key = f"assets/{asset_id}/content.{sniffed.format}"
-    target = context.blobs.path(storage_key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A rename, not a copy: the upload already sits on the data volume.
-    shutil.move(upload, target)
+    # Locally a rename (the upload already sits on the data volume); on S3 an upload.
+    context.blobs.move_file(storage_key, upload)
     asset = Asset(
         id=asset_id,
         owner_id=owner_id,

@@ -1,0 +1,46 @@
+"""`polydub worker`: a Celery worker running Polydub's pipeline tasks."""
+
+from __future__ import annotations
+
+import logging
+
+from polydub.config import Settings
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    queues: list[str] | None = None,
+    concurrency: int = 1,
+    hostname: str | None = None,
+    log_level: str = "info",
+) -> None:
+    """Consume `queues` (what this machine can run; default: all) until stopped.
+
+    The queues a worker consumes are what it advertises: `celery inspect active_queues` lists
+    them, and tasks routed (Settings.task_queues) to a queue only reach workers consuming it.
+    """
+    from polydub.jobs.celery_app import all_queues, make_celery
+
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+    )
+    if not settings.storage_url:
+        logging.getLogger(__name__).warning(
+            "POLYDUB_STORAGE_URL is unset: this worker reads and writes media in its own data "
+            "directory, so it must share that directory with the API (one machine only)"
+        )
+    app = make_celery(settings)
+    argv = [
+        "worker",
+        f"--queues={','.join(queues or all_queues(settings))}",
+        f"--concurrency={max(1, concurrency)}",
+        "--pool=prefork",  # a task in a child process: a killed child is requeued at once
+        f"--loglevel={log_level.upper()}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    app.worker_main(argv)

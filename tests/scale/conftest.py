@@ -1,0 +1,83 @@
+"""Services for the scale-out tests: a local S3-compatible server, a private redis-server, a
+fresh PostgreSQL database, and a short talking clip served over HTTP."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import uuid
+
+import pytest
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    from scale_services import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own (restartable without touching the machine's)."""
+    from scale_services import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server) -> str:
+    import boto3
+    from scale_services import S3_KEY_ENV
+
+    name = f"polydub-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEY_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEY_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database, dropped afterwards."""
+    import psycopg
+
+    name = f"polydub_scale_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def clip_url(tmp_path_factory):
+    """A generated 4-second talking clip, served over HTTP from this test process."""
+    from polydub.samples import make_talking_clip
+
+    folder = tmp_path_factory.mktemp("served")
+    make_talking_clip(folder / "talk.mp4", 4.0)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,207 @@
+"""Polydub scaled out on real services: jobs submitted over HTTP to `polydub serve` (Celery
+executor) run on separate `polydub worker` processes, with PostgreSQL, Redis and an
+S3-compatible store; they survive a worker killed mid-job and a broker restart, and their
+outputs are byte-identical to the single-machine mode's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import httpx
+import pytest
+from cluster import POLYDUB, Cluster, create_translation, output_digests, poll
+from scale_services import free_port
+
+pytestmark = pytest.mark.e2e
+
+# The frames are kept as they are (no lip-sync, the slowest stage on a CPU): these tests are
+# about where and how stages run, and every stage but that one still runs.
+AUDIO_ONLY = {"translate_audio_only": True}
+
+
+@pytest.fixture
+def cluster(tmp_path, postgres_url, redis_server, s3_server, bucket):
+    def make(**extra_env) -> Cluster:
+        built = Cluster(
+            tmp_path / "cluster",
+            database_url=postgres_url,
+            broker_url=redis_server.url,
+            s3_endpoint=s3_server.endpoint,
+            bucket=bucket,
+            extra_env={k: str(v) for k, v in extra_env.items()},
+        )
+        made.append(built)
+        return built
+
+    made: list[Cluster] = []
+    yield make
+    for built in made:
+        built.stop()
+
+
+def single_machine_digests(tmp_path, clip_url: str, language: str) -> dict[str, str]:
+    """The same request served by a plain `polydub serve` (SQLite, local files)."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("POLYDUB_")},
+        "POLYDUB_DATA_DIR": str(tmp_path / "single"),
+        "POLYDUB_ALLOW_PRIVATE_URLS": "true",
+        "POLYDUB_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "POLYDUB_TTS_WORKERS": "1",
+    }
+    key = (
+        subprocess.run(
+            [*POLYDUB, "keys", "create", "single"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    from cluster import PolydubProcess
+
+    server = PolydubProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "single.log"
+    )
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=30) as client:
+            for _ in range(600):
+                try:
+                    client.get("/v3/video-translations")
+                    break
+                except httpx.TransportError:
+                    import time
+
+                    time.sleep(0.2)
+            (translation_id,) = create_translation(client, clip_url, [language], **AUDIO_ONLY)
+            data = poll(client, translation_id, lambda d: d["status"] == "completed")
+            return output_digests(client, data)
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def test_http_jobs_fan_out_over_two_workers_identical_to_single_machine(
+    cluster, clip_url, tmp_path, s3_server, bucket
+):
+    # The source side (separation, ASR) is routed to a "heavy" queue only w1 consumes.
+    deployment = cluster(POLYDUB_TASK_QUEUES='{"source": "heavy"}')
+    deployment.start_worker("w1", queues="heavy,polydub")
+    deployment.start_worker("w2", queues="polydub")
+    deployment.start_api()
+    key = deployment.create_key()
+    try:
+        with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
+            ids = create_translation(c, clip_url, ["Spanish", "Portuguese"], **AUDIO_ONLY)
+            done = [poll(c, i, lambda d: d["status"] == "completed") for i in ids]
+            digests = [output_digests(c, data) for data in done]
+    except AssertionError:
+        print(deployment.logs())
+        raise
+    assert [d["output_language"] for d in done] == ["Spanish", "Portuguese"]
+    assert all(d["progress"] == 1.0 and d["report"]["timing"]["segments"] > 0 for d in done)
+    # Only w1 advertises the heavy queue, so only w1 ran the source side.
+    ran_source = "Task polydub.source_side[source-"  # the line a worker logs on receiving it
+    assert ran_source in deployment.workers["w1"].text()
+    assert ran_source not in deployment.workers["w2"].text()
+    # Media went through the object store: outputs and checkpoints are there, the batch's
+    # copy of its input is gone with the batch.
+    keys = stored_keys(s3_server.endpoint, bucket)
+    assert {f"polydub/translations/{d['id']}/video.mp4" for d in done} <= set(keys)
+    assert any(k.endswith("/targets/pt/render/done.json") for k in keys)
+    assert not [k for k in keys if k.startswith("polydub/batches/")]
+    assert digests[0] == single_machine_digests(tmp_path, clip_url, "Spanish")
+
+
+def stored_keys(s3_endpoint: str, bucket: str) -> list[str]:
+    import boto3
+    from scale_services import S3_KEY_ENV
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEY_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEY_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def wait_for_key(s3_endpoint: str, bucket: str, suffix: str, timeout: float = 600) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(key.endswith(suffix) for key in stored_keys(s3_endpoint, bucket)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no stored key ends with {suffix}")
+
+
+def test_job_survives_a_killed_worker_and_a_broker_restart(
+    cluster, clip_url, redis_server, s3_server, bucket
+):
+    # A dead worker's unacknowledged task goes back to the queue after this many seconds.
+    deployment = cluster(POLYDUB_BROKER_VISIBILITY_TIMEOUT_S=30)
+    first = deployment.start_worker("w1")
+    deployment.start_api()
+    key = deployment.create_key()
+    try:
+        with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
+            (translation_id,) = create_translation(c, clip_url, ["Spanish"], **AUDIO_ONLY)
+            # w1 has stored the source side and the Spanish translation stage: kill it mid-job.
+            wait_for_key(s3_server.endpoint, bucket, "/targets/es/translate/done.json")
+            first.kill(signal.SIGKILL)
+            assert (
+                c.get(f"/v3/video-translations/{translation_id}").json()["data"]["status"]
+                == "running"
+            )
+            redis_server.restart()  # the broker goes away and comes back with its queues
+            second = deployment.start_worker("w2")  # a fresh machine: nothing cached locally
+            data = poll(c, translation_id, lambda d: d["status"] == "completed")
+            # A job submitted after the restart goes through the same broker connection.
+            (again_id,) = create_translation(c, clip_url, ["Spanish"], **AUDIO_ONLY)
+            again = poll(c, again_id, lambda d: d["status"] == "completed")
+            digests = output_digests(c, data), output_digests(c, again)
+    except AssertionError:
+        print(deployment.logs())
+        raise
+    stages = {s["stage"]: s["cached"] for s in data["report"]["stages"]}
+    # w2 resumed from w1's checkpoints in the object store and redid only what was unfinished.
+    assert all(stages[name] for name in ("ingest", "separate", "transcribe", "diarize"))
+    assert stages["translate"] is True and stages["render"] is False
+    assert f"translation {translation_id} completed" in second.text()
+    assert digests[0] == digests[1]
+
+
+def test_delete_cancels_work_running_on_a_worker(cluster, clip_url, s3_server, bucket):
+    deployment = cluster()
+    worker = deployment.start_worker("w1")
+    deployment.start_api()
+    key = deployment.create_key()
+    try:
+        with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
+            (translation_id,) = create_translation(c, clip_url, ["Portuguese"], **AUDIO_ONLY)
+            wait_for_key(s3_server.endpoint, bucket, "/targets/pt/translate/done.json")
+            deleted = c.delete(f"/v3/video-translations/{translation_id}")
+            assert deleted.json() == {"data": {"id": translation_id, "deleted": True}}
+            import time
+
+            deadline = time.monotonic() + 300
+            while f"translation {translation_id} cancelled" not in worker.text():
+                assert time.monotonic() < deadline, worker.text()[-3000:]
+                time.sleep(0.5)
+            assert c.get(f"/v3/video-translations/{translation_id}").status_code == 404
+    except AssertionError:
+        print(deployment.logs())
+        raise
+    # It stopped at a stage boundary: no output of it exists anywhere in the store.
+    keys = stored_keys(s3_server.endpoint, bucket)
+    assert not [k for k in keys if f"translations/{translation_id}" in k]
+    assert f"translation {translation_id} completed" not in worker.text()

@@ -1,0 +1,76 @@
+"""Checkpoints through the object store: finished stages pushed from one machine's workspace
+are reused from another's, at another path."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel
+
+from polydub.jobs.workspace_sync import PLACEHOLDER, WorkspaceMirror
+from polydub.pipeline.checkpoint import run_checkpointed
+from polydub.storage.s3 import S3BlobStore, ensure_bucket
+
+
+class Stem(BaseModel):
+    wav: str
+    seconds: float
+
+
+@pytest.fixture
+def blobs(s3_server, tmp_path, monkeypatch):
+    from scale_services import S3_KEY_ENV
+
+    for name, value in S3_KEY_ENV.items():
+        monkeypatch.setenv(name, value)
+    store = S3BlobStore(
+        "s3://checkpoints/polydub", tmp_path / "cache", endpoint_url=s3_server.endpoint
+    )
+    ensure_bucket(store)
+    store.delete_prefix("work")
+    return store
+
+
+def produce(directory, calls: list):
+    calls.append(directory)
+    (directory / "speech.wav").write_bytes(b"RIFF" + bytes(100))
+    return Stem(wav=str(directory / "speech.wav"), seconds=4.0)
+
+
+def test_a_stage_finished_on_one_machine_is_reused_on_another(blobs, tmp_path):
+    calls: list = []
+    first = tmp_path / "machine-a" / "work" / "abc123"
+    run_checkpointed(
+        first / "source" / "separate", "separate", {"up": 1}, lambda d: produce(d, calls), Stem
+    )
+    (first / "source" / "transcribe").mkdir(parents=True)  # started, never finished
+    (first / "source" / "transcribe" / "partial.json").write_text("{}")
+    assert WorkspaceMirror(blobs, first).push("source") == 3  # wav, artifact, done.json
+
+    stored = blobs.listing("work/abc123")
+    assert not any("transcribe" in key for key in stored)
+    artifact = json.loads(blobs.path("work/abc123/source/separate/artifact.json").read_text())
+    assert artifact["wav"] == f"{PLACEHOLDER}/source/separate/speech.wav"
+
+    second = tmp_path / "machine-b" / "elsewhere" / "abc123"
+    assert WorkspaceMirror(blobs, second).pull("source") == 3
+    stem, outcome = run_checkpointed(
+        second / "source" / "separate", "separate", {"up": 1}, lambda d: produce(d, calls), Stem
+    )
+    assert outcome.cached and len(calls) == 1  # not produced again
+    assert stem.wav == str(second / "source" / "separate" / "speech.wav")
+    assert (second / "source" / "separate" / "speech.wav").read_bytes() == b"RIFF" + bytes(100)
+
+
+def test_push_sends_only_what_changed(blobs, tmp_path):
+    workspace = tmp_path / "work" / "def456"
+    mirror = WorkspaceMirror(blobs, workspace)
+    run_checkpointed(workspace / "source" / "ingest", "ingest", {}, lambda d: produce(d, []), Stem)
+    assert mirror.push("source") == 3
+    assert mirror.push("source") == 0
+    lines = workspace / "targets" / "es" / "lines"
+    lines.mkdir(parents=True)
+    (lines / "a1b2.wav").write_bytes(b"line")
+    (lines / "tmpx83.wav").write_bytes(b"being written")  # a line cache temporary
+    assert mirror.push("targets/es") == 1
