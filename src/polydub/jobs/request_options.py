@@ -36,6 +36,10 @@ def extra_dub_options(request: dict, context, owner_id: str | None = None) -> di
     if voice_ids:
         check_request_voices(context, request)
         kwargs["voice_ids"] = voice_ids
+    # HeyGen's default clones the speaker; use_stock_voice asks for preset voices.
+    kwargs["use_stock_voice"] = bool(
+        (request.get("stock_voice_config") or {}).get("use_stock_voice")
+    )
     return kwargs
 
 

@@ -7,11 +7,12 @@ import unicodedata
 
 import numpy as np
 import soundfile as sf
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from polydub.engines.asr.base import TranscribeOptions, Transcriber
 from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
+from polydub.pipeline.speaker_similarity import SpeakerSimilarity
 from polydub.pipeline.transcribe import audio_windows
 
 LOW_CONFIDENCE = 0.6  # below this, the detected source language is reported as uncertain
@@ -45,6 +46,7 @@ class QualityArtifact(BaseModel):
 
     timing: TimingReport
     intelligibility: IntelligibilityReport
+    speakers: list[SpeakerSimilarity] = Field(default_factory=list)  # voice likeness per speaker
 
 
 def timing_report(translated: TranslationArtifact, fitted: FitArtifact) -> TimingReport:

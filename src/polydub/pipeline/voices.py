@@ -1,15 +1,17 @@
 """Which voice speaks for each speaker of a target language.
 
-Stock voices, one per speaker, deterministic. Speaker-matched voices plug in here (speakers
-issue): an assigner is any function from speaker labels to voice ids.
+Stock voices, one per speaker, deterministic; or voices matched to each source speaker, with
+the user's saved voices taking precedence. An assigner is any function from speaker labels
+to voice ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from polydub.domain.speaker import SpeakerProfile
 from polydub.engines.tts.base import Synthesizer
-from polydub.engines.tts.select import default_voice_for_speaker
+from polydub.engines.tts.select import VoiceMatcher, choose_speaker_voice, default_voice_for_speaker
 from polydub.errors import InvalidInputError
 from polydub.pipeline.synthesize import VoiceAssigner
 
@@ -29,6 +31,41 @@ def stock_voice_assigner(
             speaker: default_voice_for_speaker(language, i, synthesizers.values()).id
             for i, speaker in enumerate(sorted(speakers))
         }
+
+    return assign
+
+
+def speaker_voice_assigner(
+    language: str,
+    synthesizers: dict[str, Synthesizer],
+    profiles: Iterable[SpeakerProfile],
+    *,
+    matcher: VoiceMatcher | None,
+    saved: Mapping[str, str] | None = None,
+) -> VoiceAssigner:
+    """Each speaker gets, in order of precedence: the saved voice named for them (`saved`:
+    speaker -> "voice:<name>"), a voice matched to their profile, or a stock voice of their
+    pitch's gender (a speaker too short to match, a language Kokoro does not speak)."""
+    by_speaker = {p.speaker: p for p in profiles}
+    saved = dict(saved or {})
+
+    def assign(speakers: list[str]) -> dict[str, str]:
+        voices = {}
+        for i, speaker in enumerate(sorted(speakers)):
+            if speaker in saved:
+                voices[speaker] = saved[speaker]
+                continue
+            profile = by_speaker.get(speaker)
+            choice = choose_speaker_voice(
+                language,
+                i,
+                synthesizers.values(),
+                profile=profile,
+                matcher=matcher,
+                gender=profile.gender if profile is not None else None,
+            )
+            voices[speaker] = choice.voice.id
+        return voices
 
     return assign
 

@@ -1,0 +1,130 @@
+"""Matched voices: a tuned Kokoro style plus a pitch/formant change, stored by name.
+
+Two stores use this: the cache of voices tuned per speaker profile (engine "matched", under
+the cache dir: derived data, rebuilt on demand) and the user's registry of saved voices
+(engine "voice", under the data dir: `--voice SPEAKER_00=anna` reuses "anna" in later jobs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from polydub.domain.audio import Audio
+from polydub.engines.tts.base import Speech, VoiceInfo
+from polydub.media.pitch import shift_voice
+
+VOICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+
+
+@dataclass(frozen=True)
+class MatchedVoice:
+    style: np.ndarray  # (510, 1, 256) Kokoro style table
+    pitch_ratio: float = 1.0
+    formant_ratio: float = 1.0
+    gender: str | None = None
+    info: dict = field(default_factory=dict)  # how it was made: base voice, scores, source
+
+
+def check_voice_name(name: str) -> str:
+    """Voice names are file names: lowercase letters, digits, '-' and '_' (max 48)."""
+    if not VOICE_NAME.match(name):
+        raise ValueError(
+            f"invalid voice name {name!r}: use lowercase letters, digits, '-' and '_' (max 48)"
+        )
+    return name
+
+
+class VoiceStore:
+    """Matched voices as `<name>.npz` (style) + `<name>.json` (the rest), written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, name: str) -> Path:
+        return self.directory / f"{check_voice_name(name)}.npz"
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists() and self.path(name).with_suffix(".json").exists()
+
+    def save(self, name: str, voice: MatchedVoice) -> None:
+        path = self.path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {k: v for k, v in asdict(voice).items() if k != "style"}
+        # The style first, the JSON last: a voice exists once its JSON does.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, style=np.asarray(voice.style, np.float32))
+        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2)
+        os.replace(tmp, path.with_suffix(".json"))
+
+    def load(self, name: str) -> MatchedVoice:
+        path = self.path(name)
+        if not self.exists(name):
+            raise KeyError(f"no saved voice named {name!r} in {self.directory}")
+        meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
+        with np.load(path) as data:
+            style = data["style"].astype(np.float32)
+        return MatchedVoice(style=style, **meta)
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            p.stem for p in self.directory.glob("*.json") if p.with_suffix(".npz").exists()
+        )
+
+
+class MatchedVoiceSynthesizer:
+    """Speaks with stored matched voices through Kokoro.
+
+    It offers no languages and no stock voices, so voice selection never hands its voices to
+    a speaker unasked; the voice assigner names them explicitly ("matched:<key>").
+    """
+
+    native_rate_control = True
+
+    def __init__(self, kokoro, store: VoiceStore, *, name: str) -> None:
+        self.kokoro = kokoro
+        self.store = store
+        self.name = name
+        self.sample_rate = kokoro.sample_rate
+
+    def languages(self) -> set[str]:
+        return set()
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        return []
+
+    def saved(self) -> list[VoiceInfo]:
+        """The voices in this store, for listings."""
+        out = []
+        for name in self.store.names():
+            voice = self.store.load(name)
+            langs = tuple(sorted(self.kokoro.languages()))
+            out.append(VoiceInfo(f"{self.name}:{name}", self.name, name, langs, voice.gender))
+        return out
+
+    def synthesize(self, text: str, *, language: str, voice: str, rate: float = 1.0) -> Speech:
+        matched = self.store.load(voice.removeprefix(f"{self.name}:"))
+        speech = self.kokoro.synthesize_with_style(
+            text, language=language, style=matched.style, rate=rate
+        )
+        audio = speech.audio
+        samples = shift_voice(
+            audio.samples,
+            audio.sample_rate,
+            pitch_ratio=matched.pitch_ratio,
+            formant_ratio=matched.formant_ratio,
+        )
+        # Praat keeps durations, so the phoneme timing still holds.
+        return Speech(Audio(samples, audio.sample_rate), speech.phonemes)

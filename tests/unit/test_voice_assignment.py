@@ -1,0 +1,203 @@
+"""Voice assignment: matched voices cached per profile, saved voices, stock fallbacks, the
+registry, and the voice listing; with a counting stand-in for the (slow) style search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from polydub.cli_voices import speaker_names
+from polydub.domain.speaker import PitchStats, SpeakerProfile
+from polydub.engines.tts.base import VoiceInfo
+from polydub.engines.tts.matched import MatchedVoice, MatchedVoiceSynthesizer, VoiceStore
+from polydub.engines.voice.style_search import MatchedStyle
+from polydub.errors import InvalidInputError
+from polydub.pipeline.voice_matching import ProfileVoiceMatcher
+from polydub.pipeline.voices import speaker_voice_assigner
+from polydub.voice_catalog import check_saved_voices, list_voices, save_voice
+
+KOKORO_GENDERS = {"jm_kumo": "male", "jf_alpha": "female", "jf_nezumi": "female"}
+
+
+@dataclass
+class DeclaredKokoro:
+    """Declares Kokoro's languages and voices; never speaks."""
+
+    name: str = "kokoro"
+    sample_rate: int = 24000
+    native_rate_control: bool = True
+
+    def languages(self) -> set[str]:
+        return {"en", "es", "fr", "de"}
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        if language is not None and language not in self.languages():
+            return []
+        return [
+            VoiceInfo(f"kokoro:{n}", "kokoro", n, tuple(sorted(self.languages())), g)
+            for n, g in KOKORO_GENDERS.items()
+        ]
+
+
+@dataclass
+class CountingSearch:
+    """Stands in for KokoroStyleSearch: records each search, returns a fixed tuned style."""
+
+    kokoro: DeclaredKokoro = field(default_factory=DeclaredKokoro)
+    calls: list = field(default_factory=list)
+
+    def search(self, target, pitch, *, language, options):
+        self.calls.append(language)
+        return MatchedStyle(
+            "kokoro:jm_kumo", np.full((510, 1, 256), 0.1, np.float32), 0.9, 1.0, 0.6, 0.78, 14
+        )
+
+
+def _profile(speaker: str, seconds: float, pitch: float, seed: int) -> SpeakerProfile:
+    emb = np.random.default_rng(seed).standard_normal(256)
+    return SpeakerProfile(
+        speaker=speaker,
+        speech_seconds=seconds,
+        reference_wav=Path("/nonexistent.wav"),
+        reference_seconds=seconds,
+        clips=[(0.0, seconds)],
+        pitch=PitchStats(median=pitch, p10=pitch * 0.8, p90=pitch * 1.2),
+        embedding=list(emb / np.linalg.norm(emb)),
+        encoder="resemblyzer",
+    )
+
+
+@pytest.fixture
+def setup(tmp_path):
+    kokoro = DeclaredKokoro()
+    synthesizers = {
+        "kokoro": kokoro,
+        "matched": MatchedVoiceSynthesizer(kokoro, VoiceStore(tmp_path / "cache"), name="matched"),
+        "voice": MatchedVoiceSynthesizer(kokoro, VoiceStore(tmp_path / "saved"), name="voice"),
+    }
+    search = CountingSearch(kokoro)
+    matcher = ProfileVoiceMatcher(
+        search, synthesizers["matched"].store, mode="speed", probe_language="en"
+    )
+    return synthesizers, search, matcher
+
+
+def test_a_batch_of_languages_tunes_each_speaker_once_with_the_same_voice(setup):
+    synthesizers, search, matcher = setup
+    profiles = [_profile("SPEAKER_00", 6.0, 110, 1), _profile("SPEAKER_01", 8.0, 220, 2)]
+    by_language = {
+        lang: speaker_voice_assigner(lang, synthesizers, profiles, matcher=matcher)(
+            ["SPEAKER_00", "SPEAKER_01"]
+        )
+        for lang in ("es", "fr", "de")
+    }
+    assert len(search.calls) == 2  # one search per speaker, not per language
+    assert by_language["es"] == by_language["fr"] == by_language["de"]
+    assert all(v.startswith("matched:m-") for v in by_language["es"].values())
+    assert by_language["es"]["SPEAKER_00"] != by_language["es"]["SPEAKER_01"]
+    # A new matcher (another job) finds the tuned voices in the cache.
+    again = ProfileVoiceMatcher(
+        search, synthesizers["matched"].store, mode="speed", probe_language="en"
+    )
+    assert (
+        speaker_voice_assigner("es", synthesizers, profiles, matcher=again)(
+            ["SPEAKER_00", "SPEAKER_01"]
+        )
+        == by_language["es"]
+    )
+    assert len(search.calls) == 2
+
+
+def test_a_speaker_with_under_a_second_still_gets_a_voice_of_their_gender(setup):
+    synthesizers, search, matcher = setup
+    profiles = [_profile("SPEAKER_00", 6.0, 110, 1), _profile("SPEAKER_01", 0.6, 230, 2)]
+    voices = speaker_voice_assigner("es", synthesizers, profiles, matcher=matcher)(
+        ["SPEAKER_00", "SPEAKER_01"]
+    )
+    assert voices["SPEAKER_01"] in ("kokoro:jf_alpha", "kokoro:jf_nezumi")
+    assert search.calls == ["en"]
+
+
+def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):
+    synthesizers, search, matcher = setup
+    profiles = [_profile("SPEAKER_00", 6.0, 110, 1)]
+    matched = speaker_voice_assigner("es", synthesizers, profiles, matcher=matcher)(["SPEAKER_00"])
+    assert save_voice(synthesizers, matched["SPEAKER_00"], "anna") == "voice:anna"
+    check_saved_voices(synthesizers, ["anna"])
+    with pytest.raises(InvalidInputError):
+        check_saved_voices(synthesizers, ["bob"])
+    with pytest.raises(InvalidInputError):
+        save_voice(synthesizers, "matched:m-unknown", "bob")
+    with pytest.raises(InvalidInputError):
+        save_voice(synthesizers, matched["SPEAKER_00"], "Not A Name")
+    voices = speaker_voice_assigner(
+        "fr", synthesizers, profiles, matcher=matcher, saved={"SPEAKER_00": "voice:anna"}
+    )(["SPEAKER_00"])
+    assert voices == {"SPEAKER_00": "voice:anna"}
+    saved = synthesizers["voice"].store.load("anna")
+    assert saved.pitch_ratio == 0.9 and saved.style.shape == (510, 1, 256)
+
+
+def test_voice_listing_has_stock_ids_per_language_and_saved_voices(setup):
+    synthesizers, _, _ = setup
+    synthesizers["voice"].store.save(
+        "anna", MatchedVoice(np.zeros((510, 1, 256), np.float32), gender="female")
+    )
+    entries = list_voices(synthesizers, "es")
+    assert [e.id for e in entries if e.kind == "stock"] == [f"kokoro:{n}" for n in KOKORO_GENDERS]
+    assert [(e.id, e.kind) for e in entries if e.kind == "saved"] == [("voice:anna", "saved")]
+    assert list_voices(synthesizers, "zu") == []
+
+
+def test_speaker_name_pairs():
+    assert speaker_names(["SPEAKER_00=anna", " SPEAKER_01 = bob "], "--voice") == (
+        ("SPEAKER_00", "anna"),
+        ("SPEAKER_01", "bob"),
+    )
+    with pytest.raises(InvalidInputError):
+        speaker_names(["anna"], "--voice")
+
+
+@dataclass
+class RecordingCloner:
+    """Stands in for XttsCloningSynthesizer: remembers what it cloned."""
+
+    name: str = "xtts"
+    clone_languages: frozenset = frozenset({"es", "fr"})
+    cloned: dict = field(default_factory=dict)
+
+    def has_voice(self, name: str) -> bool:
+        return name in self.cloned
+
+    def clone(self, name: str, reference_wavs: list[Path]) -> None:
+        self.cloned[name] = reference_wavs
+
+
+def test_a_configured_cloning_model_clones_once_and_style_matching_covers_the_rest(setup):
+    from polydub.pipeline.voice_matching import CloningVoiceMatcher, FirstMatch
+
+    synthesizers, search, styles = setup
+    cloner = RecordingCloner()
+    matcher = FirstMatch(CloningVoiceMatcher(cloner), styles)
+    profiles = [_profile("SPEAKER_00", 6.0, 110, 1)]
+    es = speaker_voice_assigner("es", synthesizers, profiles, matcher=matcher)(["SPEAKER_00"])
+    fr = speaker_voice_assigner("fr", synthesizers, profiles, matcher=matcher)(["SPEAKER_00"])
+    de = speaker_voice_assigner("de", synthesizers, profiles, matcher=matcher)(["SPEAKER_00"])
+    assert es == fr and es["SPEAKER_00"].startswith("xtts:c-")
+    assert list(cloner.cloned.values()) == [[Path("/nonexistent.wav")]]
+    assert de["SPEAKER_00"].startswith("matched:m-")  # XTTS here does not speak German
+    assert search.calls == ["en"]
+
+
+def test_xtts_engine_says_what_to_install_when_coqui_is_missing(tmp_path):
+    import importlib.util
+
+    from polydub.engines.tts.xtts_clone import XttsCloningSynthesizer
+
+    if importlib.util.find_spec("TTS") is not None:
+        pytest.skip("coqui-tts is installed")
+    with pytest.raises(ImportError, match="coqui-tts"):
+        XttsCloningSynthesizer(tmp_path, tmp_path / "voices")
