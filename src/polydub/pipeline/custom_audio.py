@@ -100,8 +100,8 @@ def run_audio_target_side(
         lambda d: place_user_audio(shared.ingested, options.dub_audio, d),
         FitArtifact,
     )
-    mixed, rendered, k_render = run_mix_and_render(
-        runner, shared, target, options, translated, fitted, k_fit, extension
+    mixed, rendered, k_render, synced = run_mix_and_render(
+        runner, shared, target, options, translated, fitted, k_fit, extension, engines
     )
     # There is no script to check the dub against: no ASR round trip.
     quality, _ = runner.run(
@@ -115,4 +115,6 @@ def run_audio_target_side(
         QualityArtifact,
     )
     synthesized = SynthesisArtifact(voices={}, lines=fitted.lines)
-    return TargetSide(target, translated, synthesized, fitted, mixed, rendered, quality)
+    return TargetSide(
+        target, translated, synthesized, fitted, mixed, rendered, quality, lipsync=synced
+    )

@@ -45,6 +45,7 @@ def render(
     watermark: bool = False,
     embed_captions: bool = False,
     fps_mode: str | None = None,
+    picture: Path | None = None,
 ) -> RenderArtifact:
     """Mux the mix with the (possibly slowed) video and write the captions.
 
@@ -53,6 +54,7 @@ def render(
         embed_captions: also carry the captions as a soft subtitle track (mov_text in MP4).
         fps_mode: "cfr" re-encodes at the source's constant frame rate; "vfr" and
             "passthrough" keep or drop frame timestamps as ffmpeg's -fps_mode does.
+        picture: the video to use instead of the source's (the lip-synced frames).
     """
     info = ingested.info
     video_out = out_dir / f"video{extension}"
@@ -69,11 +71,18 @@ def render(
             and info.video is not None
             and info.video.codec not in MP4_VIDEO_COPYABLE
         )
+        # The lip-synced picture is H.264: another kept format must be encoded again.
+        or (picture is not None and keep_format and info.video.codec != "h264")
     )
-    args = ["-i", str(ingested.source), "-i", str(mixed.mix_wav)]
+    args = ["-i", str(picture or ingested.source), "-i", str(mixed.mix_wav)]
     subtitle_codec = SUBTITLE_CODECS.get(extension) if embed_captions and cues else None
     if subtitle_codec:
         args += ["-i", str(srt_path)]
+    # Container metadata (title, dates) comes from the source, not the lip-synced picture.
+    metadata_input = "0"
+    if picture is not None:
+        metadata_input = str(3 if subtitle_codec else 2)
+        args += ["-i", str(ingested.source)]
     graph = video_warp_filter(stretches, info.duration, info.video.fps) if stretches else ""
     if watermark:
         graph = (graph + ";[vout]" if graph else "[0:v]") + watermark_filter() + "[vwm]"
@@ -91,7 +100,8 @@ def render(
         if fps_mode == "cfr" and info.video is not None:
             args += ["-r", f"{info.video.fps:.6f}"]
     args += audio_args(info, keep_format=keep_format)
-    args += ["-map_metadata", "0", "-metadata:s:a:0", f"language={translated.target_language}"]
+    args += ["-map_metadata", metadata_input]
+    args += ["-metadata:s:a:0", f"language={translated.target_language}"]
     if extension in (".mp4", ".mov", ".m4v"):
         args += ["-movflags", "+faststart"]
     args += [str(video_out)]

@@ -7,13 +7,14 @@ an edit or a re-fit re-synthesises only the lines that changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from polydub.engines.tts.base import Synthesizer
+from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
 
@@ -39,17 +40,39 @@ class LineSynthesizer:
         rate = round(rate, 3)
         key = hashlib.sha256(f"{engine_name}|{voice}|{language}|{rate}|{text}".encode()).hexdigest()
         path = self.cache_dir / f"{key[:24]}.wav"
+        timing = path.with_suffix(".phonemes.json")
         if not path.exists():
             speech = self.synthesizers[engine_name].synthesize(
                 text, language=language, voice=voice, rate=rate
             )
+            if speech.phonemes:
+                write_phoneme_timing(timing, speech)
             # A unique temporary name: two workers may speak the same line at once.
             fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".wav")
             os.close(fd)
             write_wav(tmp, speech.audio)
             os.replace(tmp, path)
         audio = read_wav(path)
-        return SynthLine(index=index, path=path, duration=audio.duration, rate=rate, voice=voice_id)
+        return SynthLine(
+            index=index,
+            path=path,
+            duration=audio.duration,
+            rate=rate,
+            voice=voice_id,
+            phonemes=timing if timing.exists() else None,
+        )
+
+
+def write_phoneme_timing(path: Path, speech: Speech) -> None:
+    """Save a line's phoneme timing beside its audio (written before the audio, atomically)."""
+    data = {
+        "duration": speech.audio.duration,
+        "phonemes": [[p.phoneme, p.start, p.end] for p in speech.phonemes],
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out)
+    os.replace(tmp, path)
 
 
 class PaceEstimate:

@@ -1,0 +1,1 @@
+"""Face landmarks per frame: detection, FaceMesh, tracking and smoothing over time."""

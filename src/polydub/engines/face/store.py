@@ -1,0 +1,45 @@
+"""Landmarks of every face on every frame, kept on disk between the scan and render passes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+POINTS = 478
+
+
+class LandmarkStore:
+    """Append faces frame by frame, then read them back; only a small index stays in memory."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._file = tempfile.NamedTemporaryFile(dir=directory, suffix=".landmarks", delete=True)
+        self._index: list[list[tuple[int, int]]] = []  # per frame: (track id, slot)
+        self._slots = 0
+        self._view: np.ndarray | None = None
+
+    def add(self, frame: int, faces: list[tuple[int, np.ndarray]]) -> None:
+        while len(self._index) <= frame:
+            self._index.append([])
+        for track_id, points in faces:
+            self._file.write(np.ascontiguousarray(points, np.float32).tobytes())
+            self._index[frame].append((track_id, self._slots))
+            self._slots += 1
+
+    def faces(self, frame: int) -> dict[int, np.ndarray]:
+        """Track id -> landmarks of the faces on `frame`."""
+        if frame >= len(self._index) or not self._index[frame]:
+            return {}
+        if self._view is None:
+            self._file.flush()
+            self._view = np.memmap(self._file.name, np.float32, "r", shape=(self._slots, POINTS, 2))
+        return {track_id: np.asarray(self._view[slot]) for track_id, slot in self._index[frame]}
+
+    @property
+    def frames(self) -> int:
+        return len(self._index)
+
+    def close(self) -> None:
+        self._view = None
+        self._file.close()

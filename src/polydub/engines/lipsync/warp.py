@@ -1,0 +1,208 @@
+"""Speed mode: move the lips and jaw to the target shape with a smooth warp, feathered in.
+
+The lower lip moves along the face's down axis by the missing (or surplus) lip gap, the jaw
+follows with less, the corners with a little; a thin-plate spline through those moves (and
+still anchors around the region) gives a displacement field, evaluated on a coarse grid and
+sampled with cv2.remap. Where the mouth opens wider than the source, the new gap is shaded as
+the mouth's inside. Warping alone stretches teeth; precision mode uses real mouth frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.interpolate import RBFInterpolator
+
+from polydub.engines.face.landmarks import (
+    CHIN,
+    INNER_LIPS,
+    JAW,
+    LOWER_LIP,
+    MOUTH_LEFT,
+    MOUTH_RIGHT,
+    NOSE_BOTTOM,
+    OUTER_LIPS,
+    face_axes,
+    face_scale,
+    mouth_gap,
+)
+from polydub.engines.lipsync.base import MouthEdit, MouthTarget
+
+_UPPER_FIXED = (0, 37, 267, 39, 269, 13, 82, 312)
+_CORNERS = (MOUTH_LEFT, MOUTH_RIGHT, 78, 308)
+CAVITY_RGB = np.array((62, 26, 30), np.float32)
+
+
+@dataclass(frozen=True)
+class WarpOptions:
+    feather: float = 0.10  # blend edge width, in face scales
+    # The blend edge lies this far outside the jaw line, where the warp barely moves anything:
+    # blending across the moving jaw edge itself would smear it (a visible seam).
+    mask_grow: float = 0.45
+    margin: float = 0.30  # region beyond the jaw that may move, in face scales
+    grid_step: int = 8  # pixels between evaluated field samples
+    jaw_follow: float = 0.85  # how far the chin drops, as a share of the lower lip's move
+    # Closing moves the chin less: rising, it would stretch the neck it cannot reveal.
+    jaw_follow_closing: float = 0.4
+
+
+class MouthWarper:
+    """The speed-mode renderer: landmark-driven warp of lips and jaw."""
+
+    name = "warp"
+
+    def __init__(self, options: WarpOptions | None = None) -> None:
+        self.options = options or WarpOptions()
+
+    def render(
+        self, rgb: np.ndarray, points: np.ndarray, target: MouthTarget, track_id: int = 0
+    ) -> MouthEdit:
+        pts = points.astype(np.float64)
+        scale = face_scale(pts)
+        moves = lip_moves(pts, target, self.options.jaw_follow, self.options.jaw_follow_closing)
+        box = _region(pts, moves, scale, self.options, rgb.shape)
+        x0, y0, x1, y1 = box
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
+        fence = _fence(pts, moves, scale * self.options.mask_grow)
+        mask = region_mask(fence, box, scale * self.options.feather)
+        warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence)
+        gap_added = mouth_gap(pts + moves) - mouth_gap(pts)
+        if gap_added > 0.5:
+            _shade_cavity(warped, pts + moves, box, gap_added)
+        out = rgb.copy()
+        region = rgb[y0:y1, x0:x1].astype(np.float32)
+        blended = region + mask[..., None] * (warped.astype(np.float32) - region)
+        out[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        full = np.zeros(rgb.shape[:2], np.float32)
+        full[y0:y1, x0:x1] = mask
+        return MouthEdit(out, full, box)
+
+
+def lip_moves(
+    pts: np.ndarray, target: MouthTarget, jaw_follow: float = 0.85, jaw_closing: float = 0.4
+) -> np.ndarray:
+    """Per-landmark displacement (478, 2) that gives the mouth the target opening and width;
+    zero for landmarks that do not move."""
+    scale = face_scale(pts)
+    across, down = face_axes(pts)
+    drop = target.opening * scale - mouth_gap(pts)
+    moves = np.zeros_like(pts)
+    jaw_follow = jaw_follow if drop >= 0 else jaw_closing
+    centre = (pts[MOUTH_LEFT] + pts[MOUTH_RIGHT]) / 2
+    chin_depth = max(float(np.dot(pts[CHIN] - centre, down)), 1.0)
+    for i in JAW:
+        depth = float(np.dot(pts[i] - centre, down)) / chin_depth
+        moves[i] = np.clip(depth, 0.0, 1.0) ** 1.5 * jaw_follow * drop * down
+    # The lower lip drops most in the middle and little at the corners (a jaw hinge), which
+    # also keeps the map from folding where lip points sit close together near the corners.
+    lower = list(LOWER_LIP)
+    half = max(float(np.linalg.norm(pts[MOUTH_RIGHT] - pts[MOUTH_LEFT])) / 2, 1.0)
+    side = (pts[lower] - centre) @ across / half
+    moves[lower] = np.outer(drop * np.clip(1 - 0.7 * side**2, 0.3, 1.0), down)
+    moves[list(_CORNERS)] = 0.3 * drop * down
+    lips = list(set(OUTER_LIPS) | set(INNER_LIPS))
+    sideways = (pts[lips] - centre) @ across
+    moves[lips] += np.outer((target.width - 1.0) * sideways, across)
+    return moves
+
+
+def _region(pts, moves, scale, options: WarpOptions, shape) -> tuple[int, int, int, int]:
+    """The box that may change: lower face before and after the move, plus margin."""
+    ids = list(JAW) + list(NOSE_BOTTOM)
+    both = np.vstack([pts[ids], pts[ids] + moves[ids]])
+    pad = scale * (options.margin + options.mask_grow + options.feather)
+    low = np.floor(both.min(axis=0) - pad).astype(int)
+    high = np.ceil(both.max(axis=0) + pad).astype(int)
+    height, width = shape[:2]
+    return (max(low[0], 0), max(low[1], 0), min(high[0], width), min(high[1], height))
+
+
+def _fence(pts, moves, grow: float) -> np.ndarray:
+    """Still points on the lower-face outline pushed out by `grow`: the warp is pinned there,
+    so the jaw's move is taken up inside the blended region and nothing moves at its edge."""
+    ids = list(JAW) + list(NOSE_BOTTOM)
+    both = np.vstack([pts[ids], pts[ids] + moves[ids]])
+    hull = cv2.convexHull(both.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    # Push each corner out along its outward normal (the bisector of its two edges' normals).
+    edges = np.roll(hull, -1, axis=0) - hull
+    normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-9
+    if np.dot(normals[0], hull[0] - hull.mean(axis=0)) < 0:
+        normals = -normals
+    corner = normals + np.roll(normals, 1, axis=0)
+    corner /= np.linalg.norm(corner, axis=1, keepdims=True) + 1e-9
+    return hull + grow * corner
+
+
+def _warp_region(
+    rgb, pts, moves, box, step: int, falloff: np.ndarray, fence: np.ndarray
+) -> np.ndarray:
+    """The box of `rgb` with the landmarks moved by `moves`: a thin-plate spline through the
+    moved landmarks and still anchors (upper lip, nose, fence, box edge), evaluated every
+    `step` pixels and faded out with `falloff`."""
+    x0, y0, x1, y1 = box
+    moving = np.flatnonzero(np.abs(moves).sum(axis=1) > 1e-3)
+    still = list(_UPPER_FIXED) + list(NOSE_BOTTOM)
+    # Still anchors along the box edge keep the field at zero where the blend ends.
+    edge = np.concatenate(
+        [
+            np.stack([np.linspace(x0, x1, 9), np.full(9, y0)], 1),
+            np.stack([np.linspace(x0, x1, 9), np.full(9, y1)], 1),
+            np.stack([np.full(7, x0), np.linspace(y0, y1, 7)], 1),
+            np.stack([np.full(7, x1), np.linspace(y0, y1, 7)], 1),
+        ]
+    )
+    targets = np.vstack([pts[moving] + moves[moving], pts[still], edge, fence])
+    # Backward map: at each output position, where to read the source from.
+    back = np.vstack([-moves[moving], np.zeros((len(still) + len(edge) + len(fence), 2))])
+    field = RBFInterpolator(targets, back, kernel="thin_plate_spline", smoothing=1e-3)
+    gx = np.arange(x0, x1 + step, step, dtype=np.float64)
+    gy = np.arange(y0, y1 + step, step, dtype=np.float64)
+    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+    coarse = field(grid).reshape(len(gy), len(gx), 2).astype(np.float32)
+    # Sample the coarse field at every pixel of the box (linear between grid points).
+    dense = cv2.resize(
+        coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR
+    )[: y1 - y0, : x1 - x0]
+    # The field fades out with the blend mask, so nothing moves where the blend ends.
+    dense = dense * falloff[..., None]
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    return cv2.remap(
+        rgb,
+        xs + dense[..., 0],
+        ys + dense[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def _shade_cavity(warped, new_pts, box, gap_added: float) -> None:
+    """Darken the opened gap between the inner lips, in place: a warp only stretches lips and
+    teeth into it, while a real open mouth shows its dark inside."""
+    x0, y0, x1, y1 = box
+    poly = np.round((new_pts[list(INNER_LIPS)] - (x0, y0)) * 4).astype(np.int32)
+    inside = np.zeros(warped.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [poly], 255, lineType=cv2.LINE_AA, shift=2)
+    soft = cv2.GaussianBlur(inside.astype(np.float32) / 255.0, (0, 0), 1.2)
+    new_gap = max(mouth_gap(new_pts), 1e-6)
+    strength = float(np.clip(gap_added / new_gap, 0.0, 1.0)) * 0.9
+    alpha = (soft * strength)[..., None]
+    warped[:] = (warped * (1 - alpha) + CAVITY_RGB * alpha).astype(np.uint8)
+
+
+def region_mask(fence: np.ndarray, box, feather: float) -> np.ndarray:
+    """The blend mask over the box: inside the fence (the lower face outline, before and after
+    the move, pushed out), softened by `feather` pixels and exactly zero beyond that."""
+    x0, y0, x1, y1 = box
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillConvexPoly(
+        mask, np.round((fence - (x0, y0)) * 4).astype(np.int32), 1.0, lineType=cv2.LINE_AA, shift=2
+    )
+    radius = max(int(round(feather)), 1)
+    # The soft edge straddles the fence (where the warp is pinned still), clear of the moving
+    # jaw line; the kernel's reach bounds it, so the mask is exactly zero beyond.
+    size = 2 * radius + 1
+    return cv2.GaussianBlur(mask, (size, size), radius / 2.0)

@@ -1,0 +1,283 @@
+"""Lip-sync driver: redraw the speaker's mouth on every frame to follow new speech.
+
+Two streaming passes over the video. The scan tracks every face and measures its mouth; the
+speaker is the face whose mouth follows the source speech best, and its resting and widest
+mouth set the range the new speech is mapped into. The render pass redraws that face's mouth
+with the chosen renderer (speed: warp; precision: exemplars) and encodes the frames. Frames
+without a face are copied untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from polydub.domain.audio import Audio
+from polydub.engines.face.landmarks import mouth_opening
+from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
+from polydub.engines.face.store import LandmarkStore
+from polydub.engines.face.tracking import FaceTracker
+from polydub.engines.lipsync.base import MouthRenderer, MouthTarget
+from polydub.engines.lipsync.seams import seam_energy_ratio
+from polydub.engines.lipsync.visemes import MouthTrack
+from polydub.media.envelope import speech_envelope
+from polydub.media.frames import FrameWriter, read_frames, video_format
+from polydub.pipeline.sync_score import score_series
+
+# A face counts as the speaker when its mouth follows the source speech at least this well
+# (or when it is the only face).
+SPEAKER_MIN_CORRELATION = 0.4
+# The mouth range the new speech is mapped into, when the source barely opens the mouth.
+MIN_OPEN_RANGE = 0.18
+
+
+@dataclass(frozen=True)
+class SpeakerFace:
+    track_id: int
+    rest_opening: float  # face scales, mouth at rest (10th percentile)
+    open_range: float  # widest speaking opening above rest
+    correlation: float  # with the source speech; nan without source speech
+
+
+@dataclass
+class LipSyncInfo:
+    mode: str
+    renderer: str
+    frames: int
+    edited_frames: int
+    speakers: list[SpeakerFace]
+    scan_seconds: float
+    render_seconds: float
+    wrote_video: bool = True
+    # Gradient energy on the blend ring over the source's (1.0: no seam), every edited frame.
+    seam_ratios: list[float] = field(default_factory=list)
+    # Sync scores over the edited frames: ceiling (source mouth, source speech), floor (source
+    # mouth, dub), lip_synced (edited mouth, dub); empty unless both speeches were given.
+    sync: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def render_fps(self) -> float:
+        return self.frames / self.render_seconds if self.render_seconds > 0 else 0.0
+
+
+def make_renderer(
+    mode: str,
+    *,
+    model: Path | None = None,
+    speech: Audio | None = None,
+    device: str = "auto",
+) -> MouthRenderer:
+    """The mouth renderer of a lip-sync mode; a configured neural `model` (driven by `speech`,
+    the new audio) takes the place of both built-in ones."""
+    if model is not None:
+        from polydub.engines.lipsync.neural import Wav2LipModel, Wav2LipRenderer
+
+        if speech is None:
+            raise ValueError("a neural lip-sync model needs the new speech")
+        return Wav2LipRenderer(Wav2LipModel(model, device), speech)
+    if mode == "speed":
+        from polydub.engines.lipsync.warp import MouthWarper
+
+        return MouthWarper()
+    if mode == "precision":
+        from polydub.engines.lipsync.exemplar import MouthExemplars
+
+        return MouthExemplars()
+    raise ValueError(f"unknown lip-sync mode {mode!r}; choose speed or precision")
+
+
+def scan_faces(
+    video: Path, store: LandmarkStore, renderer: MouthRenderer | None = None
+) -> dict[int, np.ndarray]:
+    """Track every face through `video` into `store` (smoothed landmarks, for drawing); returns
+    each track's mouth opening per frame as detected (unsmoothed: no lag for scoring; nan where
+    the face is absent)."""
+    openings: dict[int, dict[int, float]] = {}
+    observe = getattr(renderer, "observe", None)
+    frames = 0
+    with MediaPipeFaceLandmarker() as landmarker:
+        tracker = FaceTracker(landmarker)
+        for frame in read_frames(video):
+            frames = frame.index + 1
+            faces = tracker.update(frame.rgb, frame.time)
+            store.add(frame.index, [(f.track_id, f.points) for f in faces])
+            if observe is not None:
+                for face in faces:
+                    observe(face.track_id, frame.rgb, face.points)
+            for face in faces:
+                opening = mouth_opening(face.raw_points)
+                openings.setdefault(face.track_id, {})[frame.index] = opening
+    out = {}
+    for track_id, values in openings.items():
+        series = np.full(frames, np.nan)
+        series[list(values)] = list(values.values())
+        out[track_id] = series
+    return out
+
+
+def choose_speakers(
+    openings: dict[int, np.ndarray], fps: float, source_speech: Audio | None
+) -> dict[int, SpeakerFace]:
+    """The faces to edit: those whose mouth follows the source speech; a lone face always."""
+    frames = max((len(s) for s in openings.values()), default=0)
+    envelope = speech_envelope(source_speech, fps, frames) if source_speech is not None else None
+    out = {}
+    for track_id, series in openings.items():
+        seen = series[~np.isnan(series)]
+        corr = float("nan")
+        if envelope is not None:
+            corr = score_series(series, envelope, fps, max_lag_s=0.2).correlation
+        rest = float(np.percentile(seen, 10))
+        widest = float(np.percentile(seen, 95))
+        out[track_id] = SpeakerFace(track_id, rest, max(widest - rest, MIN_OPEN_RANGE), corr)
+    if len(out) <= 1 or envelope is None:
+        return out
+    return {k: v for k, v in out.items() if v.correlation >= SPEAKER_MIN_CORRELATION}
+
+
+def active_speaker(faces: dict[int, np.ndarray], speakers: dict[int, SpeakerFace]) -> int | None:
+    """The face on this frame to edit: the best-correlated speaker among those visible."""
+    visible = [speakers[t] for t in faces if t in speakers]
+    if not visible:
+        return None
+    best = max(visible, key=lambda s: (np.nan_to_num(s.correlation, nan=-1.0), -s.track_id))
+    return best.track_id
+
+
+class SyncRecorder:
+    """Collects, per frame, the speaker's mouth before and after the edit (detected again on
+    the edited frame) and both speech envelopes, for the ceiling / floor / lip-synced scores.
+    Frames without an edited speaker stay nan and are left out of the correlations."""
+
+    def __init__(
+        self,
+        source_speech: Audio,
+        dub_speech: Audio,
+        drive_fps: float,
+        drive_len: int,
+        fps: float,
+        frames: int,
+    ):
+        self.fps = fps
+        self.source = speech_envelope(source_speech, fps, frames)
+        self.dub_envelope = speech_envelope(dub_speech, drive_fps, drive_len)
+        self.dub = np.zeros(frames)
+        self.before = np.full(frames, np.nan)
+        self.after = np.full(frames, np.nan)
+        self._landmarker = MediaPipeFaceLandmarker()
+
+    def frame(self, index: int, k: int) -> None:
+        if index < len(self.dub) and 0 <= k < len(self.dub_envelope):
+            self.dub[index] = self.dub_envelope[k]
+
+    def edited(self, index: int, before: float, edited: np.ndarray, near: np.ndarray) -> None:
+        if index >= len(self.before):
+            return
+        self.before[index] = before
+        faces = self._landmarker.landmarks(edited)
+        if faces:
+            centre = near.mean(axis=0)
+            best = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - centre)))
+            self.after[index] = mouth_opening(best)
+
+    def scores(self) -> dict[str, dict]:
+        self._landmarker.close()
+        if np.isnan(self.before).all():
+            return {}
+        return {
+            "ceiling": score_series(self.before, self.source, self.fps).as_dict(),
+            "floor": score_series(self.before, self.dub, self.fps).as_dict(),
+            "lip_synced": score_series(self.after, self.dub, self.fps).as_dict(),
+        }
+
+
+def lipsync_video(
+    video: Path,
+    drive: MouthTrack,
+    out_video: Path,
+    *,
+    mode: str = "speed",
+    source_speech: Audio | None = None,
+    dub_speech: Audio | None = None,
+    drive_time: Callable[[float], float] = lambda t: t,
+    progress: Callable[[float], None] = lambda f: None,
+    renderer: MouthRenderer | None = None,
+    measure_seams: bool = True,
+    edit_range: tuple[float, float] | None = None,
+) -> LipSyncInfo:
+    """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
+    following `drive`; when no face speaks, write nothing (`wrote_video` is False).
+
+    Args:
+        drive: mouth targets per frame of the output timeline.
+        source_speech: the original speech, to find who speaks among several faces.
+        dub_speech: the new speech on the output timeline; with `source_speech`, the sync
+            scores (ceiling, floor, lip-synced) are measured on the frames that were edited.
+        drive_time: maps a frame's time in `video` to the time in `drive` (stretched dubs).
+        measure_seams: record each edited frame's seam energy ratio (about 1 ms a frame).
+        edit_range: (start, end) seconds of `video` to edit; frames outside stay as they are.
+    """
+    renderer = renderer or make_renderer(mode)
+    fmt = video_format(video)
+    started = time.perf_counter()
+    store = LandmarkStore(out_video.parent)
+    try:
+        openings = scan_faces(video, store, renderer)
+        speakers = choose_speakers(openings, fmt.fps, source_speech)
+        scanned = time.perf_counter()
+        if not speakers:  # nothing to redraw: the source's picture stands as it is
+            return LipSyncInfo(
+                mode, renderer.name, store.frames, 0, [], scanned - started, 0.0, wrote_video=False
+            )
+        recorder = None
+        if source_speech is not None and dub_speech is not None:
+            recorder = SyncRecorder(
+                source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
+            )
+        edited, seams = 0, []
+        total = max(store.frames, fmt.frames, 1)
+        with FrameWriter(out_video, fmt.fps) as writer:
+            for frame in read_frames(video):
+                faces = store.faces(frame.index)
+                speaker = active_speaker(faces, speakers)
+                k = int(round(drive_time(frame.time) * drive.fps))
+                rgb = frame.rgb
+                if recorder is not None:
+                    recorder.frame(frame.index, k)
+                inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
+                if speaker is not None and inside and 0 <= k < len(drive):
+                    face = speakers[speaker]
+                    target = MouthTarget(
+                        face.rest_opening + drive.opening[k] * face.open_range,
+                        float(drive.width[k]),
+                        time=k / drive.fps,
+                    )
+                    edit = renderer.render(rgb, faces[speaker], target, speaker)
+                    if measure_seams:
+                        seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
+                    if recorder is not None:
+                        before = openings[speaker][frame.index]
+                        recorder.edited(frame.index, before, edit.rgb, faces[speaker])
+                    rgb = edit.rgb
+                    edited += 1
+                writer.write(rgb)
+                if frame.index % 50 == 0:
+                    progress(frame.index / total)
+        done = time.perf_counter()
+    finally:
+        store.close()
+    return LipSyncInfo(
+        mode=mode,
+        renderer=renderer.name,
+        frames=store.frames,
+        edited_frames=edited,
+        speakers=list(speakers.values()),
+        scan_seconds=scanned - started,
+        render_seconds=done - scanned,
+        seam_ratios=seams,
+        sync=recorder.scores() if recorder is not None else {},
+    )

@@ -1,0 +1,127 @@
+"""Stage 9, lipsync: redraw the speaker's mouth to follow the dub, after mix, before render.
+
+The driving signal comes from each line's phoneme timing (cached with the line by the
+synthesize stage, scaled by the fit stage's stretch, placed where the line sounds); lines
+without phoneme timing (the user's own audio, engines that cannot tell) drive the mouth from
+their audio. Frames are edited on the source timeline; render then applies the plan's slow-downs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from polydub.engines.lipsync.visemes import MouthTrack, track_from_audio, track_from_speech
+from polydub.media.audio import decode_audio, read_wav
+from polydub.media.frames import video_format
+from polydub.pipeline.artifacts import (
+    FitArtifact,
+    IngestArtifact,
+    MixArtifact,
+    SeparationArtifact,
+    SynthLine,
+)
+from polydub.pipeline.lipsync import lipsync_video, make_renderer
+from polydub.pipeline.sync_score import ENVELOPE_RATE
+
+# Part of the stage's checkpoint key: bump when the renderers change what they draw.
+ENGINE_VERSION = 1
+
+
+class LipSyncArtifact(BaseModel):
+    # The source's frames with the mouth redrawn (video only, H.264); None when no face spoke.
+    video: Path | None
+    mode: str
+    renderer: str
+    frames: int
+    edited_frames: int
+    phoneme_driven_lines: int
+    audio_driven_lines: int
+    render_fps: float
+    # Blend-ring gradient energy over the source's, 5th and 95th percentile of edited frames.
+    seam_ratio_p5: float | None = None
+    seam_ratio_p95: float | None = None
+    speakers: list[dict] = Field(default_factory=list)
+    # Audio-visual sync over the edited frames: "ceiling" (source mouth, source speech),
+    # "floor" (source mouth, dub speech), "lip_synced" (redrawn mouth, dub speech).
+    sync: dict[str, dict] = Field(default_factory=dict)
+
+
+def line_track(line: SynthLine, fps: float) -> tuple[MouthTrack, bool]:
+    """One line's mouth targets from its start; True when they come from phoneme timing."""
+    frames = int(math.ceil(line.duration * fps)) + 1
+    audio = read_wav(line.path)
+    if line.phonemes is not None and line.phonemes.exists():
+        data = json.loads(line.phonemes.read_text())
+        # The fit stage may have stretched the line: its phonemes stretch with it.
+        scale = line.duration / max(float(data["duration"]), 1e-6)
+        timed = [(p, s * scale, e * scale) for p, s, e in data["phonemes"]]
+        return track_from_speech(timed, audio, fps, frames), True
+    return track_from_audio(audio, fps, frames), False
+
+
+def dub_mouth_track(fitted: FitArtifact, fps: float) -> tuple[MouthTrack, int, int]:
+    """Mouth targets over the whole output timeline; with the counts of phoneme- and
+    audio-driven lines."""
+    frames = int(math.ceil(fitted.plan.output_duration * fps)) + 1
+    track = MouthTrack(np.zeros(frames), np.ones(frames), fps)
+    timing = {t.index: t for t in fitted.plan.segments}
+    by_phonemes = by_audio = 0
+    for line in fitted.lines:
+        piece, from_phonemes = line_track(line, fps)
+        track.place(piece, int(round(timing[line.index].output_start * fps)))
+        by_phonemes += from_phonemes
+        by_audio += not from_phonemes
+    return track, by_phonemes, by_audio
+
+
+def lipsync(
+    ingested: IngestArtifact,
+    separated: SeparationArtifact,
+    fitted: FitArtifact,
+    mixed: MixArtifact,
+    out_dir: Path,
+    *,
+    mode: str,
+    model: Path | None = None,
+    device: str = "auto",
+    progress=lambda f: None,
+) -> LipSyncArtifact:
+    """Redraw the speaker's mouth on the source frames to follow the fitted dub (with the
+    user's neural `model` when one is configured)."""
+    fps = video_format(ingested.source).fps
+    drive, by_phonemes, by_audio = dub_mouth_track(fitted, fps)
+    out = out_dir / "lipsync.mp4"
+    dub_speech = decode_audio(mixed.dub_wav, ENVELOPE_RATE)
+    info = lipsync_video(
+        ingested.source,
+        drive,
+        out,
+        mode=mode,
+        renderer=make_renderer(mode, model=model, speech=dub_speech, device=device),
+        source_speech=decode_audio(separated.speech_wav, ENVELOPE_RATE),
+        dub_speech=dub_speech,
+        drive_time=fitted.plan.to_output_time,
+        # Outside the translated range the original speech plays: its mouth stays.
+        edit_range=(ingested.range_start, ingested.range_end),
+        progress=progress,
+    )
+    seams = np.array(info.seam_ratios)
+    return LipSyncArtifact(
+        video=out if info.wrote_video else None,
+        mode=mode,
+        renderer=info.renderer,
+        frames=info.frames,
+        edited_frames=info.edited_frames,
+        phoneme_driven_lines=by_phonemes,
+        audio_driven_lines=by_audio,
+        render_fps=info.render_fps,
+        seam_ratio_p5=float(np.percentile(seams, 5)) if len(seams) else None,
+        seam_ratio_p95=float(np.percentile(seams, 95)) if len(seams) else None,
+        speakers=[s.__dict__ for s in info.speakers],
+        sync=info.sync,
+    )
