@@ -9,6 +9,8 @@ APT_PACKAGES=(
   ffmpeg sox libsndfile1 espeak-ng rubberband-cli fonts-dejavu-core
   apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-es-pt apertium-fr-es apertium-spa-ita
   pocketsphinx-testdata
+  redis-server  # a private broker for the scale-out tests (tests/scale)
+  wrk  # the load of bench/api_bench.py
 )
 
 missing=()

@@ -3,9 +3,15 @@ session, and a generated talking clip."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Voice matching tunes each new speaker for ~30 s; tests of other features dub with stock
+# voices (CLI, API and worker processes inherit this). The speaker tests turn matching on,
+# as every default install runs it (tests/integration/voice/conftest.py).
+os.environ.setdefault("POLYDUB_VOICE_MATCHING", "false")
 
 from polydub.config import Settings
 

@@ -1,4 +1,4 @@
-"""The `polydub` command line: translate, languages, bench, models, serve, keys."""
+"""The `polydub` command line: translate, languages, bench, models, serve, worker, keys."""
 
 from __future__ import annotations
 
@@ -52,10 +52,22 @@ def translate(
     glossary: Annotated[
         Path | None, typer.Option(help="CSV of source,target terms to enforce.")
     ] = None,
+    stock_voices: Annotated[
+        bool, typer.Option("--stock-voices", help="Stock voices instead of matching speakers.")
+    ] = False,
+    voice: Annotated[
+        list[str] | None,
+        typer.Option(help="SPEAKER=NAME: reuse a saved voice, e.g. SPEAKER_00=anna. Repeat."),
+    ] = None,
+    save_voice: Annotated[
+        list[str] | None,
+        typer.Option(help="SPEAKER=NAME: save that speaker's matched voice as NAME. Repeat."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Dub SOURCE into each --to language: writes NAME.<lang>.mp4, .srt, .vtt, .report.json."""
     from polydub.cli_translate import run_translate
+    from polydub.cli_voices import speaker_names
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     try:
@@ -76,6 +88,9 @@ def translate(
             dynamic_duration=not fixed_duration,
             glossary_path=glossary,
             console=console,
+            use_stock_voice=stock_voices,
+            saved_voices=speaker_names(voice or [], "--voice"),
+            save_voices=speaker_names(save_voice or [], "--save-voice"),
         )
     except PolydubError as error:
         _fail(error)
@@ -90,6 +105,44 @@ def languages() -> None:
     for entry in language_catalog(load_settings()):
         table.add_row(entry.name, entry.code, ", ".join(entry.translation), ", ".join(entry.voices))
     Console().print(table)
+
+
+voices_app = typer.Typer(help="List stock and saved voices; save matched voices.")
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.callback(invoke_without_command=True)
+def voices(
+    ctx: typer.Context,
+    language: Annotated[
+        str | None, typer.Option(help="Only voices that speak this language, e.g. Spanish.")
+    ] = None,
+) -> None:
+    """List voices with their ids (for preferred_stock_voice_ids and --voice)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from polydub.cli_voices import print_voices
+
+    try:
+        print_voices(load_settings(), language, Console())
+    except PolydubError as error:
+        _fail(error)
+
+
+@voices_app.command("save")
+def voices_save(
+    name: Annotated[str, typer.Argument(help="The name to save it as, e.g. anna.")],
+    voice_id: Annotated[
+        str, typer.Option("--from", help="A matched voice id from a dub's report.")
+    ],
+) -> None:
+    """Save a matched voice by name, to reuse it with --voice SPEAKER=NAME."""
+    from polydub.cli_voices import save_matched_voice
+
+    try:
+        console.print(f"saved {save_matched_voice(load_settings(), voice_id, name)}")
+    except PolydubError as error:
+        _fail(error)
 
 
 @app.command()
@@ -133,6 +186,72 @@ def bench(
     sys.exit(run_bench(load_settings(), seconds=seconds, target=target, mode=mode))
 
 
+@app.command("bench-lipsync")
+def bench_lipsync(
+    seconds: Annotated[float, typer.Option(help="Length of the generated clip.")] = 10.0,
+    mode: Annotated[
+        list[str] | None, typer.Option(help="Modes to measure (default both). Repeat.")
+    ] = None,
+) -> None:
+    """Lip-sync frames/s at 720p per mode, with sync scores, on a generated talking face."""
+    from polydub.bench_lipsync import run_lipsync_bench
+
+    sys.exit(run_lipsync_bench(seconds, mode or ["speed", "precision"]))
+
+
+@app.command()
+def lipsync(
+    video: Annotated[Path, typer.Argument(help="The video whose speaker's mouth to redraw.")],
+    speech: Annotated[Path, typer.Argument(help="The new speech (any audio file).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the video.")],
+    mode: Annotated[str, typer.Option(help="speed (warp) or precision (own frames).")] = "speed",
+    model: Annotated[
+        Path | None, typer.Option(help="A Wav2Lip-class .onnx or TorchScript model to use.")
+    ] = None,
+) -> None:
+    """Make the speaker in VIDEO mouth SPEECH: the lip-sync engine alone."""
+    from polydub.cli_lipsync import run_lipsync
+
+    settings = load_settings()
+    try:
+        run_lipsync(
+            video,
+            speech,
+            output,
+            mode=mode,
+            model=model or settings.lipsync_model,
+            device=settings.lipsync_device,
+            console=console,
+        )
+    except PolydubError as error:
+        _fail(error)
+    except ValueError as error:
+        console.print(f"[bold red]error[/]: {error}")
+        raise typer.Exit(2) from error
+
+
+@app.command("sync-score")
+def sync_score(
+    video: Annotated[Path, typer.Argument(help="The video to score.")],
+    audio: Annotated[
+        Path | None, typer.Option(help="Score against this audio instead of the video's own.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the score as JSON.")] = False,
+) -> None:
+    """How well the mouth follows the speech: peak correlation of mouth opening and speech
+    loudness, and the lag where it peaks (positive: the mouth is late)."""
+    import json
+
+    from polydub.cli_lipsync import run_sync_score
+
+    try:
+        score = run_sync_score(video, audio, console)
+    except PolydubError as error:
+        _fail(error)
+    if json_out:
+        print(json.dumps(score.as_dict()))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -143,6 +262,28 @@ def serve(
     from polydub.cli_serve import serve as run_server
 
     run_server(load_settings(), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated queues to consume (default: every configured one)."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Tasks run at once on this machine.")] = 1,
+    hostname: Annotated[str | None, typer.Option(help="Worker name (celery@host).")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run pipeline tasks from the broker (POLYDUB_EXECUTOR=celery deployments)."""
+    from polydub.cli_worker import run_worker
+
+    run_worker(
+        load_settings(),
+        queues=queues.split(",") if queues else None,
+        concurrency=concurrency,
+        hostname=hostname,
+        log_level=log_level,
+    )
 
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)

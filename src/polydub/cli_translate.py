@@ -42,6 +42,7 @@ def run_translate(
     glossary_path: Path | None = None,
     source_language: str | None = None,
     mode: str = "speed",
+    save_voices: tuple[tuple[str, str], ...] = (),
     **flags,
 ) -> list[DubResult]:
     from polydub.catalog import check_targets
@@ -60,6 +61,10 @@ def run_translate(
         except ValueError as exc:
             raise InvalidInputError(str(exc), param="input_language") from exc
     codes = check_targets(engines, targets, source_code)
+    if flags.get("saved_voices"):
+        from polydub.voice_catalog import check_saved_voices
+
+        check_saved_voices(engines.synthesizers, [name for _, name in flags["saved_voices"]])
     glossary = None
     if glossary_path is not None:
         try:
@@ -93,7 +98,27 @@ def run_translate(
         )
     for result in results:
         print_summary(console, result)
+    if save_voices and results:
+        save_speaker_voices(engines, results[0], save_voices, console)
     return results
+
+
+def save_speaker_voices(
+    engines, result: DubResult, pairs: tuple[tuple[str, str], ...], console: Console
+) -> None:
+    """--save-voice SPEAKER=NAME: keep the voice matched to SPEAKER under NAME."""
+    from polydub.voice_catalog import save_voice
+
+    voices = result.report["engines"]["voices"]
+    for speaker, name in pairs:
+        if speaker not in voices:
+            raise InvalidInputError(
+                f"--save-voice: no speaker {speaker!r}; speakers: {', '.join(voices)}",
+                param="voice",
+            )
+        console.print(
+            f"saved {speaker}'s voice as {save_voice(engines.synthesizers, voices[speaker], name)}"
+        )
 
 
 class _ProgressView:
@@ -156,6 +181,8 @@ def print_summary(console: Console, result: DubResult) -> None:
         f"duration {timing['source_duration']:.2f}s -> {timing['output_duration']:.2f}s"
     )
     console.print(f"  intelligibility: {_wer_text(intel)}; loudness {r['loudness_lufs']:.1f} LUFS")
+    for s in r.get("speakers", []):
+        console.print(f"  {_speaker_text(s)}")
     if r["glossary_misses"]:
         misses = ", ".join(
             f"{m['source_term']}->{m['target_term']} (line {m['segment']})"
@@ -171,3 +198,20 @@ def _wer_text(intel: dict) -> str:
     if intel["wer"] is None:
         return "not measured (no script)"
     return f"WER {intel['wer'] * 100:.1f}% over {intel['reference_words']} words"
+
+
+def _speaker_text(s: dict) -> str:
+    """One speaker's voice line: similarity of the dub to them, and pitch."""
+
+    def num(x, fmt: str = ".2f") -> str:
+        return "n/a" if x is None else format(x, fmt)
+
+    start = ""
+    if s.get("stock_similarity") is not None:
+        start = f" (stock {s['stock_voice']} {num(s['stock_similarity'])} on the probe)"
+    return (
+        f"{s['speaker']}: {s['voice']}, similarity {num(s['similarity'])}"
+        f" / cross-check {num(s['similarity_crosscheck'])}{start};"
+        f" pitch {num(s['source_pitch_median'], '.0f')} Hz"
+        f" -> {num(s['dub_pitch_median'], '.0f')} Hz"
+    )

@@ -44,8 +44,18 @@ class Settings(BaseSettings):
     openai_languages: list[str] = Field(default_factory=list)  # empty: every target language
     openai_timeout_s: float = 120.0
 
+    # Voice cloning: an XTTS-v2 checkpoint directory (config.json, model.pth, vocab.json) and
+    # the coqui-tts package; empty means speakers are matched by tuning Kokoro styles.
+    xtts_model_dir: Path | None = None
+    xtts_device: str = "cpu"
+
     # Lines synthesised at once (each on one thread); 0: one per CPU core.
     tts_workers: int = 0
+
+    # Lip-sync: a Wav2Lip-class model file (.onnx or TorchScript .pt) replaces the built-in
+    # renderers when set; "auto" runs it on a CUDA GPU when there is one.
+    lipsync_model: Path | None = None
+    lipsync_device: str = "auto"
 
     # Timing: the fastest speech rate the fit stage may ask of a voice before slowing video.
     max_speech_rate: float = 1.25
@@ -65,11 +75,28 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600  # per API key
     job_workers: int = 1  # pipelines run at once inside `polydub serve`
     webhook_max_attempts: int = 6
+
     # "subprocess": `polydub serve` runs jobs in one child process of its own, at lower CPU
     # priority, so dubbing never holds the API's interpreter lock; "inprocess": threads of the
-    # API process (tests count engine calls this way).
+    # API process (tests count engine calls this way); "celery": serve only enqueues.
     executor: str = "subprocess"
     job_niceness: int = 10  # added to the job process's nice value: polling stays fast
+    # HeyGen's default: each speaker's voice is tuned toward them (about 30 s per new speaker
+    # here). false: stock voices unless a request names saved voices (a server short of CPU).
+    voice_matching: bool = True
+
+    # Scale-out (`polydub worker`): storage_url s3://bucket/prefix keeps media in object storage.
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    # Seconds before a broker hands an unacknowledged task (its worker died) to another worker;
+    # longer than the longest task, or a slow task is run twice (harmless, stages are idempotent).
+    broker_visibility_timeout_s: int = 3600
+    # Queue of each task kind; route "source" (separation, ASR) or "target" (TTS, render) to a
+    # queue that only the machines able to run it consume, e.g. {"source": "gpu"}.
+    task_queues: dict[str, str] = Field(default_factory=dict)
+    storage_endpoint_url: str | None = None  # an S3-compatible server other than AWS
+    storage_region: str = "us-east-1"
+    blob_cache_bytes: int = 10 * 1024**3  # a worker's local copies of stored media
+    work_cache_bytes: int = 20 * 1024**3  # a worker's local checkpoints (kept in storage too)
 
     @property
     def synthesis_workers(self) -> int:
@@ -80,6 +107,16 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
+
+    @property
+    def matched_voices_dir(self) -> Path:
+        """Voices tuned per speaker profile: derived data, safe to delete."""
+        return self.cache_dir / "voices"
+
+    @property
+    def saved_voices_dir(self) -> Path:
+        """The voice registry: matched voices the user saved by name."""
+        return self.data_dir / "voices"
 
     @property
     def work_dir(self) -> Path:

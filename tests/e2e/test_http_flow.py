@@ -255,7 +255,7 @@ def test_job_resumes_after_the_server_is_killed(clip_url, tmp_path):
                 json={"video": {"type": "url", "url": clip_url}, "output_languages": ["Spanish"]},
             )
             (translation_id,) = created.json()["data"]["video_translation_ids"]
-            # Past the source side (4 of 10 stages) but not finished: kill it hard.
+            # Past the source side (4 of 11 stages) but not finished: kill it hard.
             poll(client, translation_id, lambda d: d["progress"] >= 0.4)
         service.kill(signal.SIGKILL)
         service.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from polydub.domain.media import MediaInfo
+from polydub.domain.speaker import SpeakerProfile
 from polydub.domain.timing import TimingPlan
 from polydub.domain.transcript import Segment, Transcript
 
@@ -38,6 +39,7 @@ class DiarizationArtifact(BaseModel):
     transcript: Transcript  # the same segments with `speaker` set
     speakers: list[str]
     method: str
+    profiles: list[SpeakerProfile] = Field(default_factory=list)  # one per speaker
 
 
 class GlossaryMiss(BaseModel):
@@ -60,6 +62,9 @@ class SynthLine(BaseModel):
     duration: float
     rate: float
     voice: str
+    # When each phoneme sounds (JSON beside the cached line; feeds lip-sync). None when the
+    # engine cannot tell.
+    phonemes: Path | None = None
 
 
 class SynthesisArtifact(BaseModel):

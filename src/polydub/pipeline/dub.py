@@ -15,6 +15,7 @@ from polydub.domain.glossary import Glossary
 from polydub.pipeline import diarize as diarize_stage
 from polydub.pipeline import fit as fit_stage
 from polydub.pipeline import ingest as ingest_stage
+from polydub.pipeline import lipsync_stage
 from polydub.pipeline import mix as mix_stage
 from polydub.pipeline import render as render_stage
 from polydub.pipeline import separate as separate_stage
@@ -44,10 +45,10 @@ from polydub.pipeline.srt_script import (
     translation_from_srt,
 )
 from polydub.pipeline.timing import TimingOptions
-from polydub.pipeline.voices import stock_voice_assigner
+from polydub.pipeline.voice_plan import target_voice_assigner
 
 SOURCE_STAGES = ("ingest", "separate", "transcribe", "diarize")
-TARGET_STAGES = ("translate", "synthesize", "fit", "mix", "render", "report")
+TARGET_STAGES = ("translate", "synthesize", "fit", "mix", "lipsync", "render", "report")
 
 __all__ = ["DubOptions", "DubResult", "StageEvent", "dub", "SOURCE_STAGES", "TARGET_STAGES"]
 
@@ -79,6 +80,8 @@ class DubOptions:
     watermark: bool = False
     embed_captions: bool = False  # a soft subtitle track in the video
     voice_ids: tuple[str, ...] = ()  # preferred stock voices ("kokoro:ef_dora")
+    use_stock_voice: bool = False  # stock voices instead of voices matched to each speaker
+    saved_voices: tuple[tuple[str, str], ...] = ()  # (speaker, registry name) to reuse
 
     @property
     def beam_size(self) -> int:
@@ -194,8 +197,10 @@ def run_source_side(
     diarized, k_dia = runner.run(
         "diarize",
         None,
-        {"up": k_asr, "speakers": options.speakers},
-        lambda d: diarize_stage.diarize(transcribed, separated, speakers=options.speakers),
+        {"up": k_asr, "speakers": options.speakers, "method": diarize_stage.METHOD},
+        lambda d: diarize_stage.diarize(
+            transcribed, separated, d, speakers=options.speakers, encoder=engines.speaker_encoder
+        ),
         DiarizationArtifact,
     )
     return SourceSide(ingested, separated, diarized, k_sep, k_dia)
@@ -297,7 +302,7 @@ def run_target_side(
     lines = synthesize_stage.LineSynthesizer(
         engines.synthesizers, runner.target_dir(target) / "lines"
     )
-    assign = stock_voice_assigner(target, engines.synthesizers, options.voice_ids)
+    assign = target_voice_assigner(target, options, engines, shared.diarized)
     timing = options.timing
     rooms = fit_stage.line_rooms(translated, shared.ingested.range_end, timing)
     synthesized, k_syn = runner.run(
@@ -331,17 +336,44 @@ def run_target_side(
         ),
         FitArtifact,
     )
-    mixed, rendered, k_render = run_mix_and_render(
-        runner, shared, target, options, translated, fitted, k_fit, extension
+    mixed, rendered, k_render, synced = run_mix_and_render(
+        runner, shared, target, options, translated, fitted, k_fit, extension, engines
     )
     quality, _ = runner.run(
         "report",
         target,
         {"up": k_render},
-        lambda d: measure_quality(translated, fitted, mixed, engines.transcriber),
+        lambda d: measure_quality(translated, fitted, mixed, engines.transcriber).model_copy(
+            update={
+                "speakers": dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
+            }
+        ),
         QualityArtifact,
     )
-    return TargetSide(target, translated, synthesized, fitted, mixed, rendered, quality)
+    return TargetSide(
+        target, translated, synthesized, fitted, mixed, rendered, quality, lipsync=synced
+    )
+
+
+def dub_speaker_similarity(
+    shared: SourceSide,
+    translated: TranslationArtifact,
+    fitted: FitArtifact,
+    synthesized: SynthesisArtifact,
+    engines: EngineSet,
+) -> list:
+    """The per-speaker voice figures of the quality report (speaker_similarity)."""
+    from polydub.pipeline.speaker_similarity import speaker_similarity
+    from polydub.pipeline.voice_plan import match_details
+
+    return speaker_similarity(
+        shared.diarized.profiles,
+        translated,
+        fitted,
+        synthesized.voices,
+        engines.speaker_encoders,
+        match_details(synthesized.voices, engines),
+    )
 
 
 def render_settings(options: DubOptions) -> dict:
@@ -364,8 +396,9 @@ def run_mix_and_render(
     fitted: FitArtifact,
     k_fit: str,
     extension: str,
-) -> tuple[MixArtifact, RenderArtifact, str]:
-    """mix -> render of one target, whatever produced its fitted speech."""
+    engines: EngineSet,
+) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
+    """mix -> lipsync -> render of one target, whatever produced its fitted speech."""
     mixed, k_mix = runner.run(
         "mix",
         target,
@@ -385,10 +418,13 @@ def run_mix_and_render(
         ),
         MixArtifact,
     )
+    synced, k_picture = run_lipsync_stage(
+        runner, shared, target, options, engines, fitted, mixed, k_mix
+    )
     rendered, k_render = runner.run(
         "render",
         target,
-        {"up": k_mix, "ext": extension, **render_settings(options)},
+        {"up": k_picture, "ext": extension, **render_settings(options)},
         lambda d: render_stage.render(
             shared.ingested,
             translated,
@@ -396,8 +432,49 @@ def run_mix_and_render(
             mixed,
             d,
             extension=extension,
+            picture=synced.video if synced else None,
             **render_settings(options),
         ),
         RenderArtifact,
     )
-    return mixed, rendered, k_render
+    return mixed, rendered, k_render, synced
+
+
+def run_lipsync_stage(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options: DubOptions,
+    engines: EngineSet,
+    fitted: FitArtifact,
+    mixed: MixArtifact,
+    k_up: str,
+) -> tuple[lipsync_stage.LipSyncArtifact | None, str]:
+    """The lipsync stage (skipped for audio-only output or a source without video): returns
+    its artifact (None: render uses the source's picture) and the key render builds on."""
+    if options.audio_only or shared.ingested.info.video is None:
+        return None, k_up
+    model = engines.settings.lipsync_model
+    synced, k_sync = runner.run(
+        "lipsync",
+        target,
+        {
+            "up": k_up,
+            "mode": options.mode,
+            "engine": lipsync_stage.ENGINE_VERSION,
+            "model": file_key(model) if model else None,
+        },
+        lambda d: lipsync_stage.lipsync(
+            shared.ingested,
+            shared.separated,
+            fitted,
+            mixed,
+            d,
+            mode=options.mode,
+            model=model,
+            device=engines.settings.lipsync_device,
+            progress=runner.progress("lipsync", target),
+        ),
+        lipsync_stage.LipSyncArtifact,
+    )
+    return synced, k_sync

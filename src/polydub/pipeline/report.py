@@ -6,7 +6,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polydub.pipeline.artifacts import (
     DiarizationArtifact,
@@ -20,6 +20,9 @@ from polydub.pipeline.artifacts import (
 )
 from polydub.pipeline.checkpoint import StageOutcome
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
+
+if TYPE_CHECKING:
+    from polydub.pipeline.lipsync_stage import LipSyncArtifact
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class TargetSide:
     mixed: MixArtifact
     rendered: RenderArtifact
     quality: QualityArtifact
+    lipsync: LipSyncArtifact | None = None  # None: audio-only, or no video
 
 
 @dataclass
@@ -71,6 +75,15 @@ def build_report(
             "range": [ingested.range_start, ingested.range_end],
             "speakers": source.diarized.speakers,
             "diarization": source.diarized.method,
+            "speaker_profiles": [
+                {
+                    "speaker": p.speaker,
+                    "speech_seconds": p.speech_seconds,
+                    "reference_seconds": p.reference_seconds,
+                    "pitch_median": round(p.pitch.median, 1) if p.pitch else None,
+                }
+                for p in source.diarized.profiles
+            ],
         },
         "target": dubbed.target,
         "mode": mode,
@@ -82,9 +95,11 @@ def build_report(
         },
         "timing": dubbed.quality.timing.model_dump(),
         "intelligibility": dubbed.quality.intelligibility.model_dump(),
+        "speakers": [s.model_dump() for s in dubbed.quality.speakers],
         "glossary_misses": [m.model_dump() for m in dubbed.translated.glossary_misses],
         "loudness_lufs": dubbed.mixed.integrated_lufs,
         "music_kept": dubbed.mixed.music_kept,
+        "lipsync": dubbed.lipsync.model_dump(mode="json") if dubbed.lipsync else None,
         "segments": [
             {
                 "index": s.index,
