@@ -89,15 +89,17 @@ def pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
 
 def spectral_embedding(affinity: np.ndarray, upper: int, lower: int = 1) -> tuple[np.ndarray, int]:
     """Eigenvectors of the normalised Laplacian (smallest first), and the cluster count with
-    the largest eigengap among `lower`..`upper`; 1 when that gap is not decisive."""
+    the largest decisive eigengap among `lower`..`upper`; 1 when no gap is decisive."""
     degree = affinity.sum(axis=1)
     inv = 1.0 / np.sqrt(np.maximum(degree, 1e-12))
     laplacian = np.eye(len(affinity)) - inv[:, None] * affinity * inv[None, :]
     values, vectors = np.linalg.eigh(laplacian)
-    gaps = np.diff(values[: upper + 1])[lower - 1 :]
-    count = int(np.argmax(gaps)) + lower if len(gaps) else lower
-    if count > 1 and values[count - 1] > DECISIVE_GAP * values[count]:
-        count = 1
+    # The widest gap among the decisive ones: the widest overall can lie among within-speaker
+    # eigenvalues (a two-voice clip: 0, 0, 0.14, 0.35, 0.35, ... picked 5, then undecisive).
+    candidates = [
+        k for k in range(max(lower, 2), upper + 1) if values[k - 1] <= DECISIVE_GAP * values[k]
+    ]
+    count = max(candidates, key=lambda k: values[k] - values[k - 1]) if candidates else 1
     rows = vectors[:, : max(upper, 1)]
     rows = rows / (np.linalg.norm(rows, axis=1, keepdims=True) + 1e-12)
     return rows, count
