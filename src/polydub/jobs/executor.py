@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from polydub.jobs.models import Batch, Proofread, Translation
+from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,17 @@ def _run_proofread(context, batch_id: str, should_cancel: Callable[[], bool]) ->
     run_proofread_batch(context, batch_id, should_cancel)
 
 
-RUNNERS: dict[str, BatchRunner] = {"translation": _run_translation, "proofread": _run_proofread}
+def _run_lipsync(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
+    from polydub.jobs.run_lipsync import run_lipsync_batch
+
+    run_lipsync_batch(context, batch_id, should_cancel)
+
+
+RUNNERS: dict[str, BatchRunner] = {
+    "translation": _run_translation,
+    "proofread": _run_proofread,
+    "lipsync": _run_lipsync,
+}
 
 
 class InProcessExecutor:
@@ -100,7 +110,12 @@ class InProcessExecutor:
                 .where(Proofread.status == "processing")
                 .order_by(Proofread.created_at)
             ).all()
-        return list(dict.fromkeys([*translation_batches, *proofread_batches]))
+            lipsync_batches = session.scalars(
+                select(Lipsync.id)
+                .where(Lipsync.status.in_(("pending", "running")))
+                .order_by(Lipsync.created_at)
+            ).all()
+        return list(dict.fromkeys([*translation_batches, *proofread_batches, *lipsync_batches]))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask running jobs to stop at their next stage boundary (they stay unfinished and
@@ -124,7 +139,7 @@ class InProcessExecutor:
         self._queue.put(batch_id)
 
     def cancel(self, translation_id: str) -> None:
-        """Stop a translation at its next stage boundary."""
+        """Stop a translation (or a lip sync, by its id) at its next stage boundary."""
         with self._lock:
             self._cancelled.add(translation_id)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polydub.jobs.models import Batch, Proofread, Translation
+from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
 
 INPUT_FIELDS = ("video", "audio", "srt")
 
 
 def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str]:
-    """Ids of the owner's pending or running translations and proofreads whose request reads
-    `asset_id`."""
+    """Ids of the owner's pending or running translations, proofreads and lip syncs whose
+    request reads `asset_id`."""
     unfinished = [
         *session.execute(
             select(Translation.id, Translation.batch_id).where(
@@ -22,6 +22,11 @@ def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str
         *session.execute(
             select(Proofread.id, Proofread.batch_id).where(
                 Proofread.owner_id == owner_id, Proofread.status == "processing"
+            )
+        ),
+        *session.execute(
+            select(Lipsync.id, Lipsync.id.label("batch_id")).where(
+                Lipsync.owner_id == owner_id, Lipsync.status.in_(("pending", "running"))
             )
         ),
     ]

@@ -75,7 +75,7 @@ class Batch(Base):
     __tablename__ = "batches"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "translation" | "proofread"
+    kind: Mapped[str] = mapped_column(String(16))  # "translation" | "proofread" | "lipsync"
     request: Mapped[dict] = mapped_column(JSON)  # the validated request body
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -135,6 +135,40 @@ class Proofread(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class Lipsync(Base):
+    """One Lip Sync job: the user's video with the user's audio, the mouth redrawn to follow it.
+
+    Its batch (kind "lipsync", holding the request) has the same id, so the executors that run
+    batches run it, and a DELETE can revoke its queued task by this id.
+    """
+
+    __tablename__ = "lipsyncs"
+    id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    folder_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    mode: Mapped[str] = mapped_column(String(16), default="speed")
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    callback_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    video_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    srt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    vtt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    failure_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class IdempotencyRecord(Base):

@@ -1,8 +1,10 @@
-"""Webhooks: a translation's callback_url is POSTed when it completes or fails.
+"""Webhooks: a job's callback_url is POSTed when it completes or fails.
 
-Body: {"event_type": "video_translate.success" | "video_translate.fail",
+Body of a translation: {"event_type": "video_translate.success" | "video_translate.fail",
        "event_data": {"video_translation_id", "status", "url", "callback_id",
                       "failure_message", "output_language"}}
+Body of a lip sync: {"event_type": "lipsync.success" | "lipsync.fail",
+       "event_data": {"lipsync_id", "status", "url", "callback_id", "failure_message"}}
 
 Header `X-Polydub-Signature: t=<unix seconds>,v1=<hex>`, where hex is HMAC-SHA256, keyed by the
 service's signing secret (POLYDUB_SIGNING_SECRET, or data_dir/signing.secret when generated),
@@ -26,7 +28,7 @@ import httpx
 from sqlalchemy import select, update
 
 from polydub.api.signing import context_file_url
-from polydub.jobs.models import Translation
+from polydub.jobs.models import Lipsync, Translation
 from polydub.jobs.netguard import UnsafeUrlError, guarded_client
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,25 @@ def translation_event(row: Translation, video_url: str | None) -> dict:
             "output_language": row.output_language,
         },
     }
+
+
+def lipsync_event(row: Lipsync, video_url: str | None) -> dict:
+    """The webhook body for a finished lip sync."""
+    success = row.status == "completed"
+    return {
+        "event_type": "lipsync.success" if success else "lipsync.fail",
+        "event_data": {
+            "lipsync_id": row.id,
+            "status": row.status,
+            "url": video_url if success else None,
+            "callback_id": row.callback_id,
+            "failure_message": row.failure_message,
+        },
+    }
+
+
+# The tables whose rows send webhooks, and the body each sends.
+EVENTS: dict[type, Callable[..., dict]] = {Translation: translation_event, Lipsync: lipsync_event}
 
 
 def deliver(
@@ -116,19 +137,29 @@ def deliver(
 
 def notify_translation(context, translation_id: str) -> threading.Thread | None:
     """Send the translation's webhook in the background, if it has a callback_url."""
+    return notify(context, Translation, translation_id)
+
+
+def notify_lipsync(context, lipsync_id: str) -> threading.Thread | None:
+    """Send the lip sync's webhook in the background, if it has a callback_url."""
+    return notify(context, Lipsync, lipsync_id)
+
+
+def notify(context, model: type, row_id: str) -> threading.Thread | None:
+    """Send the webhook of a finished job row (Translation or Lipsync) in the background."""
     with context.db.session() as session:
-        row = session.get(Translation, translation_id)
+        row = session.get(model, row_id)
         if row is None or not row.callback_url or row.webhook_delivered:
             return None
         url = row.callback_url
-        payload = translation_event(row, context_file_url(context, row.video_key))
+        payload = EVENTS[model](row, context_file_url(context, row.video_key))
 
     def record(attempt: int, ok: bool) -> None:
         with context.db.session() as session:
             session.execute(
-                update(Translation)
-                .where(Translation.id == translation_id)
-                .values(webhook_attempts=Translation.webhook_attempts + 1, webhook_delivered=ok)
+                update(model)
+                .where(model.id == row_id)
+                .values(webhook_attempts=model.webhook_attempts + 1, webhook_delivered=ok)
             )
 
     settings = context.settings
@@ -140,7 +171,7 @@ def notify_translation(context, translation_id: str) -> threading.Thread | None:
             "allow_private": settings.allow_private_urls,
             "on_attempt": record,
         },
-        name=f"polydub-webhook-{translation_id}",
+        name=f"polydub-webhook-{row_id}",
         daemon=True,
     )
     thread.start()
@@ -148,15 +179,16 @@ def notify_translation(context, translation_id: str) -> threading.Thread | None:
 
 
 def resend_undelivered(context) -> None:
-    """After a restart: send webhooks of finished translations that never got through."""
-    with context.db.session() as session:
-        ids = session.scalars(
-            select(Translation.id).where(
-                Translation.status.in_(("completed", "failed")),
-                Translation.callback_url.is_not(None),
-                Translation.webhook_delivered.is_(False),
-                Translation.webhook_attempts == 0,
-            )
-        ).all()
-    for translation_id in ids:
-        notify_translation(context, translation_id)
+    """After a restart: send webhooks of finished jobs that never got through."""
+    for model in EVENTS:
+        with context.db.session() as session:
+            ids = session.scalars(
+                select(model.id).where(
+                    model.status.in_(("completed", "failed")),
+                    model.callback_url.is_not(None),
+                    model.webhook_delivered.is_(False),
+                    model.webhook_attempts == 0,
+                )
+            ).all()
+        for row_id in ids:
+            notify(context, model, row_id)

@@ -12,6 +12,7 @@ ROUTER_MODULES = (
     "languages",
     "proofreads",
     "video_translations",
+    "lipsyncs",
     "assets",
     "glossaries",
     "files",

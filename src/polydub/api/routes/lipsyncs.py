@@ -1,0 +1,160 @@
+"""/v3/lipsyncs: HeyGen's Lip Sync API (create, get, list, delete): the lip-sync engine alone,
+on the user's video and the user's own audio."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.orm import Session
+
+from polydub.api.deps import ContextDep, CurrentKey, SessionDep, read_in_thread
+from polydub.api.errors import invalid, not_found
+from polydub.api.pagination import newest_first_page, unix
+from polydub.api.schemas.common import DataEnvelope
+from polydub.api.schemas.lipsyncs import (
+    CreateLipsyncRequest,
+    LipsyncCreated,
+    LipsyncDeleted,
+    LipsyncList,
+    LipsyncPublic,
+)
+from polydub.api.schemas.video_translations import CaptionUrls
+from polydub.api.signing import context_file_url
+from polydub.jobs.inputs import check_ref
+from polydub.jobs.models import Asset, Batch, Lipsync
+from polydub.jobs.netguard import UnsafeUrlError, check_url
+from polydub.jobs.run_lipsync import blob_prefix
+
+router = APIRouter(prefix="/v3/lipsyncs", tags=["Lipsync"])
+
+# What each input may be: a video's picture is what gets redrawn; the audio may come in a video.
+INPUT_KINDS = {"video": ("video",), "audio": ("audio", "video")}
+
+
+@router.post("", response_model=DataEnvelope[LipsyncCreated])
+def create_lipsync(
+    body: CreateLipsyncRequest, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """Redraw the speaker's mouth in `video` to follow `audio`; returns the job's id."""
+    validate_request(context, session, key.id, body)
+    batch = Batch(owner_id=key.id, kind="lipsync", request=body.model_dump(mode="json"))
+    session.add(batch)
+    session.flush()
+    session.add(
+        Lipsync(
+            id=batch.id,
+            owner_id=key.id,
+            title=body.title,
+            folder_id=body.folder_id,
+            mode=body.mode.value,
+            callback_url=body.callback_url,
+            callback_id=body.callback_id,
+        )
+    )
+    session.commit()  # the executor reads these rows from its own session
+    if context.executor is not None:
+        context.executor.submit(batch.id)
+    return {"data": {"lipsync_id": batch.id}}
+
+
+def validate_request(context, session: Session, owner_id: str, body: CreateLipsyncRequest) -> None:
+    """Refuse, before any job exists, what the job would fail on."""
+    problem = body.range_problem()
+    if problem is not None:
+        raise invalid(problem[1], param=problem[0])
+    allow_private = context.settings.allow_private_urls
+    for param, kinds in INPUT_KINDS.items():
+        ref = getattr(body, param).model_dump()
+        check_ref(session, owner_id, ref, param, allow_private=allow_private)
+        if ref["type"] == "asset_id":
+            asset = session.get(Asset, ref["asset_id"])
+            if asset.kind not in kinds:
+                raise invalid(
+                    f"asset {asset.id!r} is {asset.kind}, not {' or '.join(kinds)}",
+                    param=f"{param}.asset_id",
+                )
+    if body.callback_url:
+        try:
+            check_url(body.callback_url, allow_private=allow_private)
+        except UnsafeUrlError as exc:
+            raise invalid(str(exc), param="callback_url") from exc
+
+
+@router.get("", response_model=LipsyncList)
+def list_lipsyncs(
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    next_token: Annotated[str | None, Query(description="From the previous page")] = None,
+) -> dict:
+    """The caller's lip syncs, newest first; pass next_token to get the next page."""
+    query = select(Lipsync).where(Lipsync.owner_id == key.id)
+    page, has_more, token = newest_first_page(session, query, Lipsync, limit, next_token)
+    return {
+        "data": [public_model(context, row).model_dump() for row in page],
+        "has_more": has_more,
+        "next_token": token,
+    }
+
+
+PublicEnvelope = DataEnvelope[LipsyncPublic]
+
+
+@router.get("/{lipsync_id}", response_model=PublicEnvelope)
+async def read_lipsync(lipsync_id: str, key: CurrentKey, context: ContextDep) -> Response:
+    """A lip sync's status, progress, output URLs and sync report."""
+    row = await read_in_thread(context, owned_lipsync_row, key.id, lipsync_id)
+    body = PublicEnvelope(data=public_model(context, row)).model_dump_json()
+    return Response(body, media_type="application/json")
+
+
+@router.delete("/{lipsync_id}", response_model=DataEnvelope[LipsyncDeleted])
+def delete_lipsync(
+    lipsync_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
+) -> dict:
+    """Delete a lip sync: a queued or running job is cancelled and its files are removed."""
+    row = session.get(Lipsync, lipsync_id)
+    if row is None or row.owner_id != key.id:
+        raise not_found("Lipsync", param="lipsync_id")
+    if context.executor is not None:
+        context.executor.cancel(row.id)  # stops at the next stage boundary
+    session.delete(row)
+    batch = session.get(Batch, lipsync_id)
+    if batch is not None:
+        session.delete(batch)
+    session.commit()
+    context.blobs.delete_prefix(blob_prefix(row.id))
+    return {"data": {"id": row.id, "deleted": True}}
+
+
+def owned_lipsync_row(connection: Connection, owner_id: str, lipsync_id: str) -> Row:
+    """The caller's lip sync as one Core query; another key's rows are as absent as missing."""
+    table = Lipsync.__table__
+    row = connection.execute(select(table).where(table.c.id == lipsync_id)).first()
+    if row is None or row.owner_id != owner_id:
+        raise not_found("Lipsync", param="lipsync_id")
+    return row
+
+
+def public_model(context, row: Lipsync | Row) -> LipsyncPublic:
+    return LipsyncPublic(
+        id=row.id,
+        title=row.title,
+        status=row.status,
+        progress=round(row.progress or 0.0, 4),
+        mode=row.mode,
+        video_url=context_file_url(context, row.video_key),
+        caption_url=CaptionUrls(
+            srt=context_file_url(context, row.srt_key), vtt=context_file_url(context, row.vtt_key)
+        ),
+        duration=row.duration,
+        failure_message=row.failure_message,
+        callback_id=row.callback_id,
+        folder_id=row.folder_id,
+        created_at=unix(row.created_at),
+        completed_at=unix(row.completed_at),
+        report=row.report,
+    )

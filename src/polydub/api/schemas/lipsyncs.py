@@ -1,0 +1,86 @@
+"""Request and response shapes of /v3/lipsyncs, HeyGen's Lip Sync API: a video and the user's
+own audio, the mouth redrawn to follow it. The request mirrors HeyGen's CreateLipsyncRequest
+(unknown fields are refused); the job resource is shaped like a video translation."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from polydub.api.schemas.common import AssetRef
+from polydub.api.schemas.video_translations import CaptionUrls, FpsMode, VideoTranslationMode
+
+
+class CreateLipsyncRequest(BaseModel):
+    """Request body for POST /v3/lipsyncs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
+    audio: AssetRef = Field(description="Replacement audio, in the same two forms")
+    title: str | None = Field(default=None, description="Title for the lipsync job")
+    mode: VideoTranslationMode = Field(
+        default=VideoTranslationMode.speed,
+        description="'speed': mouth warp; 'precision': mouths from the speaker's own frames",
+    )
+    callback_url: str | None = Field(default=None, description="Webhook URL")
+    callback_id: str | None = Field(default=None, description="ID included in webhook payload")
+    enable_caption: bool = Field(default=False, description="Add a caption track to the video")
+    keep_the_same_format: bool | None = Field(
+        default=None, description="Preserve the source video's encoding specs"
+    )
+    enable_dynamic_duration: bool = Field(default=True, description="Allow a longer output")
+    disable_music_track: bool = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech")
+    enable_watermark: bool = Field(default=False, description="Add a watermark to the output")
+    start_time: float | None = Field(default=None, description="Start (s) of the part to sync")
+    end_time: float | None = Field(default=None, description="End (s) of the part to sync")
+    fps_mode: FpsMode | None = Field(default=None, description="Output frame-rate mode")
+    folder_id: str | None = Field(default=None, description="Folder to organise into")
+
+    def range_problem(self) -> tuple[str, str] | None:
+        """(param, message) when start_time/end_time make no sense, else None."""
+        if self.start_time is not None and self.start_time < 0:
+            return "start_time", "start_time must be >= 0"
+        if self.end_time is not None and self.end_time <= 0:
+            return "end_time", "end_time must be > 0"
+        if self.start_time is not None and self.end_time is not None:
+            if self.end_time <= self.start_time:
+                return "end_time", "end_time must be greater than start_time"
+        return None
+
+
+class LipsyncCreated(BaseModel):
+    lipsync_id: str
+
+
+class LipsyncPublic(BaseModel):
+    """One lip sync. `progress` is 0..1; times are Unix seconds; URLs are signed. `report`
+    holds the sync scores (source ceiling, unsynced floor, result) and stage timings."""
+
+    id: str
+    title: str | None
+    status: Literal["pending", "running", "completed", "failed"]
+    progress: float
+    mode: str
+    video_url: str | None
+    caption_url: CaptionUrls
+    duration: float | None
+    failure_message: str | None
+    callback_id: str | None
+    folder_id: str | None
+    created_at: int
+    completed_at: int | None
+    report: dict[str, Any] | None
+
+
+class LipsyncList(BaseModel):
+    data: list[LipsyncPublic]
+    has_more: bool
+    next_token: str | None
+
+
+class LipsyncDeleted(BaseModel):
+    id: str
+    deleted: bool

@@ -1,0 +1,153 @@
+"""The Lip Sync API over HTTP, jobs run by the in-process executor: a talking face and other
+speech uploaded as assets, POST /v3/lipsyncs, poll, fetch the video, check that the mouth now
+follows the new audio; the callback is signed; DELETE of a running job stops it."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+
+from polydub.api.app import create_app
+from polydub.config import Settings
+from polydub.jobs.keys import create_key
+from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook
+from polydub.pipeline.sync_score import score_video
+
+pytestmark = pytest.mark.integration
+
+POLL_LIMIT_S = 300
+
+
+class Receiver:
+    """A webhook endpoint that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict, bytes]] = []
+        self.got = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                receiver.got.set()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def served(tmp_path, engines):
+    settings = Settings(data_dir=tmp_path / "data", allow_private_urls=True, executor="inprocess")
+    app = create_app(settings)
+    app.state.context.extras["engines"] = engines  # built once per test session
+    with TestClient(app) as client:
+        with app.state.context.db.session() as session:
+            _, secret = create_key(session, "lipsync")
+        yield client, {"x-api-key": secret}, app.state.context
+
+
+def upload(client, auth, path) -> str:
+    response = client.post(
+        "/v3/assets", headers=auth, files={"file": (path.name, path.read_bytes())}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["id"]
+
+
+def poll(client, auth, path: str) -> dict:
+    deadline = time.monotonic() + POLL_LIMIT_S
+    while time.monotonic() < deadline:
+        data = client.get(path, headers=auth).json()["data"]
+        if data["status"] in ("completed", "failed"):
+            return data
+        time.sleep(0.5)
+    raise AssertionError(f"{path} did not finish in {POLL_LIMIT_S}s")
+
+
+def download(client, url: str, target):
+    parsed = urlparse(url)
+    response = client.get(f"{parsed.path}?{parsed.query}")
+    assert response.status_code == 200
+    target.write_bytes(response.content)
+    return target
+
+
+def test_lipsync_over_http_follows_the_new_audio(served, talking_face, dub_wav, tmp_path):
+    client, auth, context = served
+    receiver = Receiver()
+    try:
+        body = {
+            "video": {"type": "asset_id", "asset_id": upload(client, auth, talking_face)},
+            "audio": {"type": "asset_id", "asset_id": upload(client, auth, dub_wav)},
+            "mode": "speed",
+            "title": "new line",
+            "callback_url": receiver.url,
+            "callback_id": "take-2",
+        }
+        response = client.post("/v3/lipsyncs", headers=auth, json=body)
+        assert response.status_code == 200, response.text
+        lipsync_id = response.json()["data"]["lipsync_id"]
+        data = poll(client, auth, f"/v3/lipsyncs/{lipsync_id}")
+        assert data["status"] == "completed", data["failure_message"]
+        assert data["progress"] == 1.0 and data["duration"] == pytest.approx(5.0, abs=0.1)
+
+        out = download(client, data["video_url"], tmp_path / "synced.mp4")
+        synced = score_video(out)
+        report = data["report"]["lipsync"]
+        print({k: round(v["correlation"], 3) for k, v in report["sync"].items()})
+        assert report["audio_driven_lines"] == 1 and report["edited_frames"] > 0
+        ceiling = report["sync"]["ceiling"]["correlation"]
+        assert synced.correlation >= 0.8 * ceiling and abs(synced.lag_frames) <= 1
+        assert report["sync"]["floor"]["correlation"] < 0.5 * synced.correlation
+
+        assert receiver.got.wait(10)
+        headers, raw = receiver.requests[-1]
+        assert verify_webhook(context.secret, raw, headers[SIGNATURE_HEADER])
+        event = json.loads(raw)
+        assert event["event_type"] == "lipsync.success"
+        assert event["event_data"]["lipsync_id"] == lipsync_id
+        assert event["event_data"]["callback_id"] == "take-2" and event["event_data"]["url"]
+    finally:
+        receiver.close()
+
+
+def test_delete_stops_a_running_lipsync(served, talking_face, dub_wav):
+    client, auth, context = served
+    body = {
+        "video": {"type": "asset_id", "asset_id": upload(client, auth, talking_face)},
+        "audio": {"type": "asset_id", "asset_id": upload(client, auth, dub_wav)},
+        "mode": "precision",
+    }
+    lipsync_id = client.post("/v3/lipsyncs", headers=auth, json=body).json()["data"]["lipsync_id"]
+    deadline = time.monotonic() + POLL_LIMIT_S
+    while client.get(f"/v3/lipsyncs/{lipsync_id}", headers=auth).json()["data"]["status"] == (
+        "pending"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert client.delete(f"/v3/lipsyncs/{lipsync_id}", headers=auth).status_code == 200
+    # The job stops at its next stage boundary and leaves nothing behind.
+    deadline = time.monotonic() + POLL_LIMIT_S
+    while context.executor._queued:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert not context.blobs.exists(f"lipsyncs/{lipsync_id}/video.mp4")
+    assert client.get(f"/v3/lipsyncs/{lipsync_id}", headers=auth).status_code == 404
