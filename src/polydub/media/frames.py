@@ -25,34 +25,83 @@ class VideoFrame:
 
 @dataclass(frozen=True)
 class VideoFormat:
-    width: int
+    width: int  # as displayed: after the stream's rotation
     height: int
-    fps: float
+    fps: float  # the constant frame rate read_frames delivers frames at
     frames: int  # 0 when the container does not say
+    rotation: int = 0  # degrees counterclockwise the stored frames turn to display upright
 
 
 def video_format(path: Path) -> VideoFormat:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-        return VideoFormat(stream.width, stream.height, float(rate), stream.frames or 0)
+        rotation = _rotation(next(container.decode(stream), None))
+        width, height = stream.width, stream.height
+        if rotation % 180:
+            width, height = height, width
+        return VideoFormat(width, height, _grid_rate(stream), stream.frames or 0, rotation)
+
+
+def _grid_rate(stream) -> float:
+    """The frame rate of the grid frames are put on: the stream's nominal rate, which for
+    variable-rate video (phones, screen recorders) is above its average; the average when the
+    nominal one is implausible (a container's tick rate)."""
+    average = float(stream.average_rate or 0)
+    nominal = float(stream.guessed_rate or 0)
+    if nominal and (not average or average <= nominal <= 2 * average):
+        return nominal
+    return average or nominal or 25.0
+
+
+def _rotation(frame) -> int:
+    """A multiple of 90 (a display matrix of any other angle is left unapplied)."""
+    angle = int(round(getattr(frame, "rotation", 0) or 0)) if frame is not None else 0
+    return angle % 360 if angle % 90 == 0 else 0
 
 
 def read_frames(path: Path, threads: int = 0) -> Iterator[VideoFrame]:
-    """Decode the first video stream as RGB frames, lazily, in presentation order."""
+    """Decode the first video stream as upright RGB frames, lazily, in presentation order, on
+    a constant frame-rate grid (video_format's fps).
+
+    Rotation metadata is applied, so faces stand upright and the frames written from these
+    display as the source did. Variable-rate video is put on the grid: a frame is repeated
+    over a gap and dropped when two fall into one slot, so frame i is shown at i / fps, as
+    the timelines the frames are matched with (speech envelopes, mouth tracks) assume. For
+    constant-rate video this is every frame as decoded.
+    """
+    fmt = video_format(path)
+    turns = fmt.rotation // 90
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         if threads:
             stream.codec_context.thread_count = threads
-        fps = float(stream.average_rate or stream.guessed_rate or 25)
-        for index, frame in enumerate(container.decode(stream)):
-            time = float(frame.time) if frame.time is not None else index / fps
-            yield VideoFrame(index, time, frame.to_ndarray(format="rgb24"))
+        start = None
+        index = 0
+        previous = None
+        for decoded, frame in enumerate(container.decode(stream)):
+            time = float(frame.time) if frame.time is not None else decoded / fmt.fps
+            start = time if start is None else start
+            slot = int(round((time - start) * fmt.fps))
+            if slot < index:
+                continue  # a second frame in a slot already shown
+            rgb = frame.to_ndarray(format="rgb24")
+            if turns:
+                rgb = np.ascontiguousarray(np.rot90(rgb, turns))
+            while previous is not None and index < slot:  # a gap: hold the last frame
+                yield VideoFrame(index, start + index / fmt.fps, previous)
+                index += 1
+            yield VideoFrame(index, start + index / fmt.fps, rgb)
+            previous = rgb
+            index += 1
 
 
 class FrameWriter:
-    """Encodes RGB frames to a video-only H.264 file at a constant frame rate."""
+    """Encodes RGB frames to a video-only H.264 file (yuv420p) at a constant frame rate.
+
+    4:2:0 needs even sizes: a frame with an odd width or height gets its last column or row
+    repeated once (959x539 is written as 960x540), as players expect of H.264.
+    """
 
     def __init__(
         self, path: Path, fps: float, *, crf: int = 18, preset: str = "veryfast", threads: int = 0
@@ -68,6 +117,9 @@ class FrameWriter:
         self._opened = False
 
     def write(self, rgb: np.ndarray) -> None:
+        height, width = rgb.shape[:2]
+        if height % 2 or width % 2:
+            rgb = np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
         if not self._opened:
             self._stream.height, self._stream.width = rgb.shape[:2]
             self._opened = True

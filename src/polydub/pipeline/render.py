@@ -46,6 +46,7 @@ def render(
     embed_captions: bool = False,
     fps_mode: str | None = None,
     picture: Path | None = None,
+    cues: list[Cue] | None = None,
 ) -> RenderArtifact:
     """Mux the mix with the (possibly slowed) video and write the captions.
 
@@ -55,10 +56,11 @@ def render(
         fps_mode: "cfr" re-encodes at the source's constant frame rate; "vfr" and
             "passthrough" keep or drop frame timestamps as ffmpeg's -fps_mode does.
         picture: the video to use instead of the source's (the lip-synced frames).
+        cues: the captions, when not the translated script's (the user's own audio).
     """
     info = ingested.info
     video_out = out_dir / f"video{extension}"
-    cues = caption_cues(translated, fitted)
+    cues = caption_cues(translated, fitted) if cues is None else cues
     srt_path = write_srt(cues, out_dir / "captions.srt")
     vtt_path = write_vtt(cues, out_dir / "captions.vtt")
     stretches = fitted.plan.stretches
@@ -83,13 +85,14 @@ def render(
     if picture is not None:
         metadata_input = str(3 if subtitle_codec else 2)
         args += ["-i", str(ingested.source)]
-    graph = video_warp_filter(stretches, info.duration, info.video.fps) if stretches else ""
+    graph, label = "", "0:v"
+    if stretches:
+        graph, label = video_warp_filter(stretches, info.duration, info.video.fps), "vout"
     if watermark:
-        graph = (graph + ";[vout]" if graph else "[0:v]") + watermark_filter() + "[vwm]"
-    if graph:
-        args += ["-filter_complex", graph, "-map", "[vwm]" if watermark else "[vout]"]
-    else:
-        args += ["-map", "0:v:0"]
+        graph, label = _chain(graph, label, watermark_filter(), "vwm")
+    if reencode and not keep_format and _odd_size(info.video):
+        graph, label = _chain(graph, label, EVEN_SIZE, "veven")
+    args += ["-filter_complex", graph, "-map", f"[{label}]"] if graph else ["-map", "0:v:0"]
     args += ["-map", "1:a:0"]
     if subtitle_codec:
         args += ["-map", "2:s:0", "-c:s", subtitle_codec]
@@ -107,3 +110,16 @@ def render(
     args += [str(video_out)]
     run_ffmpeg(args)
     return RenderArtifact(video=video_out, srt=srt_path, vtt=vtt_path, reencoded_video=reencode)
+
+
+# H.264 in 4:2:0 needs even sizes: an odd one gets its last column or row repeated.
+EVEN_SIZE = "pad=ceil(iw/2)*2:ceil(ih/2)*2,format=yuv420p"
+
+
+def _chain(graph: str, label: str, step: str, out: str) -> tuple[str, str]:
+    """`graph` with `step` applied to its output `label`, and the new output's label."""
+    return (graph + ";" if graph else "") + f"[{label}]{step}[{out}]", out
+
+
+def _odd_size(video) -> bool:
+    return video is not None and bool(video.width % 2 or video.height % 2)

@@ -211,3 +211,16 @@ def test_user_audio_is_the_dub_track_and_fps_mode_applies(clip, engines, work, t
     video = next(s for s in probe_streams(result.video) if s["codec_type"] == "video")
     assert video["r_frame_rate"] == "25/1" and video["avg_frame_rate"] == "25/1"
     assert result.srt.read_text().strip() == ""  # no script: no captions
+
+
+def test_odd_frame_size_is_rendered_even(clip, engines, work, tmp_path):
+    """H.264 4:2:0 cannot hold 319x239: a re-encode (here for the watermark) pads a pixel."""
+    odd = tmp_path / "odd.mp4"
+    run_ffmpeg(
+        ["-i", str(clip), "-vf", "scale=319:239", "-c:v", "libx264", "-pix_fmt", "yuv444p"]
+        + ["-c:a", "copy", str(odd)]
+    )
+    options = DubOptions(targets=("es",), source_language="en", watermark=True)
+    result = run(odd, options, engines, work, "odd")
+    (video,) = [s for s in probe_streams(result.video) if s["codec_type"] == "video"]
+    assert (video["width"], video["height"], video["pix_fmt"]) == (320, 240, "yuv420p")
