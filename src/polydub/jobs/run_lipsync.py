@@ -1,6 +1,6 @@
 """The Lip Sync job: the user's video and the user's audio through the pipeline's own-audio path
-(ingest, separate, place the audio, mix over the kept background, lipsync, render, report), with
-the job row's status, progress, outputs and webhook kept up to date.
+(ingest, separate, place the audio, caption it, mix over the kept background, lipsync, render,
+report), with the job row's status, progress, outputs and webhook kept up to date.
 
 It is the same engine a translation with an `audio` field runs, so both share checkpoints: a
 lip sync of a video already separated for a translation starts at the fit stage.
@@ -26,8 +26,8 @@ from polydub.pipeline.dub import StageEvent, dub
 
 logger = logging.getLogger(__name__)
 
-# The own-audio path's stages: ingest, separate, fit, mix, lipsync, render, report.
-LIPSYNC_STAGES = 7
+# The own-audio path's stages: ingest, separate, fit, captions, mix, lipsync, render, report.
+LIPSYNC_STAGES = 8
 # The pipeline names each output after a target language; a lip sync has none of its own.
 OUTPUT_LABEL = "und"
 UNFINISHED = ("pending", "running")

@@ -1,6 +1,7 @@
-"""The user's own dubbing audio (request field `audio`): no transcription, translation or
-synthesis; the given audio is the dub track, laid over the background from the translated
-range's start, then rendered (fps_mode applies here).
+"""The user's own dubbing audio (request field `audio`, and the Lip Sync API): no translation
+or synthesis; the given audio is the dub track, laid over the background from the translated
+range's start, then rendered (fps_mode applies here). The captions are what the user's audio
+says, recognised on the output timeline.
 """
 
 from __future__ import annotations
@@ -76,6 +77,36 @@ def place_user_audio(ingested: IngestArtifact, audio: Path, out_dir: Path) -> Fi
     return FitArtifact(plan=plan, lines=[line])
 
 
+def transcribe_user_audio(
+    fitted: FitArtifact, transcriber, language: str | None
+) -> TranslationArtifact:
+    """What the placed user audio says, each recognised segment on the output timeline (its
+    text is both `text` and `translation`: the captions show what is heard)."""
+    from polydub.engines.asr.base import TranscribeOptions
+    from polydub.pipeline.transcribe import audio_windows
+
+    line, timing = fitted.lines[0], fitted.plan.segments[0]
+    segments: list[Segment] = []
+    heard_language = language
+    for offset, samples in audio_windows(line.path, 0.0, line.duration):
+        heard = transcriber.transcribe(samples, TranscribeOptions(language=heard_language))
+        heard_language = heard_language or heard.language or None
+        for segment in heard.segments:
+            text = segment.text.strip()
+            if text:
+                start = timing.output_start + offset + segment.start
+                end = timing.output_start + offset + segment.end
+                segments.append(
+                    Segment(index=len(segments), start=start, end=end, text=text, translation=text)
+                )
+    return TranslationArtifact(
+        source_language=heard_language or "und",
+        target_language=heard_language or "und",
+        engine=getattr(transcriber, "name", "asr"),
+        segments=segments,
+    )
+
+
 def run_audio_target_side(
     runner: StageRunner,
     shared: SourceSide,
@@ -100,8 +131,26 @@ def run_audio_target_side(
         lambda d: place_user_audio(shared.ingested, options.dub_audio, d),
         FitArtifact,
     )
+    # A lip sync has no language of its own ("und"): the recogniser detects it.
+    spoken = target if len(target) == 2 else None
+    captions, k_captions = runner.run(
+        "captions",
+        target,
+        {"up": k_fit, "language": spoken},
+        lambda d: transcribe_user_audio(fitted, engines.transcriber, spoken),
+        TranslationArtifact,
+    )
     mixed, rendered, k_render, synced = run_mix_and_render(
-        runner, shared, target, options, translated, fitted, k_fit, extension, engines
+        runner,
+        shared,
+        target,
+        options,
+        translated,
+        fitted,
+        k_fit,
+        extension,
+        engines,
+        captions=(captions, k_captions),
     )
     # There is no script to check the dub against: no ASR round trip.
     quality, _ = runner.run(

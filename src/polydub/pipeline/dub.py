@@ -397,8 +397,14 @@ def run_mix_and_render(
     k_fit: str,
     extension: str,
     engines: EngineSet,
+    *,
+    captions: tuple[TranslationArtifact, str] | None = None,
 ) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
-    """mix -> lipsync -> render of one target, whatever produced its fitted speech."""
+    """mix -> lipsync -> render of one target, whatever produced its fitted speech.
+
+    `captions` (segments on the output timeline, and their stage key) replace the captions
+    made from the translated script, for a dub whose speech has no script (the user's audio).
+    """
     mixed, k_mix = runner.run(
         "mix",
         target,
@@ -421,10 +427,16 @@ def run_mix_and_render(
     synced, k_picture = run_lipsync_stage(
         runner, shared, target, options, engines, fitted, mixed, k_mix
     )
+    cues = heard_cues(captions[0]) if captions else None
     rendered, k_render = runner.run(
         "render",
         target,
-        {"up": k_picture, "ext": extension, **render_settings(options)},
+        {
+            "up": k_picture,
+            "ext": extension,
+            **render_settings(options),
+            **({"captions": captions[1]} if captions else {}),
+        },
         lambda d: render_stage.render(
             shared.ingested,
             translated,
@@ -433,11 +445,19 @@ def run_mix_and_render(
             d,
             extension=extension,
             picture=synced.video if synced else None,
+            cues=cues,
             **render_settings(options),
         ),
         RenderArtifact,
     )
     return mixed, rendered, k_render, synced
+
+
+def heard_cues(heard: TranslationArtifact) -> list:
+    """Caption cues of segments already timed on the output timeline."""
+    from polydub.subtitles.captions import split_into_cues
+
+    return [cue for s in heard.segments for cue in split_into_cues(s.translation, s.start, s.end)]
 
 
 def run_lipsync_stage(

@@ -11,6 +11,7 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+from face_clips import SECONDS
 from fastapi.testclient import TestClient
 
 from polydub.api.app import create_app
@@ -82,21 +83,34 @@ def poll(client, auth, path: str) -> dict:
     raise AssertionError(f"{path} did not finish in {POLL_LIMIT_S}s")
 
 
-def download(client, url: str, target):
+def fetch(client, url: str) -> bytes:
+    """A signed file URL, fetched through the test client."""
     parsed = urlparse(url)
     response = client.get(f"{parsed.path}?{parsed.query}")
     assert response.status_code == 200
-    target.write_bytes(response.content)
-    return target
+    return response.content
 
 
-def test_lipsync_over_http_follows_the_new_audio(served, talking_face, dub_wav, tmp_path):
+NEW_LINES = ("Welcome back to the studio.", "Today we test the new camera.")
+
+
+@pytest.fixture(scope="module")
+def new_speech(tmp_path_factory):
+    """Other words than the face speaks, in another rhythm: the user's replacement audio."""
+    from polydub.media.audio import write_wav
+    from polydub.samples import speech_track
+
+    speech, _ = speech_track(SECONDS, NEW_LINES, gap=0.4)
+    return write_wav(tmp_path_factory.mktemp("speech") / "new_speech.wav", speech)
+
+
+def test_lipsync_over_http_follows_the_new_audio(served, talking_face, new_speech, tmp_path):
     client, auth, context = served
     receiver = Receiver()
     try:
         body = {
             "video": {"type": "asset_id", "asset_id": upload(client, auth, talking_face)},
-            "audio": {"type": "asset_id", "asset_id": upload(client, auth, dub_wav)},
+            "audio": {"type": "asset_id", "asset_id": upload(client, auth, new_speech)},
             "mode": "speed",
             "title": "new line",
             "callback_url": receiver.url,
@@ -109,7 +123,8 @@ def test_lipsync_over_http_follows_the_new_audio(served, talking_face, dub_wav, 
         assert data["status"] == "completed", data["failure_message"]
         assert data["progress"] == 1.0 and data["duration"] == pytest.approx(5.0, abs=0.1)
 
-        out = download(client, data["video_url"], tmp_path / "synced.mp4")
+        out = tmp_path / "synced.mp4"
+        out.write_bytes(fetch(client, data["video_url"]))
         synced = score_video(out)
         report = data["report"]["lipsync"]
         print({k: round(v["correlation"], 3) for k, v in report["sync"].items()})
@@ -117,6 +132,9 @@ def test_lipsync_over_http_follows_the_new_audio(served, talking_face, dub_wav, 
         ceiling = report["sync"]["ceiling"]["correlation"]
         assert synced.correlation >= 0.8 * ceiling and abs(synced.lag_frames) <= 1
         assert report["sync"]["floor"]["correlation"] < 0.5 * synced.correlation
+        # The captions are what the new audio says.
+        srt = fetch(client, data["caption_url"]["srt"]).decode().lower()
+        assert "welcome back" in srt and "camera" in srt
 
         assert receiver.got.wait(10)
         headers, raw = receiver.requests[-1]
