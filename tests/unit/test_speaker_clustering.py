@@ -62,3 +62,33 @@ def test_long_inputs_are_clustered_through_a_subset(monkeypatch):
     x, truth = _voices(3, 40, noise=0.6, seed=5)
     labels = cluster_speakers(x, np.ones(len(x)))
     assert _agree(labels, truth)
+
+
+def _drifting_sentence(n: int, seed: int = 0):
+    """One voice over a short sentence: overlapping windows whose embeddings drift along it
+    (neighbours about 0.95 alike, the two ends about 0.75), as a 2.5 s sentence measures."""
+    rng = np.random.default_rng(seed)
+    start, end = rng.standard_normal(64), rng.standard_normal(64)
+    end -= (end @ start) / (start @ start) * start  # orthogonal, so the ends can be placed
+    start, end = start / np.linalg.norm(start), end / np.linalg.norm(end)
+    angle = np.arccos(0.75)
+    x = np.stack(
+        [np.cos(angle * t) * start + np.sin(angle * t) * end for t in np.linspace(0, 1, n)]
+    )
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_a_short_sentence_of_one_voice_stays_one_speaker():
+    x = _drifting_sentence(9)
+    assert cluster_speakers(x, np.full(9, 0.28)) == [0] * 9
+
+
+def test_a_short_turn_of_a_clearly_other_voice_is_kept():
+    x, _ = _voices(1, 20, noise=0.3)
+    rng = np.random.default_rng(5)
+    other = rng.standard_normal(64) + 0.3 * rng.standard_normal((3, 64))
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    x = np.concatenate([x[:10], other, x[10:]])
+    weights = np.full(len(x), 0.3)  # the other voice: 0.9 s, a short "yes, exactly"
+    labels = cluster_speakers(x, weights)
+    assert labels == [0] * 10 + [1] * 3 + [0] * 10

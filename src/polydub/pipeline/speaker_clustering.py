@@ -5,8 +5,9 @@ LSTM"): a cosine affinity pruned to each window's nearest neighbours, the number
 from the largest eigengap of its Laplacian (or the user's `speakers` as a maximum), k-means
 on the spectral embedding. Average-linkage clustering chained two similar voices together on
 the pyannote sample (54% of windows right vs 90% spectral). Clusters whose centroids are as
-alike as one voice with itself are merged afterwards, so a single speaker, or a user asking
-for more speakers than are present, does not split a person in two.
+alike as one voice with itself are merged afterwards (more readily when one has little speech),
+so a single speaker, or a user asking for more speakers than are present, does not split a
+person in two.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ import numpy as np
 # resemblyzer: one voice split in two scores 0.95+; two speakers on one phone line 0.8-0.9;
 # different voices of a generated dialogue 0.5-0.7.
 SAME_VOICE_SIMILARITY = 0.92
+# A cluster with less speech than this is a voice of its own only when it is clearly unlike
+# the others: on a few seconds of speech the windows overlap, their embeddings drift along
+# the sentence, and the graph of nearest neighbours falls apart into pieces of one voice
+# (one speaker's 2.5 s sentence split in two at 0.88 similarity; other voices score 0.5-0.7).
+MIN_SPEAKER_SECONDS = 2.0
+SHORT_VOICE_SIMILARITY = 0.75
 MAX_SPEAKERS = 8
 MAX_CLUSTERED = 1500  # windows clustered directly; beyond, a spread subset is (about 10 min)
 # k clusters are real when the k-th Laplacian eigenvalue is at most this share of the next
@@ -123,17 +130,21 @@ def merge_alike_clusters(
     labels: np.ndarray,
     similarity: float = SAME_VOICE_SIMILARITY,
 ) -> np.ndarray:
-    """Merge the most alike pair of clusters while their centroids are `similarity` alike."""
+    """Merge the most alike pair of clusters while their centroids are `similarity` alike
+    (SHORT_VOICE_SIMILARITY alike when either has under MIN_SPEAKER_SECONDS of speech)."""
     labels = np.asarray(labels).copy()
     while True:
         cents = centroids(embeddings, weights, labels)
+        seconds = {key: float(weights[labels == key].sum()) for key in cents}
         keys = sorted(cents)
-        best, pair = similarity, None
+        best_margin, pair = 0.0, None
         for i, a in enumerate(keys):
             for b in keys[i + 1 :]:
-                sim = float(cents[a] @ cents[b])
-                if sim >= best:
-                    best, pair = sim, (a, b)
+                short = min(seconds[a], seconds[b]) < MIN_SPEAKER_SECONDS
+                needed = min(similarity, SHORT_VOICE_SIMILARITY) if short else similarity
+                margin = float(cents[a] @ cents[b]) - needed
+                if margin >= best_margin:
+                    best_margin, pair = margin, (a, b)
         if pair is None:
             return labels
         labels[labels == pair[1]] = pair[0]
