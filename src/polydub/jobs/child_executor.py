@@ -100,22 +100,36 @@ def run_child(settings_values: dict, commands, parent_pid: int, log_level: int) 
     executor = InProcessExecutor(context)
     context.executor = executor
     executor.start()
+    code = 0
     try:
-        while True:
-            try:
-                action, value = commands.get(timeout=1.0)
-            except queue.Empty:
-                if os.getppid() != parent_pid:  # only where prctl is missing
-                    return
-                continue
-            if action == "submit":
-                executor.submit(value)
-            elif action == "cancel":
-                executor.cancel(value)
-            elif action == "stop":
-                return
+        _obey(executor, commands, parent_pid)
+    except BaseException:
+        logging.getLogger(__name__).exception("the job process failed")
+        code = 1
     finally:
         executor.stop()
+        # Leave without interpreter shutdown: a daemon thread still loading models (the
+        # warm-up) can abort the process while modules are torn down. Job state is already
+        # committed to the database.
+        logging.shutdown()
+        os._exit(code)
+
+
+def _obey(executor, commands, parent_pid: int) -> None:
+    """Carry out the server's commands until it says stop (or, without prctl, is gone)."""
+    while True:
+        try:
+            action, value = commands.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent_pid:  # only where prctl is missing
+                return
+            continue
+        if action == "submit":
+            executor.submit(value)
+        elif action == "cancel":
+            executor.cancel(value)
+        elif action == "stop":
+            return
 
 
 def _die_with_parent(parent_pid: int) -> None:
