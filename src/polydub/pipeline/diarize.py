@@ -21,7 +21,8 @@ from polydub.media.audio import decode_audio
 from polydub.pipeline.artifacts import DiarizationArtifact, SeparationArtifact, TranscriptArtifact
 from polydub.pipeline.speaker_clustering import cluster_speakers, number_by_first_appearance
 
-METHOD = "resemblyzer-agglomerative-v1"
+# Part of the stage key: change it when the clustering changes, so cached labels are redone.
+METHOD = "resemblyzer-spectral-v2"
 WINDOW_SECONDS = 1.6  # the encoder's training window: stable, yet short enough to localise
 MIN_RUN_SECONDS = 0.5  # a shorter change of speaker inside a segment is window noise
 _RATE = ASR_SAMPLE_RATE

@@ -445,6 +445,7 @@ def run_mix_and_render(
             d,
             extension=extension,
             picture=synced.video if synced else None,
+            picture_warped=bool(synced and synced.on_output_timeline),
             cues=cues,
             **render_settings(options),
         ),

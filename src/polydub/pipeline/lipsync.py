@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class SpeakerFace:
 class LipSyncInfo:
     mode: str
     renderer: str
-    frames: int
+    frames: int  # written (on the output timeline when warped); scanned when none were
     edited_frames: int
     speakers: list[SpeakerFace]
     scan_seconds: float
@@ -117,6 +118,25 @@ def scan_faces(
         series[list(values)] = list(values.values())
         out[track_id] = series
     return out
+
+
+class TimeWarp(Protocol):
+    """A timing plan's slow-downs: the output timeline's length and where it maps back to."""
+
+    @property
+    def output_duration(self) -> float: ...
+
+    def to_source_time(self, t: float) -> float: ...
+
+
+def output_slots(warp: TimeWarp, fps: float, source_frames: int) -> dict[int, list[int]]:
+    """The output frames (at `fps`) each source frame fills, as ffmpeg's slow-down shows them:
+    output frame j shows the source frame at warp.to_source_time(j / fps)."""
+    slots: dict[int, list[int]] = {}
+    for j in range(int(round(warp.output_duration * fps))):
+        source = int(np.floor(warp.to_source_time(j / fps) * fps + 1e-6))
+        slots.setdefault(min(max(source, 0), source_frames - 1), []).append(j)
+    return slots
 
 
 def choose_speakers(
@@ -208,6 +228,7 @@ def lipsync_video(
     renderer: MouthRenderer | None = None,
     measure_seams: bool = True,
     edit_range: tuple[float, float] | None = None,
+    warp: TimeWarp | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -220,6 +241,9 @@ def lipsync_video(
         drive_time: maps a frame's time in `video` to the time in `drive` (stretched dubs).
         measure_seams: record each edited frame's seam energy ratio (about 1 ms a frame).
         edit_range: (start, end) seconds of `video` to edit; frames outside stay as they are.
+        warp: write the frames on this output timeline (slowed parts hold each source frame
+            over several output frames, each with its own mouth), so the mouth moves at the
+            full frame rate where the video is slowed; `drive_time` is then not used.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -238,33 +262,41 @@ def lipsync_video(
             recorder = SyncRecorder(
                 source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
             )
-        edited, seams = 0, []
+        edited, written, seams = 0, 0, []
         total = max(store.frames, fmt.frames, 1)
+        slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 faces = store.faces(frame.index)
                 speaker = active_speaker(faces, speakers)
-                k = int(round(drive_time(frame.time) * drive.fps))
-                rgb = frame.rgb
-                if recorder is not None:
-                    recorder.frame(frame.index, k)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
-                if speaker is not None and inside and 0 <= k < len(drive):
-                    face = speakers[speaker]
-                    target = MouthTarget(
-                        face.rest_opening + drive.opening[k] * face.open_range,
-                        float(drive.width[k]),
-                        time=k / drive.fps,
-                    )
-                    edit = renderer.render(rgb, faces[speaker], target, speaker)
-                    if measure_seams:
-                        seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
-                    if recorder is not None:
-                        before = openings[speaker][frame.index]
-                        recorder.edited(frame.index, before, edit.rgb, faces[speaker])
-                    rgb = edit.rgb
-                    edited += 1
-                writer.write(rgb)
+                if slots is None:
+                    times = [drive_time(frame.time)]
+                else:
+                    times = [j / fmt.fps for j in slots.get(frame.index, ())]
+                for copy, output_time in enumerate(times):
+                    k = int(round(output_time * drive.fps))
+                    rgb = frame.rgb
+                    measured = recorder is not None and copy == 0  # each source frame once
+                    if measured:
+                        recorder.frame(frame.index, k)
+                    if speaker is not None and inside and 0 <= k < len(drive):
+                        face = speakers[speaker]
+                        target = MouthTarget(
+                            face.rest_opening + drive.opening[k] * face.open_range,
+                            float(drive.width[k]),
+                            time=k / drive.fps,
+                        )
+                        edit = renderer.render(rgb, faces[speaker], target, speaker)
+                        if measure_seams:
+                            seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
+                        if measured:
+                            before = openings[speaker][frame.index]
+                            recorder.edited(frame.index, before, edit.rgb, faces[speaker])
+                        rgb = edit.rgb
+                        edited += 1
+                    writer.write(rgb)
+                    written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
         done = time.perf_counter()
@@ -273,7 +305,7 @@ def lipsync_video(
     return LipSyncInfo(
         mode=mode,
         renderer=renderer.name,
-        frames=store.frames,
+        frames=written,
         edited_frames=edited,
         speakers=list(speakers.values()),
         scan_seconds=scanned - started,

@@ -3,7 +3,9 @@
 The driving signal comes from each line's phoneme timing (cached with the line by the
 synthesize stage, scaled by the fit stage's stretch, placed where the line sounds); lines
 without phoneme timing (the user's own audio, engines that cannot tell) drive the mouth from
-their audio. Frames are edited on the source timeline; render then applies the plan's slow-downs.
+their audio. Where the plan slows the video down, the frames are written on the output
+timeline (a slowed source frame repeats, its mouth moving on), so render does not slow them
+again; otherwise on the source timeline.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from polydub.pipeline.lipsync import lipsync_video, make_renderer
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 
 
 class LipSyncArtifact(BaseModel):
     # The source's frames with the mouth redrawn (video only, H.264); None when no face spoke.
     video: Path | None
+    # True when `video` already plays the plan's slow-downs (render must not apply them).
+    on_output_timeline: bool = False
     mode: str
     renderer: str
     frames: int
@@ -109,10 +113,12 @@ def lipsync(
         # Outside the translated range the original speech plays: its mouth stays.
         edit_range=(ingested.range_start, ingested.range_end),
         progress=progress,
+        warp=fitted.plan if fitted.plan.stretches else None,
     )
     seams = np.array(info.seam_ratios)
     return LipSyncArtifact(
         video=out if info.wrote_video else None,
+        on_output_timeline=info.wrote_video and bool(fitted.plan.stretches),
         mode=mode,
         renderer=info.renderer,
         frames=info.frames,

@@ -46,6 +46,7 @@ def render(
     embed_captions: bool = False,
     fps_mode: str | None = None,
     picture: Path | None = None,
+    picture_warped: bool = False,
     cues: list[Cue] | None = None,
 ) -> RenderArtifact:
     """Mux the mix with the (possibly slowed) video and write the captions.
@@ -56,6 +57,7 @@ def render(
         fps_mode: "cfr" re-encodes at the source's constant frame rate; "vfr" and
             "passthrough" keep or drop frame timestamps as ffmpeg's -fps_mode does.
         picture: the video to use instead of the source's (the lip-synced frames).
+        picture_warped: `picture` already plays the plan's slow-downs.
         cues: the captions, when not the translated script's (the user's own audio).
     """
     info = ingested.info
@@ -63,7 +65,7 @@ def render(
     cues = caption_cues(translated, fitted) if cues is None else cues
     srt_path = write_srt(cues, out_dir / "captions.srt")
     vtt_path = write_vtt(cues, out_dir / "captions.vtt")
-    stretches = fitted.plan.stretches
+    stretches = [] if picture_warped else fitted.plan.stretches
     reencode = (
         bool(stretches)
         or watermark
