@@ -495,6 +495,9 @@ def run_lipsync_stage(
             model=model,
             device=engines.settings.lipsync_device,
             progress=runner.progress("lipsync", target),
+            # The scan depends on the source alone: every target of it shares one (on this
+            # machine: scans are large and quick to redo, so they stay out of the blob store).
+            scan_cache=runner.workspace / "face-scans",
         ),
         lipsync_stage.LipSyncArtifact,
     )

@@ -27,6 +27,7 @@ from polydub.engines.lipsync.seams import seam_energy_ratio
 from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
+from polydub.pipeline.face_scan_cache import load_scan, save_scan
 from polydub.pipeline.sync_score import score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
@@ -229,6 +230,7 @@ def lipsync_video(
     measure_seams: bool = True,
     edit_range: tuple[float, float] | None = None,
     warp: TimeWarp | None = None,
+    scan_cache: Path | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -244,13 +246,22 @@ def lipsync_video(
         warp: write the frames on this output timeline (slowed parts hold each source frame
             over several output frames, each with its own mouth), so the mouth moves at the
             full frame rate where the video is slowed; `drive_time` is then not used.
+        scan_cache: a directory of face scans of this same video: reused when there is one,
+            written after scanning when not.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
     started = time.perf_counter()
-    store = LandmarkStore(out_video.parent)
+    scanned_before = load_scan(scan_cache, renderer) if scan_cache is not None else None
+    if scanned_before is not None:
+        store, openings = scanned_before
+    else:
+        store = LandmarkStore(out_video.parent)
     try:
-        openings = scan_faces(video, store, renderer)
+        if scanned_before is None:
+            openings = scan_faces(video, store, renderer)
+            if scan_cache is not None:
+                save_scan(scan_cache, store, openings, renderer)
         speakers = choose_speakers(openings, fmt.fps, source_speech)
         scanned = time.perf_counter()
         if not speakers:  # nothing to redraw: the source's picture stands as it is

@@ -94,9 +94,11 @@ def lipsync(
     model: Path | None = None,
     device: str = "auto",
     progress=lambda f: None,
+    scan_cache: Path | None = None,
 ) -> LipSyncArtifact:
     """Redraw the speaker's mouth on the source frames to follow the fitted dub (with the
-    user's neural `model` when one is configured)."""
+    user's neural `model` when one is configured); `scan_cache` keeps the source's face scan
+    for the other languages and later runs."""
     fps = video_format(ingested.source).fps
     drive, by_phonemes, by_audio = dub_mouth_track(fitted, fps)
     out = out_dir / "lipsync.mp4"
@@ -114,6 +116,7 @@ def lipsync(
         edit_range=(ingested.range_start, ingested.range_end),
         progress=progress,
         warp=fitted.plan if fitted.plan.stretches else None,
+        scan_cache=scan_cache,
     )
     seams = np.array(info.seam_ratios)
     return LipSyncArtifact(

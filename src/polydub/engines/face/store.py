@@ -1,7 +1,10 @@
-"""Landmarks of every face on every frame, kept on disk between the scan and render passes."""
+"""Landmarks of every face on every frame, kept on disk between the scan and render passes
+(and, saved, between runs on the same video)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,9 +18,30 @@ class LandmarkStore:
 
     def __init__(self, directory: Path | None = None) -> None:
         self._file = tempfile.NamedTemporaryFile(dir=directory, suffix=".landmarks", delete=True)
+        self._path = Path(self._file.name)
         self._index: list[list[tuple[int, int]]] = []  # per frame: (track id, slot)
         self._slots = 0
         self._view: np.ndarray | None = None
+
+    def save(self, directory: Path) -> None:
+        """Write the landmarks and their index into `directory` (for `load`)."""
+        self._file.flush()
+        shutil.copyfile(self._path, directory / "landmarks.f32")
+        (directory / "index.json").write_text(json.dumps(self._index))
+
+    @classmethod
+    def load(cls, directory: Path) -> LandmarkStore:
+        """A read-only store of what `save` wrote."""
+        store = cls.__new__(cls)
+        store._file = None
+        store._path = directory / "landmarks.f32"
+        store._index = [
+            [tuple(face) for face in frame]
+            for frame in json.loads((directory / "index.json").read_text())
+        ]
+        store._slots = store._path.stat().st_size // (POINTS * 2 * 4)
+        store._view = None
+        return store
 
     def add(self, frame: int, faces: list[tuple[int, np.ndarray]]) -> None:
         while len(self._index) <= frame:
@@ -32,8 +56,9 @@ class LandmarkStore:
         if frame >= len(self._index) or not self._index[frame]:
             return {}
         if self._view is None:
-            self._file.flush()
-            self._view = np.memmap(self._file.name, np.float32, "r", shape=(self._slots, POINTS, 2))
+            if self._file is not None:
+                self._file.flush()
+            self._view = np.memmap(self._path, np.float32, "r", shape=(self._slots, POINTS, 2))
         return {track_id: np.asarray(self._view[slot]) for track_id, slot in self._index[frame]}
 
     @property
@@ -42,4 +67,5 @@ class LandmarkStore:
 
     def close(self) -> None:
         self._view = None
-        self._file.close()
+        if self._file is not None:
+            self._file.close()

@@ -123,6 +123,17 @@ class MouthExemplars:
                 _encode(patch), _apply(matrix, points.astype(np.float64)), opening, width, sharpness
             )
 
+    def scan_state(self) -> dict:
+        """What `observe` gathered, to restore instead of observing the same video again."""
+        return {"options": self.options, "tracks": self._tracks}
+
+    def restore_scan_state(self, state: dict) -> bool:
+        """Take a saved scan state; False (nothing taken) when it was made with other options."""
+        if state.get("options") != self.options:
+            return False
+        self._tracks = state["tracks"]
+        return True
+
     def _bin(self, opening: float, width: float) -> tuple[int, int]:
         w = int(
             np.clip((width - 0.55) / 0.3 * self.options.width_bins, 0, self.options.width_bins - 1)
