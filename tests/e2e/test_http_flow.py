@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from webhook_receiver import Receiver
 
 from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook
 
@@ -113,23 +114,9 @@ def clip_url(tmp_path_factory):
 @pytest.fixture
 def hooks():
     """A webhook receiver recording (headers, body)."""
-    received: list[tuple[dict, bytes]] = []
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((dict(self.headers), body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+    receiver = Receiver()
+    yield receiver.url, receiver.requests
+    receiver.close()
 
 
 @pytest.fixture

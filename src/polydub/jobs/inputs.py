@@ -37,6 +37,19 @@ def check_ref(
         raise InvalidInputError(str(exc), param=f"{param}.url") from exc
 
 
+def check_callback_url(url: str | None, *, allow_private: bool) -> None:
+    """At request time: a webhook URL must pass the SSRF guard.
+
+    Raises:
+        InvalidInputError: param callback_url.
+    """
+    if url:
+        try:
+            check_url(url, allow_private=allow_private)
+        except UnsafeUrlError as exc:
+            raise InvalidInputError(str(exc), param="callback_url") from exc
+
+
 def download(url: str, downloads: Path, *, max_bytes: int, allow_private: bool) -> Path:
     """Download `url` once (named by the URL's hash, so a resumed job finds it again).
 

@@ -20,9 +20,10 @@ from polydub.errors import JobCancelled
 from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import resolve_input
 from polydub.jobs.models import Batch, Lipsync
+from polydub.jobs.progress import StageProgress
 from polydub.jobs.run_translation import failure_message
 from polydub.jobs.webhooks import notify_lipsync
-from polydub.pipeline.dub import StageEvent, dub
+from polydub.pipeline.dub import dub
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def run_lipsync_batch(context, batch_id: str, should_cancel: Callable[[], bool])
             shared_engines(context),
             work_root=context.settings.work_dir,
             output_stem=outputs / "video",
-            on_event=_Progress(context, batch_id),
+            on_event=StageProgress(
+                LIPSYNC_STAGES, lambda value: set_row(context, batch_id, progress=value)
+            ),
             should_cancel=cancel,
         )
         store_outputs(context, batch_id, results[0])
@@ -93,28 +96,6 @@ def lipsync_options(context, owner_id: str, request: dict):
     from polydub.jobs.request_options import request_dub_options
 
     return request_dub_options(context, owner_id, request, (OUTPUT_LABEL,))
-
-
-class _Progress:
-    """Finished stages / all stages, written when it moved by at least 1%."""
-
-    def __init__(self, context, lipsync_id: str) -> None:
-        self.context, self.lipsync_id = context, lipsync_id
-        self.done = 0
-        self.written = -1.0
-
-    def __call__(self, event: StageEvent) -> None:
-        if event.status == "done":
-            self.done += 1
-            value = self.done / LIPSYNC_STAGES
-        elif event.status == "progress":
-            value = (self.done + min(event.fraction, 1.0)) / LIPSYNC_STAGES
-        else:
-            return
-        value = min(value, 0.99)  # 1.0 only once the outputs are stored
-        if value - self.written >= 0.01:
-            self.written = value
-            set_row(self.context, self.lipsync_id, progress=round(value, 4))
 
 
 def store_outputs(context, lipsync_id: str, result) -> None:

@@ -24,8 +24,9 @@ from polydub.errors import JobCancelled, PolydubError
 from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import resolve_input
 from polydub.jobs.models import Batch, Translation
+from polydub.jobs.progress import StageProgress
 from polydub.jobs.webhooks import notify_translation
-from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, StageEvent, dub
+from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, dub
 
 logger = logging.getLogger(__name__)
 
@@ -113,26 +114,13 @@ def with_glossary_snapshot(session, owner_id: str, request: dict) -> dict:
     return {**request, GLOSSARY_SNAPSHOT: [term.model_dump() for term in glossary.terms]}
 
 
-class _Progress:
-    """Turns stage events into the row's progress: finished stages / all stages."""
+class _Progress(StageProgress):
+    """A translation row's progress."""
 
     def __init__(self, context, translation_id: str) -> None:
-        self.context, self.translation_id = context, translation_id
-        self.done = 0
-        self.written = -1.0
-
-    def __call__(self, event: StageEvent) -> None:
-        if event.status == "done":
-            self.done += 1
-            value = self.done / TOTAL_STAGES
-        elif event.status == "progress":
-            value = (self.done + min(event.fraction, 1.0)) / TOTAL_STAGES
-        else:
-            return
-        value = min(value, 0.99)  # 1.0 only once the outputs are stored
-        if value - self.written >= 0.01:
-            self.written = value
-            set_row(self.context, self.translation_id, progress=round(value, 4))
+        super().__init__(
+            TOTAL_STAGES, lambda value: set_row(context, translation_id, progress=value)
+        )
 
 
 def run_one(

@@ -4,15 +4,14 @@ follows the new audio; the callback is signed; DELETE of a running job stops it.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 from urllib.parse import urlparse
 
 import pytest
 from face_clips import SECONDS
 from fastapi.testclient import TestClient
+from webhook_receiver import Receiver
 
 from polydub.api.app import create_app
 from polydub.config import Settings
@@ -23,35 +22,6 @@ from polydub.pipeline.sync_score import score_video
 pytestmark = pytest.mark.integration
 
 POLL_LIMIT_S = 300
-
-
-class Receiver:
-    """A webhook endpoint that records what it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict, bytes]] = []
-        self.got = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                receiver.got.set()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

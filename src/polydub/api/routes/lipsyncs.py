@@ -22,9 +22,8 @@ from polydub.api.schemas.lipsyncs import (
 )
 from polydub.api.schemas.video_translations import CaptionUrls
 from polydub.api.signing import context_file_url
-from polydub.jobs.inputs import check_ref
+from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.models import Asset, Batch, Lipsync
-from polydub.jobs.netguard import UnsafeUrlError, check_url
 from polydub.jobs.run_lipsync import blob_prefix
 
 router = APIRouter(prefix="/v3/lipsyncs", tags=["Lipsync"])
@@ -75,11 +74,7 @@ def validate_request(context, session: Session, owner_id: str, body: CreateLipsy
                     f"asset {asset.id!r} is {asset.kind}, not {' or '.join(kinds)}",
                     param=f"{param}.asset_id",
                 )
-    if body.callback_url:
-        try:
-            check_url(body.callback_url, allow_private=allow_private)
-        except UnsafeUrlError as exc:
-            raise invalid(str(exc), param="callback_url") from exc
+    check_callback_url(body.callback_url, allow_private=allow_private)
 
 
 @router.get("", response_model=LipsyncList)

@@ -25,9 +25,8 @@ from polydub.api.signing import context_file_url
 from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.jobs.executor import shared_engines
-from polydub.jobs.inputs import check_ref
+from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.models import Batch, Translation
-from polydub.jobs.netguard import UnsafeUrlError, check_url
 from polydub.jobs.request_options import check_request_voices
 from polydub.jobs.run_translation import request_glossary, with_glossary_snapshot
 
@@ -96,11 +95,7 @@ def validate_request(
         ref = getattr(body, param)
         if ref is not None:
             check_ref(session, owner_id, ref.model_dump(), param, allow_private=allow_private)
-    if body.callback_url:
-        try:
-            check_url(body.callback_url, allow_private=allow_private)
-        except UnsafeUrlError as exc:
-            raise invalid(str(exc), param="callback_url") from exc
+    check_callback_url(body.callback_url, allow_private=allow_private)
 
 
 @router.get("", response_model=VideoTranslationList)

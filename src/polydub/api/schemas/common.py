@@ -28,6 +28,17 @@ class AssetId(BaseModel):
 AssetRef = Annotated[AssetUrl | AssetId, Field(discriminator="type")]
 
 
+def time_range_problem(start: float | None, end: float | None) -> tuple[str, str] | None:
+    """(param, message) when a request's start_time/end_time make no sense, else None."""
+    if start is not None and start < 0:
+        return "start_time", "start_time must be >= 0"
+    if end is not None and end <= 0:
+        return "end_time", "end_time must be > 0"
+    if start is not None and end is not None and end <= start:
+        return "end_time", "end_time must be greater than start_time"
+    return None
+
+
 class DataEnvelope(BaseModel, Generic[T]):
     """HeyGen's success shape: {"data": ...}."""
 

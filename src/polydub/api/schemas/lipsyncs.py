@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from polydub.api.schemas.common import AssetRef
+from polydub.api.schemas.common import AssetRef, time_range_problem
 from polydub.api.schemas.video_translations import CaptionUrls, FpsMode, VideoTranslationMode
 
 
@@ -41,14 +41,7 @@ class CreateLipsyncRequest(BaseModel):
 
     def range_problem(self) -> tuple[str, str] | None:
         """(param, message) when start_time/end_time make no sense, else None."""
-        if self.start_time is not None and self.start_time < 0:
-            return "start_time", "start_time must be >= 0"
-        if self.end_time is not None and self.end_time <= 0:
-            return "end_time", "end_time must be > 0"
-        if self.start_time is not None and self.end_time is not None:
-            if self.end_time <= self.start_time:
-                return "end_time", "end_time must be greater than start_time"
-        return None
+        return time_range_problem(self.start_time, self.end_time)
 
 
 class LipsyncCreated(BaseModel):

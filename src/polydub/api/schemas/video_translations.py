@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from polydub.api.schemas.common import AssetRef
+from polydub.api.schemas.common import AssetRef, time_range_problem
 
 
 class VideoTranslationMode(StrEnum):
@@ -83,16 +83,10 @@ class CreateVideoTranslationRequest(BaseModel):
 
     def range_problem(self) -> tuple[str, str] | None:
         """(param, message) when start_time/end_time/speaker_num make no sense, else None."""
-        if self.start_time is not None and self.start_time < 0:
-            return "start_time", "start_time must be >= 0"
-        if self.end_time is not None and self.end_time <= 0:
-            return "end_time", "end_time must be > 0"
-        if self.start_time is not None and self.end_time is not None:
-            if self.end_time <= self.start_time:
-                return "end_time", "end_time must be greater than start_time"
-        if self.speaker_num is not None and self.speaker_num < 1:
+        problem = time_range_problem(self.start_time, self.end_time)
+        if problem is None and self.speaker_num is not None and self.speaker_num < 1:
             return "speaker_num", "speaker_num must be >= 1"
-        return None
+        return problem
 
     @property
     def glossary_id(self) -> str | None:
