@@ -21,7 +21,7 @@ from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import resolve_input
 from polydub.jobs.models import Batch, Lipsync
 from polydub.jobs.progress import StageProgress
-from polydub.jobs.run_translation import failure_message
+from polydub.jobs.run_translation import failure_message, put_result_files
 from polydub.jobs.webhooks import notify_lipsync
 from polydub.pipeline.dub import dub
 
@@ -102,9 +102,7 @@ def store_outputs(context, lipsync_id: str, result) -> None:
     """Copy the outputs into the blob store and mark the row completed."""
     prefix = blob_prefix(lipsync_id)
     blobs = context.blobs
-    video_key = blobs.put_file(f"{prefix}/video{result.video.suffix}", result.video)
-    srt_key = blobs.put_file(f"{prefix}/captions.srt", result.srt)
-    vtt_key = blobs.put_file(f"{prefix}/captions.vtt", result.vtt)
+    video_key, srt_key, vtt_key = put_result_files(blobs, prefix, result)
     report = result.report
     with context.db.session() as session:
         row = session.get(Lipsync, lipsync_id)

@@ -171,9 +171,7 @@ def store_outputs(context, translation_id: str, result) -> None:
     """Copy the outputs into the blob store and mark the row completed."""
     prefix = f"translations/{translation_id}"
     blobs = context.blobs
-    video_key = blobs.put_file(f"{prefix}/video{result.video.suffix}", result.video)
-    srt_key = blobs.put_file(f"{prefix}/captions.srt", result.srt)
-    vtt_key = blobs.put_file(f"{prefix}/captions.vtt", result.vtt)
+    video_key, srt_key, vtt_key = put_result_files(blobs, prefix, result)
     report = result.report
     with context.db.session() as session:
         row = session.get(Translation, translation_id)
@@ -189,6 +187,15 @@ def store_outputs(context, translation_id: str, result) -> None:
         row.completed_at = datetime.now(UTC)
         if not row.input_language:
             row.input_language = language_name(report["source"]["language"])
+
+
+def put_result_files(blobs, prefix: str, result) -> tuple[str, str, str]:
+    """The video and captions of a DubResult, stored under `prefix`: their keys."""
+    return (
+        blobs.put_file(f"{prefix}/video{result.video.suffix}", result.video),
+        blobs.put_file(f"{prefix}/captions.srt", result.srt),
+        blobs.put_file(f"{prefix}/captions.vtt", result.vtt),
+    )
 
 
 def cancelled(context, translation_id: str) -> bool:
