@@ -16,7 +16,7 @@ from polydub.engines.tts.matched import MatchedVoice, MatchedVoiceSynthesizer, V
 from polydub.engines.voice.style_search import MatchedStyle
 from polydub.errors import InvalidInputError
 from polydub.pipeline.voice_matching import ProfileVoiceMatcher
-from polydub.pipeline.voices import speaker_voice_assigner
+from polydub.pipeline.voices import speaker_voice_assigner, stock_voice_assigner
 from polydub.voice_catalog import check_saved_voices, list_voices, save_voice
 
 KOKORO_GENDERS = {"jm_kumo": "male", "jf_alpha": "female", "jf_nezumi": "female"}
@@ -119,6 +119,25 @@ def test_a_speaker_with_under_a_second_still_gets_a_voice_of_their_gender(setup)
     )
     assert voices["SPEAKER_01"] in ("kokoro:jf_alpha", "kokoro:jf_nezumi")
     assert search.calls == ["en"]
+
+
+def test_stock_voices_follow_each_speakers_gender(setup):
+    synthesizers, _, _ = setup
+    profiles = [
+        _profile("SPEAKER_00", 6.0, 110, 1),
+        _profile("SPEAKER_01", 5.0, 95, 2),
+        _profile("SPEAKER_02", 4.0, 215, 3),
+        _profile("SPEAKER_03", 4.0, 240, 4),
+    ]
+    speakers = [p.speaker for p in profiles]
+    voices = stock_voice_assigner("es", synthesizers, profiles=profiles)(speakers)
+    genders = {v: g for v, g in (("kokoro:" + n, g) for n, g in KOKORO_GENDERS.items())}
+    # Two men share the one male voice; the women take the female voices in turn.
+    assert [genders[voices[s]] for s in speakers] == ["male", "male", "female", "female"]
+    assert voices["SPEAKER_02"] != voices["SPEAKER_03"]
+    # Without profiles (nothing known of the speakers) genders alternate as before.
+    unknown = stock_voice_assigner("es", synthesizers)(speakers[:2])
+    assert {genders[v] for v in unknown.values()} == {"male", "female"}
 
 
 def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):

@@ -18,7 +18,9 @@ def target_voice_assigner(
 
     saved = {speaker: f"voice:{name}" for speaker, name in options.saved_voices}
     if options.use_stock_voice or options.voice_ids or not engines.settings.voice_matching:
-        stock = stock_voice_assigner(target, engines.synthesizers, options.voice_ids)
+        stock = stock_voice_assigner(
+            target, engines.synthesizers, options.voice_ids, diarized.profiles
+        )
         return lambda speakers: stock(speakers) | {s: v for s, v in saved.items() if s in speakers}
     return speaker_voice_assigner(
         target,

@@ -17,20 +17,31 @@ from polydub.pipeline.synthesize import VoiceAssigner
 
 
 def stock_voice_assigner(
-    language: str, synthesizers: dict[str, Synthesizer], preferred: Iterable[str] = ()
+    language: str,
+    synthesizers: dict[str, Synthesizer],
+    preferred: Iterable[str] = (),
+    profiles: Iterable[SpeakerProfile] = (),
 ) -> VoiceAssigner:
     """Speakers get stock voices in turn; `preferred` voice ids (stock_voice_config's
     preferred_stock_voice_ids) restrict the pool to those that speak `language` (when none of
-    them does, the language's default pool is used)."""
+    them does, the language's default pool is used). Without preferred voices, a speaker whose
+    profile gives a gender (from pitch) gets a voice of that gender: speakers of one gender take
+    that gender's voices in turn."""
     pool = [v for v in preferred if _speaks(v, language, synthesizers)]
+    genders = {p.speaker: p.gender for p in profiles}
 
     def assign(speakers: list[str]) -> dict[str, str]:
         if pool:
             return {speaker: pool[i % len(pool)] for i, speaker in enumerate(sorted(speakers))}
-        return {
-            speaker: default_voice_for_speaker(language, i, synthesizers.values()).id
-            for i, speaker in enumerate(sorted(speakers))
-        }
+        voices, turns = {}, {}
+        for i, speaker in enumerate(sorted(speakers)):
+            gender = genders.get(speaker)
+            turn = i if gender is None else turns.get(gender, 0)
+            voice = default_voice_for_speaker(language, turn, synthesizers.values(), gender=gender)
+            voices[speaker] = voice.id
+            if gender is not None:
+                turns[gender] = turn + 1
+        return voices
 
     return assign
 
