@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     task_queues: dict[str, str] = Field(default_factory=dict)
     storage_endpoint_url: str | None = None  # an S3-compatible server other than AWS
     storage_region: str = "us-east-1"
+    # true: with S3 storage, output URLs are the bucket's own presigned URLs (downloads skip the
+    # API machines); the bucket's endpoint must be reachable by clients.
+    storage_presigned_urls: bool = False
     blob_cache_bytes: int = 10 * 1024**3  # a worker's local copies of stored media
     work_cache_bytes: int = 20 * 1024**3  # a worker's local checkpoints (kept in storage too)
 

@@ -39,8 +39,11 @@ def verify_file_signature(
 
 
 def context_file_url(context, key: str | None) -> str | None:
-    """The signed URL of a blob with the service's base URL, secret and TTL (None for None)."""
+    """The signed URL of a blob with the service's base URL, secret and TTL (None for None);
+    the bucket's presigned URL instead when the settings ask for it and the store is S3."""
     if key is None:
         return None
     settings = context.settings
+    if settings.storage_presigned_urls and hasattr(context.blobs, "presigned_url"):
+        return context.blobs.presigned_url(key, settings.signed_url_ttl_s)
     return signed_file_url(settings.public_base_url, context.secret, key, settings.signed_url_ttl_s)

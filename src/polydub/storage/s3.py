@@ -95,6 +95,15 @@ class S3BlobStore:
             self._prune(keep=target)
         return target
 
+    def presigned_url(self, key: str, ttl_s: int) -> str:
+        """A URL that fetches the blob straight from the bucket for `ttl_s` seconds (at most 7
+        days: SigV4's limit). Made locally, without a request to the server."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.location.bucket, "Key": self._object(key)},
+            ExpiresIn=min(ttl_s, 7 * 24 * 3600),
+        )
+
     def put_file(self, key: str, source: Path) -> str:
         self.client.upload_file(str(source), self.location.bucket, self._object(key))
         self._drop_cached(key)
