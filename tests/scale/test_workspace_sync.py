@@ -1,5 +1,5 @@
 """Checkpoints through the object store: finished stages pushed from one machine's workspace
-are reused from another's, at another path."""
+are reused from another's, at another path; so are the voices one machine tuned."""
 
 from __future__ import annotations
 
@@ -74,3 +74,29 @@ def test_push_sends_only_what_changed(blobs, tmp_path):
     (lines / "a1b2.wav").write_bytes(b"line")
     (lines / "tmpx83.wav").write_bytes(b"being written")  # a line cache temporary
     assert mirror.push("targets/es") == 1
+
+
+def test_a_voice_tuned_on_one_machine_is_found_on_another(blobs, tmp_path):
+    import numpy as np
+
+    from polydub.engines.tts.matched import MatchedVoice, VoiceStore
+
+    tuned = MatchedVoice(
+        style=np.random.default_rng(0).random((510, 1, 256), dtype=np.float32),
+        pitch_ratio=1.1,
+        gender="female",
+        info={"base_voice": "af_heart", "similarity": 0.81},
+    )
+    first = VoiceStore(tmp_path / "machine-a" / "voices")
+    first.share_through(blobs, "voices/matched")
+    first.save("abc123", tuned)
+
+    alone = VoiceStore(tmp_path / "machine-c" / "voices")  # not shared: its own directory only
+    assert not alone.exists("abc123")
+    second = VoiceStore(tmp_path / "machine-b" / "voices")
+    second.share_through(blobs, "voices/matched")
+    assert not second.exists("never-tuned")
+    assert second.exists("abc123")
+    fetched = second.load("abc123")
+    assert np.array_equal(fetched.style, tuned.style)
+    assert (fetched.pitch_ratio, fetched.gender, fetched.info) == (1.1, "female", tuned.info)

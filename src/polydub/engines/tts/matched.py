@@ -42,16 +42,39 @@ def check_voice_name(name: str) -> str:
 
 
 class VoiceStore:
-    """Matched voices as `<name>.npz` (style) + `<name>.json` (the rest), written atomically."""
+    """Matched voices as `<name>.npz` (style) + `<name>.json` (the rest), written atomically.
+
+    With `share_through`, a remote blob store backs the directory: a voice missing here is
+    fetched from it, and a voice saved here is sent to it, so workers on other machines reuse
+    a voice one of them tuned instead of tuning it again.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._shared: tuple[object, str] | None = None
+
+    def share_through(self, blobs, prefix: str) -> None:
+        """Back this store with `blobs` (an S3BlobStore) under `prefix`."""
+        self._shared = (blobs, prefix.strip("/"))
 
     def path(self, name: str) -> Path:
         return self.directory / f"{check_voice_name(name)}.npz"
 
     def exists(self, name: str) -> bool:
+        return self._here(name) or self._fetch(name)
+
+    def _here(self, name: str) -> bool:
         return self.path(name).exists() and self.path(name).with_suffix(".json").exists()
+
+    def _fetch(self, name: str) -> bool:
+        """Copy a voice from the shared store, the JSON last (as `save` writes them)."""
+        if self._shared is None:
+            return False
+        blobs, prefix = self._shared
+        path = self.path(name)
+        return blobs.download(f"{prefix}/{path.name}", path) and blobs.download(
+            f"{prefix}/{name}.json", path.with_suffix(".json")
+        )
 
     def save(self, name: str, voice: MatchedVoice) -> None:
         path = self.path(name)
@@ -66,6 +89,10 @@ class VoiceStore:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
         os.replace(tmp, path.with_suffix(".json"))
+        if self._shared is not None:
+            blobs, prefix = self._shared
+            blobs.put_file(f"{prefix}/{path.name}", path)
+            blobs.put_file(f"{prefix}/{name}.json", path.with_suffix(".json"))
 
     def load(self, name: str) -> MatchedVoice:
         path = self.path(name)
