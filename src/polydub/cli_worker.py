@@ -15,26 +15,36 @@ def run_worker(
     hostname: str | None = None,
     log_level: str = "info",
 ) -> None:
-    """Consume `queues` (what this machine can run; default: all) until stopped.
+    """Consume `queues` (what this machine can run; default: every configured one) until
+    stopped.
 
     The queues a worker consumes are what it advertises: `celery inspect active_queues` lists
     them, and tasks routed (Settings.task_queues) to a queue only reach workers consuming it.
+    The task kinds those queues receive are logged at start.
     """
-    from polydub.jobs.celery_app import all_queues, make_celery
+    from polydub.jobs.celery_app import all_queues, kinds_for_queues, make_celery
 
     logging.basicConfig(
         level=getattr(logging, log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
     )
+    logger = logging.getLogger(__name__)
+    queues = queues or all_queues(settings)
+    kinds = kinds_for_queues(settings, queues)
+    logger.info(
+        "worker consumes queues %s: task kinds %s", ",".join(queues), ", ".join(kinds) or "none"
+    )
+    if not kinds:
+        logger.warning("no task kind is routed to %s: this worker will receive nothing", queues)
     if not settings.storage_url:
-        logging.getLogger(__name__).warning(
+        logger.warning(
             "POLYDUB_STORAGE_URL is unset: this worker reads and writes media in its own data "
             "directory, so it must share that directory with the API (one machine only)"
         )
     app = make_celery(settings)
     argv = [
         "worker",
-        f"--queues={','.join(queues or all_queues(settings))}",
+        f"--queues={','.join(queues)}",
         f"--concurrency={max(1, concurrency)}",
         "--pool=prefork",  # a task in a child process: a killed child is requeued at once
         f"--loglevel={log_level.upper()}",

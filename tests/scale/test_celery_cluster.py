@@ -207,3 +207,114 @@ def test_delete_cancels_work_running_on_a_worker(cluster, clip_url, s3_server, b
     keys = stored_keys(s3_server.endpoint, bucket)
     assert not [k for k in keys if f"translations/{translation_id}" in k]
     assert f"translation {translation_id} completed" not in worker.text()
+
+
+def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
+    cluster, clip_url, tmp_path, s3_server, bucket
+):
+    # Lip-sync (and, to put the proofread on another machine than the translation's first
+    # tasks, proofreads) go to a "gpu" queue that only one worker consumes.
+    deployment = cluster(POLYDUB_TASK_QUEUES='{"lipsync": "gpu", "proofread": "gpu"}')
+    cpu = deployment.start_worker("cpu", queues="polydub")
+    gpu = deployment.start_worker("gpu", queues="gpu")
+    deployment.start_api()
+    key = deployment.create_key()
+    try:
+        with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
+            created = c.post(
+                "/v3/video-translations/proofreads",
+                json={
+                    "video": {"type": "url", "url": clip_url},
+                    "output_languages": ["Spanish"],
+                    "title": "Review on the gpu worker",
+                },
+            )
+            assert created.status_code == 200, created.text
+            (proofread_id,) = created.json()["data"]["proofread_ids"]
+            poll_proofread(c, proofread_id)
+            # The proofread's checkpoints went to the store, not only to the gpu machine.
+            keys = stored_keys(s3_server.endpoint, bucket)
+            assert any(k.endswith("/source/diarize/done.json") for k in keys)
+            assert any(k.endswith("/targets/es/translate/done.json") for k in keys)
+
+            generated = c.post(
+                f"/v3/video-translations/proofreads/{proofread_id}/generate",
+                json={"captions": False},
+            )
+            assert generated.status_code == 200, generated.text
+            translation_id = generated.json()["data"]["video_translation_id"]
+            data = poll(c, translation_id, lambda d: d["status"] == "completed")
+            lipsync_id = run_lipsync_job(c, clip_url, tmp_path)
+    except AssertionError:
+        print(deployment.logs())
+        raise
+    cpu_log, gpu_log = cpu.text(), gpu.text()
+    # Each worker says at start which task kinds it receives.
+    assert "worker consumes queues polydub: task kinds source, target" in cpu_log
+    assert "worker consumes queues gpu: task kinds lipsync, proofread" in gpu_log
+    # The cpu worker dubbed the speech from the proofread's stored checkpoints ...
+    assert f"Task polydub.dub_language[dub-{translation_id}]" in cpu_log
+    assert "stage transcribe reused" in cpu_log and "stage translate (es) reused" in cpu_log
+    assert "stage synthesize (es) ran" in cpu_log and "stage mix (es) ran" in cpu_log
+    assert "stage lipsync" not in cpu_log and "Task polydub.finish_language[" not in cpu_log
+    # ... and the gpu worker lip-synced it, reusing everything up to the mix.
+    assert f"Task polydub.finish_language[finish-{translation_id}]" in gpu_log
+    assert "Task polydub.dub_language[" not in gpu_log
+    for stage in ("translate", "synthesize", "fit", "mix"):
+        assert f"stage {stage} (es) reused" in gpu_log
+    assert "stage lipsync (es) ran" in gpu_log and "stage render (es) ran" in gpu_log
+    stages = {s["stage"]: s["cached"] for s in data["report"]["stages"]}
+    assert stages["mix"] is True and stages["lipsync"] is False
+    assert data["progress"] == 1.0
+    keys = stored_keys(s3_server.endpoint, bucket)
+    assert f"polydub/translations/{translation_id}/video.mp4" in keys
+    assert any(k.endswith("/targets/es/lipsync/done.json") for k in keys)
+    # A Lip Sync job is of the same kind: the gpu worker ran it too.
+    assert f"Task polydub.lipsync_job[lipsync-{lipsync_id}]" in gpu_log
+    assert "Task polydub.lipsync_job[" not in cpu_log
+
+
+def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
+    """A Lip Sync job of the clip with new speech, over HTTP, to completion; returns its id."""
+    import time
+
+    from polydub.media.audio import write_wav
+    from polydub.samples import speech_track
+
+    speech, _ = speech_track(4.0, ("See you all next time.",))
+    write_wav(tmp_path / "take.wav", speech)
+    uploaded = client.post(
+        "/v3/assets", files={"file": ("take.wav", (tmp_path / "take.wav").read_bytes())}
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    created = client.post(
+        "/v3/lipsyncs",
+        json={
+            "video": {"type": "url", "url": clip_url},
+            "audio": {"type": "asset_id", "asset_id": uploaded.json()["data"]["id"]},
+        },
+    )
+    assert created.status_code == 200, created.text
+    lipsync_id = created.json()["data"]["lipsync_id"]
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        data = client.get(f"/v3/lipsyncs/{lipsync_id}").json()["data"]
+        assert data["status"] != "failed", data.get("failure_message")
+        if data["status"] == "completed":
+            return lipsync_id
+        time.sleep(0.5)
+    raise AssertionError(f"lip sync timed out; last state {data}")
+
+
+def poll_proofread(client: httpx.Client, proofread_id: str, timeout: float = 600) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    data: dict = {}
+    while time.monotonic() < deadline:
+        data = client.get(f"/v3/video-translations/proofreads/{proofread_id}").json()["data"]
+        assert data["status"] != "failed", data.get("failure_message")
+        if data["status"] == "completed":
+            return data
+        time.sleep(0.5)
+    raise AssertionError(f"proofread timed out; last state {data}")

@@ -14,12 +14,31 @@ from kombu import Queue
 from polydub.config import Settings
 
 DEFAULT_QUEUE = "polydub"
-# Task kinds and the task names they cover; Settings.task_queues maps a kind to a queue.
-TASK_KINDS = {
-    "source": "polydub.source_side",  # ingest, separation, ASR, diarization: once per video
-    "target": "polydub.dub_language",  # MT, TTS, fit, mix, render: once per language
-    "proofread": "polydub.proofread",
+# Task kinds and the task names they cover; Settings.task_queues maps a kind to a queue, so a
+# queue only some machines consume (say "gpu") receives the kinds routed to it.
+TASK_KINDS: dict[str, tuple[str, ...]] = {
+    # ingest, separation, ASR, diarization: once per video
+    "source": ("polydub.source_side",),
+    # MT, TTS, fit, mix: once per language (audio-only output also renders here)
+    "target": ("polydub.dub_language",),
+    # lipsync, render, report of a language; and the Lip Sync jobs
+    "lipsync": ("polydub.finish_language", "polydub.lipsync_job"),
+    "proofread": ("polydub.proofread",),
 }
+
+
+def check_task_queues(task_queues: dict[str, str]) -> None:
+    """Refuse a routing that names an unknown kind (it would silently route nothing).
+
+    Raises:
+        ValueError: the first unknown kind, with the known ones.
+    """
+    for kind in task_queues:
+        if kind not in TASK_KINDS:
+            raise ValueError(
+                f"POLYDUB_TASK_QUEUES names an unknown task kind {kind!r}; "
+                f"known kinds: {', '.join(TASK_KINDS)}"
+            )
 
 
 def queue_for(settings: Settings, kind: str) -> str:
@@ -28,6 +47,19 @@ def queue_for(settings: Settings, kind: str) -> str:
 
 def all_queues(settings: Settings) -> list[str]:
     return sorted({DEFAULT_QUEUE, *settings.task_queues.values()})
+
+
+def kinds_for_queues(settings: Settings, queues: list[str]) -> list[str]:
+    """The task kinds a worker consuming `queues` receives."""
+    return [kind for kind in TASK_KINDS if queue_for(settings, kind) in queues]
+
+
+def task_routes(settings: Settings) -> dict[str, dict]:
+    return {
+        name: {"queue": queue_for(settings, kind)}
+        for kind, names in TASK_KINDS.items()
+        for name in names
+    }
 
 
 def transport_options(settings: Settings) -> dict:
@@ -42,6 +74,7 @@ def transport_options(settings: Settings) -> dict:
 
 
 def make_celery(settings: Settings) -> Celery:
+    check_task_queues(settings.task_queues)
     app = Celery("polydub", broker=settings.broker_url, include=["polydub.jobs.tasks"])
     app.conf.update(
         task_acks_late=True,
@@ -49,9 +82,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue=DEFAULT_QUEUE,
         task_queues=[Queue(name) for name in all_queues(settings)],
-        task_routes={
-            name: {"queue": queue_for(settings, kind)} for kind, name in TASK_KINDS.items()
-        },
+        task_routes=task_routes(settings),
         task_ignore_result=True,  # outcomes live on the job rows, not in a result backend
         task_serializer="json",
         accept_content=["json"],

@@ -26,10 +26,20 @@ def language_task_id(translation_id: str) -> str:
     return f"dub-{translation_id}"
 
 
+def finish_task_id(translation_id: str) -> str:
+    return f"finish-{translation_id}"
+
+
+def lipsync_task_id(lipsync_id: str) -> str:
+    return f"lipsync-{lipsync_id}"
+
+
 def enqueue_batch(settings: Settings, batch_id: str, kind: str) -> None:
     app = celery_for(settings)
     if kind == "proofread":
         app.send_task("polydub.proofread", args=[batch_id], task_id=f"proofread-{batch_id}")
+    elif kind == "lipsync":  # a Lip Sync job: its batch id is the job's id
+        app.send_task("polydub.lipsync_job", args=[batch_id], task_id=lipsync_task_id(batch_id))
     else:
         app.send_task("polydub.source_side", args=[batch_id], task_id=source_task_id(batch_id))
 
@@ -46,7 +56,22 @@ def enqueue_languages(
         )
 
 
-def revoke_translation(settings: Settings, translation_id: str) -> None:
-    """Drop a translation's queued task on every worker (a running one stops at its next
-    stage boundary: the row is gone or flagged)."""
-    celery_for(settings).control.revoke(language_task_id(translation_id))
+def enqueue_finish(settings: Settings, batch_id: str, translation_id: str, input_key: str) -> None:
+    """Hand a language whose speech is mixed to the workers of the "lipsync" kind."""
+    celery_for(settings).send_task(
+        "polydub.finish_language",
+        args=[batch_id, translation_id, input_key],
+        task_id=finish_task_id(translation_id),
+    )
+
+
+def job_task_ids(job_id: str) -> list[str]:
+    """Every task id a translation or lip sync job may run under (unknown ids are harmless
+    to revoke)."""
+    return [language_task_id(job_id), finish_task_id(job_id), lipsync_task_id(job_id)]
+
+
+def revoke_job(settings: Settings, job_id: str) -> None:
+    """Drop the queued tasks of a translation or a lip sync job, whichever `job_id` names, on
+    every worker (a running one stops at its next stage boundary: its row is gone)."""
+    celery_for(settings).control.revoke(job_task_ids(job_id))

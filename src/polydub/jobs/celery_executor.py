@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from polydub.jobs.celery_dispatch import enqueue_batch, revoke_translation
+from polydub.jobs.celery_dispatch import enqueue_batch, revoke_job
 from polydub.jobs.models import Batch
 
 logger = logging.getLogger(__name__)
@@ -41,12 +41,13 @@ class CeleryExecutor:
         enqueue_batch(self.context.settings, batch_id, kind)
         logger.info("batch %s (%s) enqueued", batch_id, kind)
 
-    def cancel(self, translation_id: str) -> None:
-        """Revoke the queued task; a running one sees the deleted row at its next stage."""
+    def cancel(self, job_id: str) -> None:
+        """Revoke the queued tasks of a translation (its language and finishing tasks) or of a
+        lip sync job; a running one sees the deleted row at its next stage."""
         try:
-            revoke_translation(self.context.settings, translation_id)
+            revoke_job(self.context.settings, job_id)
         except Exception:  # the row's deletion alone still stops it
-            logger.exception("could not revoke translation %s", translation_id)
+            logger.exception("could not revoke the tasks of job %s", job_id)
 
     def is_cancelled(self, translation_id: str) -> bool:
         return False  # the database is the shared truth (run_translation.cancelled reads it)

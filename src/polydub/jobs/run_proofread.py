@@ -48,11 +48,10 @@ def run_proofread_batch(context, batch_id: str, should_cancel: Callable[[], bool
     Failures are recorded on the rows (status "failed", failure_message); a shutdown
     (`should_cancel`) leaves them "processing", to resume from checkpoints on the next start.
     """
-    from polydub.jobs.executor import shared_engines
     from polydub.jobs.inputs import resolve_input
     from polydub.jobs.request_options import request_dub_options
     from polydub.jobs.run_translation import failure_message
-    from polydub.pipeline.proofread import translate_only
+    from polydub.jobs.worker_pipeline import run_translate_only
 
     with context.db.session() as session:
         batch = session.get(Batch, batch_id)
@@ -72,13 +71,9 @@ def run_proofread_batch(context, batch_id: str, should_cancel: Callable[[], bool
         source = resolve_input(context, owner_id, request["video"], "video")
         codes = tuple(dict.fromkeys(targets.values()))
         options = request_dub_options(context, owner_id, request, codes)
-        translations = translate_only(
-            source,
-            options,
-            shared_engines(context),
-            work_root=context.settings.work_dir,
-            should_cancel=should_cancel,
-        )
+        # Checkpoints go through the blob store when it is remote: the translation made
+        # from this proofread may run on another worker.
+        translations = run_translate_only(context, source, options, should_cancel)
         for proofread_id, code in targets.items():
             store_script(context, proofread_id, translations[code])
     except JobCancelled:

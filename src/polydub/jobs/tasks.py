@@ -2,9 +2,12 @@
 
 `source_side` fetches the input, runs ingest .. diarize, pushes those checkpoints to the blob
 store and enqueues one `dub_language` per unfinished translation; each of those pulls the
-checkpoints, runs its target stages (pushing each as it finishes) and stores the outputs; the
-last to finish sets the batch's status. A task run twice (redelivered after a worker died)
-resumes from the pushed checkpoints; a row already finished is left alone.
+checkpoints and runs translate .. mix (pushing each stage as it finishes), then enqueues a
+`finish_language` (its own task kind, so lip-sync can be routed to GPU workers) that pulls
+them and runs lipsync, render, report and stores the outputs; the last language to finish
+sets the batch's status. An audio-only language has no lip-sync and finishes in
+`dub_language`. A task run twice (redelivered after a worker died) resumes from the pushed
+checkpoints; a row already finished is left alone. `lipsync_job` runs a Lip Sync job.
 """
 
 from __future__ import annotations
@@ -92,6 +95,31 @@ def source_side(batch_id: str) -> None:
 
 @shared_task(name="polydub.dub_language", acks_late=True, reject_on_worker_lost=True)
 def dub_language(batch_id: str, translation_id: str, input_key: str) -> None:
+    """translate .. mix of one language; a dub with lip-sync then goes on as `finish_language`
+    (routed as kind "lipsync", e.g. to GPU workers), an audio-only one finishes here."""
+    run_language(batch_id, translation_id, input_key, stop_after="mix")
+
+
+@shared_task(name="polydub.finish_language", acks_late=True, reject_on_worker_lost=True)
+def finish_language(batch_id: str, translation_id: str, input_key: str) -> None:
+    """lipsync, render, report of one language, from the checkpoints `dub_language` stored."""
+    run_language(batch_id, translation_id, input_key, stop_after=None)
+
+
+@shared_task(name="polydub.lipsync_job", acks_late=True, reject_on_worker_lost=True)
+def lipsync_job(batch_id: str) -> None:
+    """A Lip Sync job (its batch id is the job's id)."""
+    from polydub.jobs.run_lipsync import run_lipsync_batch
+
+    run_lipsync_batch(worker_context(), batch_id, lambda: False)
+
+
+def run_language(
+    batch_id: str, translation_id: str, input_key: str, *, stop_after: str | None
+) -> None:
+    """One language's target stages up to `stop_after` (then its finishing task is enqueued)
+    or to the end (then its outputs are stored)."""
+    from polydub.jobs.celery_dispatch import enqueue_finish
     from polydub.jobs.worker_pipeline import run_target_stages
 
     context = worker_context()
@@ -103,7 +131,7 @@ def dub_language(batch_id: str, translation_id: str, input_key: str) -> None:
         code = row.output_code
         row.status = "running"
         progress = _Progress(context, translation_id)
-        # The source side's progress is already on the row: never report less than that.
+        # Earlier tasks' progress is already on the row: never report less than that.
         progress.written = row.progress or 0.0
     started = time.monotonic()
     outputs = context.settings.data_dir / "outputs" / translation_id
@@ -111,9 +139,10 @@ def dub_language(batch_id: str, translation_id: str, input_key: str) -> None:
         source = context.blobs.path(input_key)
         options = dub_options(context, owner_id, request)
         result = run_target_stages(
-            context, translation_id, source, options, code, outputs, progress
+            context, translation_id, source, options, code, outputs, progress, stop_after
         )
-        store_outputs(context, translation_id, result)
+        if result is not None:
+            store_outputs(context, translation_id, result)
     except JobCancelled:
         logger.info("translation %s cancelled", translation_id)
         context.blobs.delete_prefix(f"translations/{translation_id}")
@@ -126,6 +155,15 @@ def dub_language(batch_id: str, translation_id: str, input_key: str) -> None:
         return
     finally:
         shutil.rmtree(outputs, ignore_errors=True)
+    if result is None:
+        logger.info(
+            "translation %s mixed in %.1fs; lip-sync goes on as finish-%s",
+            translation_id,
+            time.monotonic() - started,
+            translation_id,
+        )
+        enqueue_finish(context.settings, batch_id, translation_id, input_key)
+        return
     logger.info("translation %s completed in %.1fs", translation_id, time.monotonic() - started)
     from polydub.jobs.webhooks import notify_translation
 
@@ -161,4 +199,11 @@ def unfinished_rows(session, batch_id: str) -> list[str]:
     )
 
 
-__all__ = ["source_side", "dub_language", "proofread", "worker_context"]
+__all__ = [
+    "source_side",
+    "dub_language",
+    "finish_language",
+    "lipsync_job",
+    "proofread",
+    "worker_context",
+]

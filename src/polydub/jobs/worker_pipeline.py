@@ -1,21 +1,25 @@
-"""The pipeline as a worker runs it: the source side or one language, with its checkpoints
-pulled from and pushed to the blob store when that store is remote (S3), and the worker's own
-copy of the work kept under a size bound."""
+"""The pipeline as a worker runs it: the source side, one language (in one or two tasks) or a
+proofread's translations, with its checkpoints pulled from and pushed to the blob store when
+that store is remote (S3), and the worker's own copy of the work kept under a size bound
+(without deleting a workspace another task on the machine is using)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from polydub.jobs.executor import shared_engines
 from polydub.jobs.run_translation import _Progress, cancelled
 from polydub.pipeline.dub import DubOptions, StageEvent, dub, workspace_for
 from polydub.pipeline.runner import StageRunner
-from polydub.storage.cache import prune
+from polydub.storage.cache import lease, prune
 
 logger = logging.getLogger(__name__)
+
+TUNED_VOICES_PREFIX = "voices/matched"
 
 
 class _Mirror:
@@ -40,12 +44,34 @@ class _Mirror:
         if self.mirror is not None and event.status == "done" and not event.cached:
             self.mirror.push("source" if event.target is None else f"targets/{event.target}")
 
+    def log_stage(self, event: StageEvent) -> None:
+        """Which stages this worker ran and which it reused (from its own or another
+        machine's checkpoints)."""
+        if event.status != "done":
+            return
+        where = event.stage if event.target is None else f"{event.stage} ({event.target})"
+        how = "reused" if event.cached else f"ran in {event.seconds:.1f}s"
+        logger.info("workspace %s: stage %s %s", self.workspace.name, where, how)
+
     def finish(self) -> None:
         settings = self.context.settings
         if self.mirror is None or not settings.work_dir.is_dir():
             return
         workspaces = [p for p in settings.work_dir.iterdir() if p.is_dir()]
+        # Other tasks' workspaces on this machine are leased: prune leaves them alone.
         prune(workspaces, settings.work_cache_bytes, keep={self.workspace})
+
+
+@contextmanager
+def _working_in(context, workspace: Path) -> Iterator[_Mirror]:
+    """Lease `workspace` for one task (no prune on this machine deletes it meanwhile), mirror
+    it through the store, and keep the machine's copies under their bound afterwards."""
+    with lease(workspace):
+        mirror = _Mirror(context, workspace)
+        try:
+            yield mirror
+        finally:
+            mirror.finish()
 
 
 def _chain(*callbacks: Callable[[StageEvent], None]) -> Callable[[StageEvent], None]:
@@ -66,22 +92,18 @@ def run_shared_stages(context, row_ids: list[str], source: Path, options: DubOpt
     from polydub.pipeline.dub import run_source_side
 
     engines = shared_engines(context)
-    workspace = workspace_for(source, context.settings.work_dir)
-    mirror = _Mirror(context, workspace)
-    mirror.pull("source")
-    progress = [_Progress(context, translation_id) for translation_id in row_ids]
-    runner = StageRunner(
-        workspace,
-        _chain(*progress, mirror.push_after),
-        lambda: all(cancelled(context, translation_id) for translation_id in row_ids),
-    )
-    try:
+    with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
+        mirror.pull("source")
+        progress = [_Progress(context, translation_id) for translation_id in row_ids]
+        runner = StageRunner(
+            mirror.workspace,
+            _chain(*progress, mirror.log_stage, mirror.push_after),
+            lambda: all(cancelled(context, translation_id) for translation_id in row_ids),
+        )
         if options.dub_audio is not None:
             custom_audio.run_audio_source_side(runner, source, options, engines)
         else:
             run_source_side(runner, source, options, engines)
-    finally:
-        mirror.finish()
 
 
 def run_target_stages(
@@ -92,25 +114,55 @@ def run_target_stages(
     code: str,
     outputs: Path,
     progress: Callable[[StageEvent], None],
+    stop_after: str | None = None,
 ):
-    """One language, from the shared checkpoints to its published outputs (a DubResult).
+    """One language, from the shared checkpoints to its published outputs (a DubResult), or
+    to the end of the `stop_after` stage with its checkpoints stored (None: another task goes
+    on from there; a dub that never reaches that stage still runs to the end).
 
     Raises:
         JobCancelled: the translation was deleted meanwhile.
     """
-    workspace = workspace_for(source, context.settings.work_dir)
-    mirror = _Mirror(context, workspace)
-    mirror.pull("source", f"targets/{code}")
-    try:
+    engines = shared_engines(context)
+    share_tuned_voices(context, engines)
+    with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
+        mirror.pull("source", f"targets/{code}")
         results = dub(
             source,
             dataclasses.replace(options, targets=(code,)),
-            shared_engines(context),
+            engines,
             work_root=context.settings.work_dir,
             output_stem=outputs / "video",
-            on_event=_chain(progress, mirror.push_after),
+            on_event=_chain(progress, mirror.log_stage, mirror.push_after),
             should_cancel=lambda: cancelled(context, translation_id),
+            stop_after=stop_after,
         )
-    finally:
-        mirror.finish()
-    return results[0]
+    return results[0] if results else None
+
+
+def share_tuned_voices(context, engines) -> None:
+    """With a remote blob store, keep the voices tuned per speaker (~30 s each) there: the
+    worker that dubs another language of the speaker, or finishes this one, fetches them
+    instead of tuning again. A local store keeps them in the machine's directory, as before."""
+    if getattr(context.blobs, "remote", False) and context.settings.voice_matching:
+        engines.synthesizers["matched"].store.share_through(context.blobs, TUNED_VOICES_PREFIX)
+
+
+def run_translate_only(
+    context, source: Path, options: DubOptions, should_cancel: Callable[[], bool]
+) -> dict:
+    """ingest .. translate for every target of `options` (a proofread), with the checkpoints
+    mirrored like a translation's, so a translation made from it on any worker reuses them;
+    returns target -> TranslationArtifact."""
+    from polydub.pipeline.proofread import translate_only
+
+    with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
+        mirror.pull("source", *(f"targets/{code}" for code in options.targets))
+        return translate_only(
+            source,
+            options,
+            shared_engines(context),
+            work_root=context.settings.work_dir,
+            on_event=_chain(mirror.log_stage, mirror.push_after),
+            should_cancel=should_cancel,
+        )

@@ -108,12 +108,26 @@ def dub(
     output_stem: Path,
     on_event: ProgressCallback = lambda e: None,
     should_cancel: Callable[[], bool] = lambda: False,
+    stop_after: str | None = None,
 ) -> list[DubResult]:
     """Dub `source` into every target language of `options`.
 
     Writes `<output_stem>.<lang>.mp4` (or the source's extension with keep_format), `.srt`,
     `.vtt` and `.report.json` per target, and returns where they are.
+
+    Args:
+        stop_after: a target stage (e.g. "mix") after which each target stops, leaving its
+            checkpoints and no outputs: a worker hands the rest to another (a GPU worker for
+            lipsync), whose own dub() call reuses them. A target that never reaches that stage
+            (audio-only output skips lipsync) runs to the end and is returned.
+
+    Raises:
+        ValueError: `stop_after` is not a target stage.
     """
+    if stop_after is not None and stop_after not in TARGET_STAGES:
+        raise ValueError(f"stop_after must be one of {', '.join(TARGET_STAGES)}: {stop_after!r}")
+    if stop_after is not None:
+        on_event = _stopping_after(stop_after, on_event)
     runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
     extension = source.suffix.lower() if options.keep_format else ".mp4"
     if options.dub_audio is not None:
@@ -126,10 +140,29 @@ def dub(
         side = run_target_side
     results = []
     for target in options.targets:
-        dubbed = side(runner, shared, target, options, engines, extension)
+        try:
+            dubbed = side(runner, shared, target, options, engines, extension)
+        except _StageLimitReached:
+            continue
         report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
         results.append(publish(dubbed, report, output_stem, extension))
     return results
+
+
+class _StageLimitReached(Exception):
+    """A target finished the stage dub() was asked to stop after."""
+
+
+def _stopping_after(stage: str, on_event: ProgressCallback) -> ProgressCallback:
+    """`on_event`, then a stop once a target's `stage` is done: the side functions run their
+    stages in one chain, so this is where a target's run can end early without changing them."""
+
+    def call(event: StageEvent) -> None:
+        on_event(event)
+        if event.stage == stage and event.target is not None and event.status == "done":
+            raise _StageLimitReached(stage)
+
+    return call
 
 
 def run_ingest_and_separate(
