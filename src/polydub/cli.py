@@ -286,6 +286,28 @@ def worker(
     )
 
 
+@app.command()
+def gc(
+    older_than_days: Annotated[
+        float, typer.Option(help="Remove checkpoints untouched for this many days.")
+    ] = 14.0,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would go.")] = False,
+) -> None:
+    """Remove old stage checkpoints, here and in the object store (outputs stay)."""
+    from polydub.storage import open_blob_store
+    from polydub.storage.gc import collect_checkpoints
+
+    settings = load_settings()
+    report = collect_checkpoints(
+        settings.work_dir, open_blob_store(settings), older_than_days * 86400, dry_run=dry_run
+    )
+    verb = "would remove" if dry_run else "removed"
+    console.print(
+        f"{verb} {len(report.local)} workspaces here ({report.local_bytes / 1e6:.1f} MB) and "
+        f"{len(report.stored)} from the object store; {report.kept_in_use} kept, in use"
+    )
+
+
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

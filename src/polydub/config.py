@@ -99,7 +99,9 @@ class Settings(BaseSettings):
     # API machines); the bucket's endpoint must be reachable by clients.
     storage_presigned_urls: bool = False
     blob_cache_bytes: int = 10 * 1024**3  # a worker's local copies of stored media
-    work_cache_bytes: int = 20 * 1024**3  # a worker's local checkpoints (kept in storage too)
+    # Stage checkpoints kept on this machine, least recently used out first above this (after
+    # a job in `polydub serve`, after each task on a worker; with S3 they stay in the bucket).
+    work_cache_bytes: int = 20 * 1024**3
 
     @property
     def synthesis_workers(self) -> int:

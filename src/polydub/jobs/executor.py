@@ -14,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
+from polydub.storage.cache import prune_workspaces
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class InProcessExecutor:
         self._threads: list[threading.Thread] = []
         self._queued: set[str] = set()  # queued or running: a batch is never run twice at once
         self._cancelled: set[str] = set()  # translation ids
+        self._running = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -151,6 +153,8 @@ class InProcessExecutor:
             batch_id = self._queue.get()
             if batch_id is None or self._stopping.is_set():
                 return
+            with self._lock:
+                self._running += 1
             try:
                 self.run_batch(batch_id)
             except Exception:  # a runner records failures on its rows; this is a last resort
@@ -158,6 +162,22 @@ class InProcessExecutor:
             finally:
                 with self._lock:
                     self._queued.discard(batch_id)
+                    self._running -= 1
+                    idle = self._running == 0
+            if idle:
+                self._trim_work_dir()
+
+    def _trim_work_dir(self) -> None:
+        """Keep the checkpoints under settings.work_cache_bytes, least recently used out first,
+        once no batch is running (this process's jobs hold no workspace leases)."""
+        settings = self.context.settings
+        try:
+            freed = prune_workspaces(settings.work_dir, settings.work_cache_bytes)
+        except OSError:
+            logger.exception("could not trim %s", settings.work_dir)
+            return
+        if freed:
+            logger.info("work dir trimmed by %.1f MB", freed / 1e6)
 
     def run_batch(self, batch_id: str) -> None:
         with self.context.db.session() as session:

@@ -15,7 +15,7 @@ from polydub.jobs.executor import shared_engines
 from polydub.jobs.run_translation import _Progress, cancelled
 from polydub.pipeline.dub import DubOptions, StageEvent, dub, workspace_for
 from polydub.pipeline.runner import StageRunner
-from polydub.storage.cache import lease, prune
+from polydub.storage.cache import lease, prune_workspaces
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,10 @@ class _Mirror:
 
     def finish(self) -> None:
         settings = self.context.settings
-        if self.mirror is None or not settings.work_dir.is_dir():
+        if self.mirror is None:
             return
-        workspaces = [p for p in settings.work_dir.iterdir() if p.is_dir()]
         # Other tasks' workspaces on this machine are leased: prune leaves them alone.
-        prune(workspaces, settings.work_cache_bytes, keep={self.workspace})
+        prune_workspaces(settings.work_dir, settings.work_cache_bytes, keep={self.workspace})
 
 
 @contextmanager

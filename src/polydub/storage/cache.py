@@ -58,7 +58,7 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
 
 
-def _delete_unless_leased(entry: Path) -> bool:
+def delete_unless_leased(entry: Path) -> bool:
     """Delete `entry` unless a process holds its lease; returns whether it went."""
     if not entry.is_dir():
         entry.unlink(missing_ok=True)
@@ -93,9 +93,16 @@ def prune(entries: list[Path], max_bytes: int, keep: set[Path] = frozenset()) ->
             break
         if entry in keep:
             continue
-        if _delete_unless_leased(entry):
+        if delete_unless_leased(entry):
             freed += size
     return freed
+
+
+def prune_workspaces(work_dir: Path, max_bytes: int, keep: set[Path] = frozenset()) -> int:
+    """`prune` over the workspaces (one per source video) in `work_dir`."""
+    if not work_dir.is_dir():
+        return 0
+    return prune([p for p in work_dir.iterdir() if p.is_dir()], max_bytes, keep)
 
 
 def files_under(root: Path) -> list[Path]:

@@ -163,6 +163,16 @@ class S3BlobStore:
                 if name == base or name.startswith(base.rstrip("/") + "/"):
                     yield name[len(self.location.prefix) :]
 
+    def modified(self, prefix: str) -> dict[str, float]:
+        """Key -> when it was last written (Unix seconds), for everything under `prefix`."""
+        base = self._object(prefix).rstrip("/") + "/"
+        times: dict[str, float] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.location.bucket, Prefix=base):
+            for item in page.get("Contents", []):
+                times[item["Key"][len(self.location.prefix) :]] = item["LastModified"].timestamp()
+        return times
+
     def listing(self, prefix: str) -> dict[str, int]:
         """Key -> size of everything under `prefix`."""
         base = self._object(prefix).rstrip("/") + "/"
