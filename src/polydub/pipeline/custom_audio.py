@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polydub.domain.timing import SegmentTiming, TimingPlan
+from polydub.domain.timing import SegmentTiming, TimingPlan, VideoStretch
 from polydub.domain.transcript import Segment, Transcript
 from polydub.media.audio import read_wav
 from polydub.media.ffmpeg import run_ffmpeg
@@ -27,6 +27,8 @@ from polydub.pipeline.report import SourceSide, TargetSide
 from polydub.pipeline.runner import StageRunner
 
 USER_AUDIO_VOICE = "user-audio"
+# Audio longer than the range by less than this is cut, not worth slowing the video for.
+MIN_STRETCH_S = 0.05
 
 
 def run_audio_source_side(runner: StageRunner, source: Path, options, engines: EngineSet):
@@ -47,20 +49,28 @@ def run_audio_source_side(runner: StageRunner, source: Path, options, engines: E
     return SourceSide(ingested, separated, diarized, k_sep, content_key({"up": k_sep}))
 
 
-def place_user_audio(ingested: IngestArtifact, audio: Path, out_dir: Path) -> FitArtifact:
-    """The user's audio as one line from the range's start, cut to the range's length."""
-    length = ingested.range_end - ingested.range_start
+def place_user_audio(
+    ingested: IngestArtifact, audio: Path, out_dir: Path, *, dynamic_duration: bool = False
+) -> FitArtifact:
+    """The user's audio as one line from the range's start. Audio longer than the range is cut
+    to it, unless `dynamic_duration`: then the range's video is slowed evenly to the audio's
+    length (the lipsync stage keeps the mouth moving at the full frame rate)."""
+    room = ingested.range_end - ingested.range_start
     line_wav = out_dir / "user_audio.wav"
+    limit = [] if dynamic_duration else ["-t", f"{room:.3f}"]
     run_ffmpeg(
-        ["-i", str(audio), "-t", f"{length:.3f}", "-map", "0:a:0", "-ac", "1", "-ar", "48000"]
+        ["-i", str(audio), *limit, "-map", "0:a:0", "-ac", "1", "-ar", "48000"]
         + ["-c:a", "pcm_s16le", str(line_wav)]
     )
     duration = read_wav(line_wav).duration
     start = ingested.range_start
+    stretches = []
+    if duration > room + MIN_STRETCH_S:
+        stretches = [VideoStretch(start=start, end=ingested.range_end, factor=duration / room)]
     timing = SegmentTiming(
         index=0,
         source_start=start,
-        source_end=start + duration,
+        source_end=start + min(duration, room),
         natural_duration=duration,
         rate=1.0,
         dub_duration=duration,
@@ -69,9 +79,10 @@ def place_user_audio(ingested: IngestArtifact, audio: Path, out_dir: Path) -> Fi
     )
     plan = TimingPlan(
         segments=[timing],
+        stretches=stretches,
         source_duration=ingested.info.duration,
         max_rate=1.0,
-        dynamic_duration=False,
+        dynamic_duration=dynamic_duration,
     )
     line = SynthLine(index=0, path=line_wav, duration=duration, rate=1.0, voice=USER_AUDIO_VOICE)
     return FitArtifact(plan=plan, lines=[line])
@@ -127,8 +138,17 @@ def run_audio_target_side(
     fitted, k_fit = runner.run(
         "fit",
         target,
-        {"up": shared.separation_key, "audio": file_key(options.dub_audio)},
-        lambda d: place_user_audio(shared.ingested, options.dub_audio, d),
+        {
+            "up": shared.separation_key,
+            "audio": file_key(options.dub_audio),
+            "dynamic": options.timing.dynamic_duration,
+        },
+        lambda d: place_user_audio(
+            shared.ingested,
+            options.dub_audio,
+            d,
+            dynamic_duration=options.timing.dynamic_duration,
+        ),
         FitArtifact,
     )
     # A lip sync has no language of its own ("und"): the recogniser detects it.

@@ -224,3 +224,23 @@ def test_odd_frame_size_is_rendered_even(clip, engines, work, tmp_path):
     result = run(odd, options, engines, work, "odd")
     (video,) = [s for s in probe_streams(result.video) if s["codec_type"] == "video"]
     assert (video["width"], video["height"], video["pix_fmt"]) == (320, 240, "yuv420p")
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_user_audio_longer_than_the_video(clip, engines, work, tmp_path, dynamic):
+    """With dynamic duration the video is slowed to the audio's length (none of it is cut);
+    without, the audio is cut at the video's end."""
+    t = np.arange(int(9.0 * RATE)) / RATE
+    tone = tmp_path / "long.wav"
+    write_wav(tone, Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), RATE))
+    options = DubOptions(
+        targets=("es",), source_language="en", dub_audio=tone, keep_music=False,
+        dynamic_duration=dynamic,
+    )  # fmt: skip
+    result = run(clip, options, engines, work, f"long-{dynamic}")
+    streams = {s["codec_type"]: s for s in probe_streams(result.video)}
+    expected = 9.0 if dynamic else 7.0
+    assert float(streams["video"]["duration"]) == pytest.approx(expected, abs=0.15)
+    assert float(streams["audio"]["duration"]) == pytest.approx(expected, abs=0.15)
+    tail = decode_audio(result.video, 16000, start=expected - 1.0, end=expected - 0.2).samples
+    assert np.sqrt(np.mean(tail**2)) > 0.05  # the tone still sounds near the end
