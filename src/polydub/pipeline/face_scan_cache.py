@@ -44,7 +44,7 @@ def load_scan(root: Path, renderer) -> tuple[LandmarkStore, dict[int, np.ndarray
         with np.load(directory / "openings.npz") as data:
             openings = {int(track): data[track] for track in data.files}
         return LandmarkStore.load(directory), openings
-    except (OSError, ValueError, pickle.UnpicklingError, KeyError) as exc:
+    except (OSError, ValueError, EOFError, AttributeError, pickle.UnpicklingError, KeyError) as exc:
         logger.warning("face scan in %s unusable (%s): scanning again", directory, exc)
         shutil.rmtree(directory, ignore_errors=True)  # so the new scan can take its place
         return None
