@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from polydub.domain.speaker import PitchStats
 
 PITCH_FLOOR, PITCH_CEILING = 60.0, 500.0
+# Praat's overlap-add fills unvoiced stretches with randomly jittered periods, so the same
+# input shifted twice differs (by up to a third of full scale). Seeding its one global
+# generator before each shift makes it repeatable (voice search scores, re-runs, tests);
+# the lock keeps another thread from drawing between the seed and the shift.
+_PRAAT_SEED = 0
+_PRAAT_RANDOM = threading.Lock()
 
 
 def _sound(samples: np.ndarray, rate: int):
@@ -49,9 +57,11 @@ def shift_voice(
     if len(f0) < 3:  # nothing voiced to move
         return samples
     new_median = float(np.median(f0)) * pitch_ratio
-    shifted = parselmouth.praat.call(
-        sound, "Change gender", PITCH_FLOOR, PITCH_CEILING, formant_ratio, new_median, 1.0, 1.0
-    )
+    with _PRAAT_RANDOM:
+        parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({_PRAAT_SEED})")
+        shifted = parselmouth.praat.call(
+            sound, "Change gender", PITCH_FLOOR, PITCH_CEILING, formant_ratio, new_median, 1.0, 1.0
+        )
     out = np.asarray(shifted.values[0], np.float32)
     # Praat may return a sample more or less; keep the length exact.
     if len(out) >= len(samples):
