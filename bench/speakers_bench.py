@@ -27,6 +27,7 @@ from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, cosine
 from polydub.engines.voice.style_search import KokoroStyleSearch, StyleSearchOptions
 from polydub.media.audio import read_wav, resample
 from polydub.media.pitch import pitch_stats, shift_voice
+from polydub.media.spectrum_match import apply_gains
 from polydub.pipeline.diarization_error import diarization_error_rate
 from polydub.pipeline.diarize import speaker_turns, split_at_speaker_changes, word_speakers
 from polydub.pipeline.engine_set import EngineSet
@@ -116,15 +117,17 @@ def bench_matching(engines, settings, mode: str) -> None:
         pitch = pitch_stats(ref, _RATE)
         started = time.perf_counter()
         match = search.search(
-            target, pitch, language="en", options=StyleSearchOptions.for_mode(mode)
+            target, pitch, language="en", options=StyleSearchOptions.for_mode(mode), reference=ref
         )
         seconds = time.perf_counter() - started
         voices = {
-            "stock": (kokoro.style(match.base_voice), 1.0, 1.0),
-            "matched": (match.style, match.pitch_ratio, match.formant_ratio),
+            "stock": (kokoro.style(match.base_voice), 1.0, 1.0, ()),
+            "matched": (match.style, match.pitch_ratio, match.formant_ratio, match.spectrum_gains),
+            # The same voice without its matching EQ: what the EQ adds on its own.
+            "no-eq": (match.style, match.pitch_ratio, match.formant_ratio, ()),
         }
         row = {"speaker": name, "search_s": seconds, "syntheses": match.syntheses}
-        for kind, (style, pitch_ratio, formant_ratio) in voices.items():
+        for kind, (style, pitch_ratio, formant_ratio, gains) in voices.items():
             pieces = []
             for text in HELD_OUT:
                 speech = kokoro.synthesize_with_style(text, language="en", style=style).audio
@@ -134,6 +137,7 @@ def bench_matching(engines, settings, mode: str) -> None:
                     pitch_ratio=pitch_ratio,
                     formant_ratio=formant_ratio,
                 )
+                shifted = apply_gains(shifted, speech.sample_rate, gains)
                 pieces.append(resample(Audio(shifted, speech.sample_rate), _RATE).samples)
             dub = np.concatenate(pieces)
             import jiwer
@@ -149,7 +153,12 @@ def bench_matching(engines, settings, mode: str) -> None:
         row["source_pitch"] = pitch.median if pitch else None
         rows.append(row)
         _print_row(row, match.base_voice)
-    for kind in ("stock", "matched"):
+    print(
+        f"MEAN search {np.mean([r['syntheses'] for r in rows]):.1f} syntheses, "
+        f"{np.mean([r['search_s'] for r in rows]):.0f}s per speaker (stock readings are "
+        "synthesised for the first speaker only)"
+    )
+    for kind in ("stock", "no-eq", "matched"):
         sims = [r[kind]["resemblyzer"] for r in rows]
         dvec = [r[kind]["dvector"] for r in rows if r[kind]["dvector"] is not None]
         wers = [r[kind]["wer"] for r in rows]
@@ -164,7 +173,8 @@ def _print_row(row: dict, base: str) -> None:
     dv = f"d-vector {s['dvector']:.3f} -> {m['dvector']:.3f}; " if s["dvector"] is not None else ""
     print(
         f"MATCH {row['speaker']}: {base} resemblyzer {s['resemblyzer']:.3f} -> "
-        f"{m['resemblyzer']:.3f}; {dv}pitch source {row['source_pitch']:.0f} Hz, stock "
+        f"{m['resemblyzer']:.3f} (without EQ {row['no-eq']['resemblyzer']:.3f}); "
+        f"{dv}pitch source {row['source_pitch']:.0f} Hz, stock "
         f"{s['pitch']:.0f} -> matched {m['pitch']:.0f} Hz; WER {s['wer'] * 100:.1f}% -> "
         f"{m['wer'] * 100:.1f}%; search {row['search_s']:.0f}s, {row['syntheses']} syntheses"
     )

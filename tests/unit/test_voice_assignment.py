@@ -49,11 +49,21 @@ class CountingSearch:
     kokoro: DeclaredKokoro = field(default_factory=DeclaredKokoro)
     calls: list = field(default_factory=list)
 
-    def search(self, target, pitch, *, language, options):
+    def search(self, target, pitch, *, language, options, reference=None):
         self.calls.append(language)
         return MatchedStyle(
-            "kokoro:jm_kumo", np.full((510, 1, 256), 0.1, np.float32), 0.9, 1.0, 0.6, 0.78, 14
+            "kokoro:jm_kumo",
+            np.full((510, 1, 256), 0.1, np.float32),
+            0.9,
+            1.0,
+            0.6,
+            0.78,
+            14,
+            spectrum_gains=TILT,
         )
+
+
+TILT = tuple(-3.0 if k < 11 else 3.0 for k in range(22))
 
 
 def _profile(speaker: str, seconds: float, pitch: float, seed: int) -> SpeakerProfile:
@@ -158,6 +168,8 @@ def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):
     assert voices == {"SPEAKER_00": "voice:anna"}
     saved = synthesizers["voice"].store.load("anna")
     assert saved.pitch_ratio == 0.9 and saved.style.shape == (510, 1, 256)
+    # The matching EQ travels with the voice, so a reused voice sounds the same.
+    assert saved.spectrum_gains == TILT
 
 
 def test_voice_listing_has_stock_ids_per_language_and_saved_voices(setup):

@@ -17,11 +17,13 @@ from polydub.domain.speaker import SpeakerProfile
 from polydub.engines.tts.base import VoiceInfo
 from polydub.engines.tts.matched import MatchedVoice, VoiceStore
 from polydub.engines.tts.select import VoiceChoice
+from polydub.engines.voice.base import ENCODER_SAMPLE_RATE
 from polydub.engines.voice.style_search import KokoroStyleSearch, StyleSearchOptions
+from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 7
+SEARCH_VERSION = 9
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -106,6 +108,7 @@ class ProfileVoiceMatcher:
             profile.pitch,
             language=self.probe_language,
             options=self.options,
+            reference=_reference_speech(profile),
         )
         logger.info(
             "voice match %s: %s %.3f -> %.3f in %d syntheses",
@@ -120,6 +123,7 @@ class ProfileVoiceMatcher:
             pitch_ratio=found.pitch_ratio,
             formant_ratio=found.formant_ratio,
             gender=profile.gender,
+            spectrum_gains=found.spectrum_gains,
             info={
                 "base_voice": found.base_voice,
                 "start_similarity": round(found.start_similarity, 4),
@@ -129,6 +133,13 @@ class ProfileVoiceMatcher:
         )
         self.store.save(key, voice)
         return voice, found.syntheses
+
+
+def _reference_speech(profile: SpeakerProfile):
+    """The speaker's reference clips at the encoder's rate; None when they are gone."""
+    if not profile.reference_wav.exists():
+        return None
+    return resample(read_wav(profile.reference_wav), ENCODER_SAMPLE_RATE).samples
 
 
 def clone_key(profile: SpeakerProfile) -> str:

@@ -1,4 +1,5 @@
-"""Matched voices: a tuned Kokoro style plus a pitch/formant change, stored by name.
+"""Matched voices: a tuned Kokoro style plus a pitch/formant change and a matching EQ,
+stored by name.
 
 Two stores use this: the cache of voices tuned per speaker profile (engine "matched", under
 the cache dir: derived data, rebuilt on demand) and the user's registry of saved voices
@@ -19,6 +20,7 @@ import numpy as np
 from polydub.domain.audio import Audio
 from polydub.engines.tts.base import Speech, VoiceInfo
 from polydub.media.pitch import shift_voice
+from polydub.media.spectrum_match import apply_gains
 
 VOICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 
@@ -29,6 +31,7 @@ class MatchedVoice:
     pitch_ratio: float = 1.0
     formant_ratio: float = 1.0
     gender: str | None = None
+    spectrum_gains: tuple[float, ...] = ()  # dB per third-octave band (spectrum_match)
     info: dict = field(default_factory=dict)  # how it was made: base voice, scores, source
 
 
@@ -101,6 +104,7 @@ class VoiceStore:
         meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
         with np.load(path) as data:
             style = data["style"].astype(np.float32)
+        meta["spectrum_gains"] = tuple(meta.get("spectrum_gains", ()))
         return MatchedVoice(style=style, **meta)
 
     def names(self) -> list[str]:
@@ -153,5 +157,6 @@ class MatchedVoiceSynthesizer:
             pitch_ratio=matched.pitch_ratio,
             formant_ratio=matched.formant_ratio,
         )
-        # Praat keeps durations, so the phoneme timing still holds.
+        samples = apply_gains(samples, audio.sample_rate, matched.spectrum_gains)
+        # Praat and the (delay-compensated) EQ keep durations: the phoneme timing still holds.
         return Speech(Audio(samples, audio.sample_rate), speech.phonemes)

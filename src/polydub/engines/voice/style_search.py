@@ -2,21 +2,29 @@
 
 Start from the stock voice most like the speaker (resemblyzer cosine on a spoken probe),
 then climb in the timbre half of the style vector (Kokoro's first 128 values feed the
-decoder; the other 128 drive duration and intonation, which we leave to the stock voice):
-speed mode keeps the best of a few random steps per round; precision mode probes antithetic
-steps, estimates the slope of the similarity from them (an evolution strategy) and steps
-along it, keeping whatever sounds most like the speaker. A naturalness term keeps the style
-near the region the stock voices span (far steps get rough). If the tuned voice is heard
-with more word errors than the stock voice on another sentence (ASR round trip), the step is
-halved, up to twice, then dropped. Finally pitch is moved to the speaker's median with
-Praat, and the formant scale that scores highest is chosen. The search is deterministic
-(seeded).
+decoder; the other 128 drive duration and intonation, which we leave to the stock voice).
+Every candidate is scored as it will be heard: with its pitch moved to the speaker's median
+(Praat) and its long-term spectrum matched to theirs (a third-octave EQ, spectrum_match), so
+the syntheses go to what Praat and an EQ cannot change. Each round scores random steps
+against the current voice reading the same sentence (two sentences alternate, so the slope
+is not fitted to one wording), sums them into a slope estimate (an evolution strategy) and
+line-searches along it; candidates are synthesised concurrently, one per core. A naturalness
+term keeps the style near the region the stock voices span (far steps get rough). If the
+tuned voice is heard with more word errors than the stock voice on the probe and another
+sentence (ASR round trip), the step is halved, up to twice, then dropped. Finally pitch is
+moved to the speaker's median, and the formant scale that scores highest on the probe plus
+that other sentence is chosen, with the EQ fitted to it. Stock voices' readings are cached
+per model. The search is deterministic (seeded).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +34,7 @@ from polydub.domain.speaker import PitchStats
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, SpeakerEncoder, cosine
 from polydub.media.audio import resample
 from polydub.media.pitch import pitch_stats, shift_voice
+from polydub.media.spectrum_match import apply_gains, band_levels, matching_gains
 
 # Short, phonetically varied sentences spoken by every candidate (the speaker's language
 # when listed; the style carries across languages, resemblyzer scores 0.9 across them).
@@ -52,28 +61,25 @@ _TIMBRE = 128  # style values that shape the voice's timbre (Kokoro's decoder ha
 _MAX_PITCH_SHIFT = 1.5  # at most half an octave up or down: beyond that Praat sounds hollow
 _MIN_PITCH_SHIFT = 1.03  # half a semitone: not worth the processing
 # Formant scales tried around the voice's own (1.0); beyond +-12% voices sound unnatural.
-_FORMANT_RATIOS = (0.88, 0.94, 1.0, 1.06, 1.12)
+_FORMANT_RATIOS = (0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09, 1.12)
 
 
 @dataclass(frozen=True)
 class StyleSearchOptions:
     rounds: int
-    candidates: int  # probes per round
-    # "select": keep the best random step (cautious: held-out WER unchanged in the bench);
-    # "slope": antithetic probes estimate the slope, then a step along it (climbs further,
-    # and may cost intelligibility: the ASR check backs it off).
-    strategy: str = "select"
-    step: float = 0.6  # step size, in units of the stock voices' spread per dimension
+    candidates: int  # random steps per round that estimate the slope
+    step: float = 0.8  # step size, in units of the stock voices' spread per dimension
     shrink: float = 0.7  # step factor after a round without improvement
     naturalness: float = 0.05  # similarity given up per spread unit beyond the stock region
+    line: tuple[float, ...] = (1.0, 2.0, 3.0)  # step multiples tried along the slope
     seed: int = 0
 
     @staticmethod
     def for_mode(mode: str) -> StyleSearchOptions:
-        """speed: about 16 syntheses per speaker; precision: about 45."""
+        """speed: about 15 syntheses per speaker; precision: about 40."""
         if mode == "precision":
-            return StyleSearchOptions(rounds=5, candidates=6, strategy="slope")
-        return StyleSearchOptions(rounds=2, candidates=4, strategy="select")
+            return StyleSearchOptions(rounds=3, candidates=10)
+        return StyleSearchOptions(rounds=1, candidates=10)
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,23 @@ class MatchedStyle:
     pitch_ratio: float
     formant_ratio: float
     start_similarity: float  # the stock start voice vs the speaker
-    similarity: float  # the tuned voice (with its pitch change) vs the speaker
+    similarity: float  # the tuned voice (with its pitch change and EQ) vs the speaker
     syntheses: int
+    spectrum_gains: tuple[float, ...] = ()  # the matching EQ (spectrum_match), dB per band
+
+
+@dataclass(frozen=True)
+class _Speaker:
+    """Who the search listens for: their embedding, pitch and long-term spectrum."""
+
+    embedding: np.ndarray
+    pitch: PitchStats | None
+    levels: np.ndarray | None  # band_levels of their reference speech; None: no EQ
+
+
+# Stock voices read a sentence the same way for every speaker (Kokoro is deterministic):
+# their readings are synthesised once per model, not once per speaker.
+_STOCK_SPEECH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class KokoroStyleSearch:
@@ -95,6 +116,8 @@ class KokoroStyleSearch:
     encoder: the speaker encoder that scores.
     transcribe: 16 kHz samples, language -> the words heard; when given, a tuned voice
         that is understood worse than its stock voice is backed off toward it.
+    workers: candidates synthesised at once (Kokoro runs on one thread per call); default:
+        one per core.
     """
 
     def __init__(
@@ -102,20 +125,57 @@ class KokoroStyleSearch:
         kokoro,
         encoder: SpeakerEncoder,
         transcribe: Callable[[np.ndarray, str], str] | None = None,
+        *,
+        workers: int | None = None,
     ) -> None:
         self.kokoro = kokoro
         self.encoder = encoder
         self.transcribe = transcribe
+        self.workers = max(1, workers or os.cpu_count() or 1)
         self._calls = 0
+        self._calls_lock = threading.Lock()
+        self._stock_errors: dict[tuple[str, str], int] = {}
 
-    def _speak(self, style: np.ndarray, language: str) -> Audio:
-        self._calls += 1
-        text = PROBES.get(language, PROBES["en"])
+    def _speak(self, style: np.ndarray, language: str, text: str) -> Audio:
+        with self._calls_lock:
+            self._calls += 1
         return self.kokoro.synthesize_with_style(text, language=language, style=style).audio
 
-    def _score(self, audio: Audio, target: np.ndarray) -> float:
-        samples = resample(audio, ENCODER_SAMPLE_RATE).samples
-        return cosine(self.encoder.embed(samples), target)
+    def _map(self, fn: Callable, items: list) -> list:
+        """fn over items, `workers` at a time, results in order (so the search stays
+        deterministic)."""
+        if self.workers == 1 or len(items) < 2:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(fn, items))
+
+    def _stock_speech(self, name: str, text: str, language: str) -> Audio:
+        readings = _STOCK_SPEECH.setdefault(self.kokoro, {})
+        if (name, text) not in readings:
+            readings[name, text] = self._speak(self.kokoro.style(name), language, text)
+        return readings[name, text]
+
+    def _heard(
+        self, audio: Audio, speaker: _Speaker, formant: float = 1.0
+    ) -> tuple[float, tuple[float, ...]]:
+        """(similarity, EQ gains) of `audio` as it will be heard: with its pitch moved to the
+        speaker's and its spectrum matched to theirs (the search then spends its syntheses on
+        what Praat and an EQ cannot change)."""
+        ratio = pitch_change(audio, speaker.pitch)
+        samples = audio.samples
+        if ratio != 1.0 or formant != 1.0:
+            samples = shift_voice(
+                samples, audio.sample_rate, pitch_ratio=ratio, formant_ratio=formant
+            )
+        gains: tuple[float, ...] = ()
+        if speaker.levels is not None:
+            gains = matching_gains(speaker.levels, samples, audio.sample_rate)
+            samples = apply_gains(samples, audio.sample_rate, gains)
+        samples = resample(Audio(samples, audio.sample_rate), ENCODER_SAMPLE_RATE).samples
+        return cosine(self.encoder.embed(samples), speaker.embedding), gains
+
+    def _score(self, audio: Audio, speaker: _Speaker) -> float:
+        return self._heard(audio, speaker)[0]
 
     def search(
         self,
@@ -124,69 +184,69 @@ class KokoroStyleSearch:
         *,
         language: str,
         options: StyleSearchOptions,
+        reference: np.ndarray | None = None,
     ) -> MatchedStyle:
-        """Tune a style toward the speaker embedded as `target` (with `pitch` when known)."""
+        """Tune a style toward the speaker embedded as `target` (with `pitch` when known);
+        with their `reference` speech (16 kHz), an EQ matches the voice's spectrum to it."""
         self._calls = 0
+        levels = None if reference is None else band_levels(reference, ENCODER_SAMPLE_RATE)
+        speaker = _Speaker(np.asarray(target), pitch, levels)
         language = language if language in PROBES else "en"
+        probe_text = PROBES[language]
         stock = {v.name: self.kokoro.style(v.id) for v in self.kokoro.voices(language)}
-        scored = {name: self._score(self._speak(s, language), target) for name, s in stock.items()}
-        base = max(scored, key=scored.get)
+        readings = self._map(lambda name: self._stock_speech(name, probe_text, language), [*stock])
+        probes = dict(zip(stock, readings, strict=True))
+        scored = {name: self._score(probes[name], speaker) for name in stock}
+        # A voice whose pitch Praat cannot bring to the speaker's would keep the wrong pitch
+        # (a female start for a male speaker, say), however well it scores: not a start.
+        reachable = [name for name in stock if pitch_reachable(probes[name], pitch)] or stock
+        base = max(reachable, key=scored.get)
         # Steps move every row of the table alike; their scale is the stock voices' spread.
         means = np.stack([s.mean(axis=(0, 1)) for s in stock.values()])
         spread = means.std(axis=0) + 1e-4
         spread[_TIMBRE:] = 0.0
         rng = np.random.default_rng(options.seed)
         dims = np.flatnonzero(spread)
+        heard: dict[bytes, Audio] = {}  # the probe of each step tried, to reuse the best one
 
-        def objective(z: np.ndarray) -> float:
+        def objective(z: np.ndarray, text: str = probe_text) -> float:
             # z: the step in units of the stock spread, timbre values only.
             delta = np.zeros(256, np.float32)
             delta[dims] = z * spread[dims]
-            sim = self._score(self._speak(stock[base] + delta, language), target)
+            audio = self._speak(stock[base] + delta, language, text)
+            if text == probe_text:
+                heard[z.tobytes()] = audio
+            sim = self._score(audio, speaker)
             return sim - options.naturalness * max(0.0, float(np.sqrt(np.mean(z**2))) - 1.0)
 
         z_best = np.zeros(len(dims))
+        heard[z_best.tobytes()] = probes[base]
         f_best = scored[base]
         step = options.step
-        for _ in range(options.rounds):
-            if options.strategy == "select":
-                z_round, f_round = z_best, f_best
-                for _ in range(options.candidates):
-                    z = z_best + step * rng.standard_normal(len(dims))
-                    f = objective(z)
-                    if f > f_round:
-                        z_round, f_round = z, f
-                if f_round > f_best:
-                    z_best, f_best = z_round, f_round
-                else:
-                    step *= options.shrink
-                continue
-            # Antithetic pairs estimate the slope (evolution strategies); any probe that
-            # scores higher is kept too, then one step goes along the estimated slope.
-            slope = np.zeros(len(dims))
-            z_round, f_round = z_best, f_best
-            for _ in range(max(1, options.candidates // 2)):
-                eps = rng.standard_normal(len(dims))
-                f_plus, f_minus = objective(z_best + step * eps), objective(z_best - step * eps)
-                slope += (f_plus - f_minus) * eps
-                for f, z in ((f_plus, z_best + step * eps), (f_minus, z_best - step * eps)):
-                    if f > f_round:
-                        z_round, f_round = z, f
-            if np.any(slope):
-                z_step = z_best + step * slope / np.sqrt(np.mean(slope**2))
-                f_step = objective(z_step)
-                if f_step > f_round:
-                    z_round, f_round = z_step, f_step
-            if f_round > f_best:
-                z_best, f_best = z_round, f_round
-            else:
+        # Half the probes speak another sentence (read by the current voice too, for
+        # reference), so the slope is not fitted to one sentence's wording.
+        check_text = CHECKS[language]
+        stock_check = self._stock_speech(base, check_text, language)
+        references = {probe_text: f_best, check_text: self._score(stock_check, speaker)}
+        for round_ in range(options.rounds):
+            z_from = z_best
+            z_best, f_best = self._estimate_and_step(
+                objective, z_best, f_best, references, step, options, rng
+            )
+            if z_best is z_from:
                 step *= options.shrink
+            elif round_ < options.rounds - 1:  # the new voice reads both sentences
+                references = {probe_text: f_best, check_text: objective(z_best, check_text)}
         best_delta = np.zeros(256, np.float32)
         best_delta[dims] = z_best * spread[dims]
-        best = f_best
-        best_delta = self._keep_intelligible(stock[base], best_delta, language)
-        style = (stock[base] + best_delta).astype(np.float32)
-        pitch_ratio, formant_ratio, final = self._match_pitch(style, pitch, language, target, best)
+        kept, probe, check = self._keep_intelligible(
+            base, stock[base], best_delta, heard[z_best.tobytes()], language
+        )
+        style = (stock[base] + kept).astype(np.float32)
+        # The ASR check's reading of another sentence, when there is one, joins the probe:
+        # twice the speech, so the formant scale is not chosen for one sentence's wording.
+        heard_speech = probe if check is None else _joined(probe, check)
+        pitch_ratio, formant_ratio, final, gains = self._match_pitch(heard_speech, speaker)
         return MatchedStyle(
             base_voice=f"kokoro:{base}",
             style=style,
@@ -195,57 +255,115 @@ class KokoroStyleSearch:
             start_similarity=scored[base],
             similarity=final,
             syntheses=self._calls,
+            spectrum_gains=gains,
         )
 
-    def _word_errors(self, style: np.ndarray, language: str) -> float:
+    def _estimate_and_step(self, objective, z_best, f_best, references, step, options, rng):
+        """One round of a one-sided evolution strategy: random steps, each scored against
+        the current voice reading the same sentence, estimate the slope (every probe counts,
+        not only the best, so the estimate averages out scoring noise); then a short line
+        search along it. Returns the best (z, score) on the probe sentence."""
+        texts = list(references)
+        steps = [rng.standard_normal(len(z_best)) for _ in range(options.candidates)]
+        scores = self._map(
+            lambda i: objective(z_best + step * steps[i], texts[i % len(texts)]),
+            list(range(len(steps))),
+        )
+        slope = np.zeros(len(z_best))
+        for i, (eps, score) in enumerate(zip(steps, scores, strict=True)):
+            slope += (score - references[texts[i % len(texts)]]) * eps
+        if not np.any(slope):
+            return z_best, f_best
+        direction = slope / np.sqrt(np.mean(slope**2))
+        # The line is walked `workers` points at a time; it stops past the peak.
+        for start in range(0, len(options.line), self.workers):
+            points = [
+                z_best + scale * step * direction for scale in options.line[start:][: self.workers]
+            ]
+            for z, f in zip(points, self._map(objective, points), strict=True):
+                if f <= f_best:
+                    return z_best, f_best
+                z_best, f_best = z, f
+        return z_best, f_best
+
+    def _word_errors(self, readings: list[tuple[Audio, str]], language: str) -> int:
+        """How many words the recogniser gets wrong in these (speech, text) readings."""
         import jiwer
 
-        self._calls += 1
-        text = CHECKS[language]
-        speech = self.kokoro.synthesize_with_style(text, language=language, style=style).audio
-        audio = resample(speech, ENCODER_SAMPLE_RATE)
-        heard = _words(self.transcribe(audio.samples, language))
-        return jiwer.wer(_words(text), heard) if heard else 1.0
+        errors = 0
+        for speech, text in readings:
+            audio = resample(speech, ENCODER_SAMPLE_RATE)
+            heard, truth = _words(self.transcribe(audio.samples, language)), _words(text)
+            if not heard:
+                errors += len(truth.split())
+                continue
+            counts = jiwer.process_words(truth, heard)
+            errors += counts.substitutions + counts.deletions + counts.insertions
+        return errors
 
-    def _keep_intelligible(self, stock: np.ndarray, delta: np.ndarray, language: str) -> np.ndarray:
+    def _keep_intelligible(
+        self, base: str, stock: np.ndarray, delta: np.ndarray, probe: Audio, language: str
+    ) -> tuple[np.ndarray, Audio, Audio | None]:
         """Halve the step from the stock voice (twice at most, then drop it) while the tuned
-        voice is heard with more word errors than the stock voice on the check sentence."""
-        if self.transcribe is None or not np.any(delta):
-            return delta
-        baseline = self._word_errors(stock, language)
-        for _ in range(_BACKOFFS):
-            if self._word_errors(stock + delta, language) <= baseline:
-                return delta
-            delta = delta / 2
-        return delta if self._word_errors(stock + delta, language) <= baseline else delta * 0
+        voice is heard with more word errors than the stock voice, counted over the probe
+        (`probe`: the tuned voice's reading of it) and the check sentence together.
+        Returns the step (`delta` itself when kept whole) and the kept voice's readings of
+        the probe and the check sentence (no check reading without a recogniser)."""
+        if self.transcribe is None:
+            return delta, probe, None
+        texts = [PROBES[language], CHECKS[language]]
+        stock_readings = [self._stock_speech(base, text, language) for text in texts]
+        if not np.any(delta):
+            return delta, *stock_readings
+        if (base, language) not in self._stock_errors:  # the same for every speaker
+            stock_pairs = list(zip(stock_readings, texts, strict=True))
+            self._stock_errors[base, language] = self._word_errors(stock_pairs, language)
+        baseline = self._stock_errors[base, language]
+        readings = [probe, self._speak(stock + delta, language, texts[1])]
+        for backoff in range(_BACKOFFS + 1):
+            if self._word_errors(list(zip(readings, texts, strict=True)), language) <= baseline:
+                return delta, *readings
+            if backoff < _BACKOFFS:
+                delta = delta / 2
+                style = stock + delta
+                readings = self._map(lambda text, s=style: self._speak(s, language, text), texts)
+        return delta * 0, *stock_readings
 
     def _match_pitch(
-        self,
-        style: np.ndarray,
-        pitch: PitchStats | None,
-        language: str,
-        target: np.ndarray,
-        similarity: float,
-    ) -> tuple[float, float, float]:
-        """(pitch ratio, formant ratio, similarity): pitch moved to the speaker's median (at
-        most half an octave), and the formant scale that then sounds most like the speaker."""
-        probe = self._speak(style, language)
-        own = pitch_stats(probe.samples, probe.sample_rate)
-        if pitch is None or own is None:
-            return 1.0, 1.0, similarity
-        ratio = float(np.clip(pitch.median / own.median, 1 / _MAX_PITCH_SHIFT, _MAX_PITCH_SHIFT))
-        if max(ratio, 1 / ratio) < _MIN_PITCH_SHIFT:
-            ratio = 1.0
-        # The formant scale (vocal tract length) is searched on its own: it is post-processing,
-        # so each candidate costs a Praat pass and an embedding, not a synthesis.
-        candidates = [(similarity if ratio == 1.0 else -1.0, 1.0)]
-        for formant in _FORMANT_RATIOS:
-            shifted = shift_voice(
-                probe.samples, probe.sample_rate, pitch_ratio=ratio, formant_ratio=formant
-            )
-            candidates.append((self._score(Audio(shifted, probe.sample_rate), target), formant))
-        sim, formant = max(candidates)
-        return ratio, formant, sim
+        self, probe: Audio, speaker: _Speaker
+    ) -> tuple[float, float, float, tuple[float, ...]]:
+        """(pitch ratio, formant ratio, similarity, EQ gains): pitch moved to the speaker's
+        median (at most half an octave), and the formant scale that then sounds most like the
+        speaker, with its own EQ. The formant scale (vocal tract length) is post-processing:
+        each candidate costs a Praat pass and an embedding, not a synthesis."""
+        ratio = pitch_change(probe, speaker.pitch)
+        candidates = [
+            (*self._heard(probe, speaker, formant), formant) for formant in _FORMANT_RATIOS
+        ]
+        sim, gains, formant = max(candidates, key=lambda c: c[0])
+        return ratio, formant, sim, gains
+
+
+def pitch_reachable(audio: Audio, pitch: PitchStats | None) -> bool:
+    """Whether Praat can move `audio` to the speaker's median pitch (True when unknown)."""
+    own = pitch_stats(audio.samples, audio.sample_rate) if pitch is not None else None
+    if pitch is None or own is None:
+        return True
+    return 1 / _MAX_PITCH_SHIFT <= pitch.median / own.median <= _MAX_PITCH_SHIFT
+
+
+def pitch_change(audio: Audio, pitch: PitchStats | None) -> float:
+    """The pitch change that moves `audio` to the speaker's median (1.0 when unknown, or
+    too small to be worth processing; at most half an octave)."""
+    own = pitch_stats(audio.samples, audio.sample_rate) if pitch is not None else None
+    if pitch is None or own is None:
+        return 1.0
+    ratio = float(np.clip(pitch.median / own.median, 1 / _MAX_PITCH_SHIFT, _MAX_PITCH_SHIFT))
+    return 1.0 if max(ratio, 1 / ratio) < _MIN_PITCH_SHIFT else ratio
+
+
+def _joined(first: Audio, second: Audio) -> Audio:
+    return Audio(np.concatenate([first.samples, second.samples]), first.sample_rate)
 
 
 def _words(text: str) -> str:
