@@ -137,16 +137,25 @@ def create_translation(
 
 
 def poll(client: httpx.Client, translation_id: str, until, timeout: float = JOB_TIMEOUT_S) -> dict:
+    return poll_path(client, f"/v3/video-translations/{translation_id}", until, timeout)
+
+
+def completed(data: dict) -> bool:
+    return data["status"] == "completed"
+
+
+def poll_path(client: httpx.Client, path: str, until=completed, timeout=JOB_TIMEOUT_S) -> dict:
+    """GET `path` until `until(data)`; a failed job fails the test with its message."""
     deadline = time.monotonic() + timeout
     data: dict = {}
     while time.monotonic() < deadline:
-        data = client.get(f"/v3/video-translations/{translation_id}").json()["data"]
+        data = client.get(path).json()["data"]
         if data["status"] == "failed":
-            raise AssertionError(f"translation failed: {data['failure_message']}")
+            raise AssertionError(f"{path} failed: {data.get('failure_message')}")
         if until(data):
             return data
         time.sleep(0.5)
-    raise AssertionError(f"timed out; last state {data}")
+    raise AssertionError(f"{path} timed out; last state {data}")
 
 
 def output_digests(client: httpx.Client, data: dict) -> dict[str, str]:

@@ -11,7 +11,7 @@ import subprocess
 
 import httpx
 import pytest
-from cluster import POLYDUB, Cluster, create_translation, output_digests, poll
+from cluster import POLYDUB, Cluster, create_translation, output_digests, poll, poll_path
 from scale_services import free_port
 
 pytestmark = pytest.mark.e2e
@@ -276,7 +276,6 @@ def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
 
 def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
     """A Lip Sync job of the clip with new speech, over HTTP, to completion; returns its id."""
-    import time
 
     from polydub.media.audio import write_wav
     from polydub.samples import speech_track
@@ -296,25 +295,9 @@ def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
     )
     assert created.status_code == 200, created.text
     lipsync_id = created.json()["data"]["lipsync_id"]
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        data = client.get(f"/v3/lipsyncs/{lipsync_id}").json()["data"]
-        assert data["status"] != "failed", data.get("failure_message")
-        if data["status"] == "completed":
-            return lipsync_id
-        time.sleep(0.5)
-    raise AssertionError(f"lip sync timed out; last state {data}")
+    poll_path(client, f"/v3/lipsyncs/{lipsync_id}", timeout=600)
+    return lipsync_id
 
 
 def poll_proofread(client: httpx.Client, proofread_id: str, timeout: float = 600) -> dict:
-    import time
-
-    deadline = time.monotonic() + timeout
-    data: dict = {}
-    while time.monotonic() < deadline:
-        data = client.get(f"/v3/video-translations/proofreads/{proofread_id}").json()["data"]
-        assert data["status"] != "failed", data.get("failure_message")
-        if data["status"] == "completed":
-            return data
-        time.sleep(0.5)
-    raise AssertionError(f"proofread timed out; last state {data}")
+    return poll_path(client, f"/v3/video-translations/proofreads/{proofread_id}", timeout=timeout)
