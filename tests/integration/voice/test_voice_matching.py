@@ -117,4 +117,5 @@ def test_stock_readings_are_synthesised_once_per_model(dialogue, engines):
     assert first.syntheses <= len(engines.synthesizers["kokoro"].voices("en")) + 1
     assert again.syntheses == 0
     assert again.base_voice == first.base_voice
-    assert again.similarity == pytest.approx(first.similarity, abs=0.005)
+    # The same readings score the same: nothing in scoring is random (Praat is seeded).
+    assert again.similarity == pytest.approx(first.similarity, abs=1e-4)
