@@ -276,7 +276,6 @@ def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
 
 def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
     """A Lip Sync job of the clip with new speech, over HTTP, to completion; returns its id."""
-
     from polydub.media.audio import write_wav
     from polydub.samples import speech_track
 

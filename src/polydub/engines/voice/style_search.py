@@ -156,17 +156,16 @@ class KokoroStyleSearch:
         return readings[name, text]
 
     def _heard(
-        self, audio: Audio, speaker: _Speaker, formant: float = 1.0
+        self, audio: Audio, speaker: _Speaker, formant: float = 1.0, ratio: float | None = None
     ) -> tuple[float, tuple[float, ...]]:
         """(similarity, EQ gains) of `audio` as it will be heard: with its pitch moved to the
-        speaker's and its spectrum matched to theirs (the search then spends its syntheses on
-        what Praat and an EQ cannot change)."""
-        ratio = pitch_change(audio, speaker.pitch)
-        samples = audio.samples
-        if ratio != 1.0 or formant != 1.0:
-            samples = shift_voice(
-                samples, audio.sample_rate, pitch_ratio=ratio, formant_ratio=formant
-            )
+        speaker's (by `ratio` when already known) and its spectrum matched to theirs (the
+        search then spends its syntheses on what Praat and an EQ cannot change)."""
+        if ratio is None:
+            ratio = pitch_change(audio, speaker.pitch)
+        samples = shift_voice(
+            audio.samples, audio.sample_rate, pitch_ratio=ratio, formant_ratio=formant
+        )
         gains: tuple[float, ...] = ()
         if speaker.levels is not None:
             gains = matching_gains(speaker.levels, samples, audio.sample_rate)
@@ -338,27 +337,31 @@ class KokoroStyleSearch:
         each candidate costs a Praat pass and an embedding, not a synthesis."""
         ratio = pitch_change(probe, speaker.pitch)
         candidates = [
-            (*self._heard(probe, speaker, formant), formant) for formant in _FORMANT_RATIOS
+            (*self._heard(probe, speaker, formant, ratio), formant) for formant in _FORMANT_RATIOS
         ]
         sim, gains, formant = max(candidates, key=lambda c: c[0])
         return ratio, formant, sim, gains
 
 
+def _median_ratio(audio: Audio, pitch: PitchStats | None) -> float | None:
+    """The speaker's median pitch over `audio`'s (None when either is unknown)."""
+    own = pitch_stats(audio.samples, audio.sample_rate) if pitch is not None else None
+    return None if pitch is None or own is None else pitch.median / own.median
+
+
 def pitch_reachable(audio: Audio, pitch: PitchStats | None) -> bool:
     """Whether Praat can move `audio` to the speaker's median pitch (True when unknown)."""
-    own = pitch_stats(audio.samples, audio.sample_rate) if pitch is not None else None
-    if pitch is None or own is None:
-        return True
-    return 1 / _MAX_PITCH_SHIFT <= pitch.median / own.median <= _MAX_PITCH_SHIFT
+    ratio = _median_ratio(audio, pitch)
+    return ratio is None or 1 / _MAX_PITCH_SHIFT <= ratio <= _MAX_PITCH_SHIFT
 
 
 def pitch_change(audio: Audio, pitch: PitchStats | None) -> float:
     """The pitch change that moves `audio` to the speaker's median (1.0 when unknown, or
     too small to be worth processing; at most half an octave)."""
-    own = pitch_stats(audio.samples, audio.sample_rate) if pitch is not None else None
-    if pitch is None or own is None:
+    ratio = _median_ratio(audio, pitch)
+    if ratio is None:
         return 1.0
-    ratio = float(np.clip(pitch.median / own.median, 1 / _MAX_PITCH_SHIFT, _MAX_PITCH_SHIFT))
+    ratio = float(np.clip(ratio, 1 / _MAX_PITCH_SHIFT, _MAX_PITCH_SHIFT))
     return 1.0 if max(ratio, 1 / ratio) < _MIN_PITCH_SHIFT else ratio
 
 
