@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from polydub.config import Settings
@@ -189,6 +190,8 @@ def print_summary(console: Console, result: DubResult) -> None:
             for m in r["glossary_misses"]
         )
         console.print(f"  [yellow]glossary terms that did not survive[/]: {misses}")
+    for warning in r.get("warnings", []):
+        console.print(f"  [yellow]warning[/]: {escape(warning)}")
     console.print(
         f"  captions: {result.srt.name}, {result.vtt.name}; report: {result.report_path.name}"
     )

@@ -35,13 +35,20 @@ class Segment(BaseModel):
 
 
 class Transcript(BaseModel):
-    """The recognised source speech and the language it was spoken in."""
+    """The recognised source speech and the language it was spoken in.
+
+    `script_share` is the share of the text's letters written in the language's own scripts
+    (None: unknown script or no letters); `script_constrained` says the recogniser had to be
+    held to those scripts because its first answer was in another (a translation, say).
+    """
 
     language: str
     language_probability: float = 1.0
     language_detected: bool = False
     duration: float = 0.0
     segments: list[Segment] = Field(default_factory=list)
+    script_share: float | None = None
+    script_constrained: bool = False
 
     @property
     def text(self) -> str:

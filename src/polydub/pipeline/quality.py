@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from polydub.engines.asr.base import TranscribeOptions, Transcriber
 from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
+from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.speaker_similarity import SpeakerSimilarity
 from polydub.pipeline.transcribe import audio_windows
 
@@ -39,6 +40,8 @@ class IntelligibilityReport(BaseModel):
     wer: float | None  # None: not measured (the user brought the dub audio, no script)
     reference_words: int
     hypothesis: str
+    # Whether the recogniser heard the dub in the target language (None: not measured).
+    language_check: LanguageCheck | None = None
 
 
 class QualityArtifact(BaseModel):
@@ -104,16 +107,27 @@ def intelligibility_report(
     options = TranscribeOptions(language=translated.target_language, beam_size=1, vad=True)
     duration = sf.info(str(mixed.dub_wav)).duration
     heard = [
-        transcriber.transcribe(audio, options).text
+        transcriber.transcribe(audio, options)
         for _, audio in audio_windows(mixed.dub_wav, 0.0, duration)
     ]
+    heard_text = " ".join(t.text for t in heard)
+    language_check = check_language(
+        heard_text,
+        translated.target_language,
+        script_constrained=any(t.script_constrained for t in heard),
+    )
     reference = normalize_text(" ".join(s.translation for s in translated.segments))
-    hypothesis = normalize_text(" ".join(heard))
+    hypothesis = normalize_text(heard_text)
     if not reference:
-        return IntelligibilityReport(wer=0.0, reference_words=0, hypothesis=hypothesis)
+        return IntelligibilityReport(
+            wer=0.0, reference_words=0, hypothesis=hypothesis, language_check=language_check
+        )
     wer = jiwer.wer(reference, hypothesis) if hypothesis else 1.0
     return IntelligibilityReport(
-        wer=float(wer), reference_words=len(reference.split()), hypothesis=hypothesis
+        wer=float(wer),
+        reference_words=len(reference.split()),
+        hypothesis=hypothesis,
+        language_check=language_check,
     )
 
 

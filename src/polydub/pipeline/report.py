@@ -19,6 +19,7 @@ from polydub.pipeline.artifacts import (
     TranslationArtifact,
 )
 from polydub.pipeline.checkpoint import StageOutcome
+from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
 
 if TYPE_CHECKING:
@@ -63,7 +64,14 @@ def build_report(
 ) -> dict[str, Any]:
     transcript = source.diarized.transcript
     ingested = source.ingested
+    source_check = check_language(
+        transcript.text,
+        transcript.language,
+        script_share=transcript.script_share,
+        script_constrained=transcript.script_constrained,
+    )
     return {
+        "warnings": report_warnings(source_check, dubbed.quality.intelligibility.language_check),
         "source": {
             "file": str(ingested.source),
             "duration": ingested.info.duration,
@@ -72,6 +80,7 @@ def build_report(
             "language_probability": round(transcript.language_probability, 4),
             "language_low_confidence": transcript.language_detected
             and transcript.language_probability < LOW_CONFIDENCE,
+            "language_check": source_check.model_dump(),
             "range": [ingested.range_start, ingested.range_end],
             "speakers": source.diarized.speakers,
             "diarization": source.diarized.method,
@@ -116,6 +125,21 @@ def build_report(
             {"stage": o.name, "seconds": round(o.seconds, 3), "cached": o.cached} for o in outcomes
         ],
     }
+
+
+def report_warnings(source: LanguageCheck, dub: LanguageCheck | None) -> list[str]:
+    """What a person should know before trusting the dub, one sentence each."""
+    warnings = []
+    if source.problem:
+        warnings.append(f"source transcript: {source.problem}")
+    elif source.script_constrained:
+        warnings.append(
+            "source transcript: the recogniser first answered outside the language's script "
+            "and was held to it; check the transcript"
+        )
+    if dub is not None and dub.problem:
+        warnings.append(f"dub round trip: {dub.problem}")
+    return warnings
 
 
 def publish(
