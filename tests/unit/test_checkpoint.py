@@ -46,3 +46,36 @@ def test_damaged_checkpoint_is_redone(tmp_path):
     (tmp_path / "s" / "artifact.json").write_text("{not json")
     out, outcome = run_checkpointed(tmp_path / "s", "s", {}, lambda d: Out(value=2), Out)
     assert out.value == 2 and not outcome.cached
+
+
+def test_concurrent_identical_stages_run_once_and_share_the_checkpoint(tmp_path):
+    # Two identical requests at the same moment: the second waits, then reuses the first's
+    # output instead of wiping its directory mid-write.
+    import threading
+    import time
+
+    calls = []
+
+    def produce(d):
+        calls.append(d)
+        time.sleep(0.3)
+        (d / "media.bin").write_bytes(b"x")
+        return Out(value=len(calls))
+
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                run_checkpointed(tmp_path / "s", "s", {"x": 1}, produce, Out)
+            )
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert sorted(outcome.cached for _, outcome in results) == [False, True]
+    assert all(artifact == Out(value=1) for artifact, _ in results)
+    assert (tmp_path / "s" / "media.bin").read_bytes() == b"x"

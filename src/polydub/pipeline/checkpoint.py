@@ -4,16 +4,22 @@ Each stage writes into its own directory and finishes by writing `done.json` (at
 the hash of everything it depended on: upstream artifact hashes, settings and engine versions.
 A crash mid-stage leaves no `done.json`, so the stage reruns; a changed input changes the hash,
 so the stage and everything downstream of it reruns, and nothing else does.
+
+Two jobs on the same video (identical requests at the same moment) share stage directories:
+a stage holds an exclusive lock on its directory while it checks and makes its checkpoint, so
+the second job waits and then reuses what the first made, instead of wiping it mid-write.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -82,23 +88,46 @@ def run_checkpointed(
         model: the artifact's type, to load a checkpoint.
     """
     key = content_key({"stage": name, "inputs": inputs})
-    done = stage_dir / DONE_FILE
-    if done.exists():
-        try:
-            record = json.loads(done.read_text(encoding="utf-8"))
-            if record.get("key") == key:
-                artifact = model.model_validate_json(
-                    (stage_dir / ARTIFACT_FILE).read_text(encoding="utf-8")
-                )
-                return artifact, StageOutcome(name, key, True, 0.0)
-        except (OSError, ValueError):
-            pass  # a damaged checkpoint is simply redone
-    if stage_dir.exists():
-        shutil.rmtree(stage_dir)
-    stage_dir.mkdir(parents=True)
-    started = time.perf_counter()
-    artifact = produce(stage_dir)
-    seconds = time.perf_counter() - started
-    _write_json_atomic(stage_dir / ARTIFACT_FILE, artifact.model_dump_json(indent=1))
-    _write_json_atomic(done, json.dumps({"key": key, "seconds": seconds}))
+    with stage_lock(stage_dir):
+        cached = _load_checkpoint(stage_dir, key, model)
+        if cached is not None:
+            return cached, StageOutcome(name, key, True, 0.0)
+        if stage_dir.exists():
+            shutil.rmtree(stage_dir)
+        stage_dir.mkdir(parents=True)
+        started = time.perf_counter()
+        artifact = produce(stage_dir)
+        seconds = time.perf_counter() - started
+        _write_json_atomic(stage_dir / ARTIFACT_FILE, artifact.model_dump_json(indent=1))
+        _write_json_atomic(stage_dir / DONE_FILE, json.dumps({"key": key, "seconds": seconds}))
     return artifact, StageOutcome(name, key, False, seconds)
+
+
+def _load_checkpoint(stage_dir: Path, key: str, model: type[A]) -> A | None:
+    """The stage's artifact if its checkpoint was made from `key`; None to run it again."""
+    done = stage_dir / DONE_FILE
+    if not done.exists():
+        return None
+    try:
+        record = json.loads(done.read_text(encoding="utf-8"))
+        if record.get("key") != key:
+            return None
+        return model.model_validate_json((stage_dir / ARTIFACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a damaged checkpoint is simply redone
+
+
+@contextmanager
+def stage_lock(stage_dir: Path) -> Iterator[None]:
+    """Hold the stage directory exclusively (threads and processes alike, via flock).
+
+    The lock file sits beside the directory, which a fresh run deletes and remakes; the
+    kernel drops the lock with a killed process, so a dead job never blocks another.
+    """
+    stage_dir.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(stage_dir.parent / f".{stage_dir.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
