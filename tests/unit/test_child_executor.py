@@ -68,3 +68,32 @@ def test_dies_when_the_server_is_killed(tmp_path):
     finally:
         server.kill()
         server.wait()
+
+
+def test_a_killed_job_process_is_replaced_within_seconds(tmp_path):
+    # What the OOM killer does: the server must notice and start another job process, which
+    # resumes unfinished jobs from the database.
+    executor = ChildProcessExecutor(Settings(data_dir=tmp_path / "data"))
+    executor.start()
+    try:
+        first = executor._process.pid
+        os.kill(first, signal.SIGKILL)
+        assert wait_until(lambda: executor.restarts == 1 and executor.alive, seconds=15)
+        assert executor._process.pid != first
+        executor.submit("no-such-batch")  # the replacement takes commands
+    finally:
+        executor.stop(timeout=60)
+    assert not executor.alive
+    assert executor.restarts == 1  # a clean stop is not a death
+
+
+def test_batches_running_at_every_death_are_reported_as_poisoned():
+    from polydub.jobs.poisoned_jobs import DeathCounter
+
+    deaths = DeathCounter(limit=3)
+    assert deaths.record({"a", "b"}) == []
+    assert deaths.record({"a"}) == []
+    deaths.forget("b")  # b finished normally in between
+    assert deaths.record({"a", "b"}) == ["a"]
+    assert deaths.record({"a", "b"}) == []  # a's count starts again; b is at 2
+    assert deaths.record({"b"}) == ["b"]

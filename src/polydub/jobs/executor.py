@@ -70,8 +70,9 @@ RUNNERS: dict[str, BatchRunner] = {
 class InProcessExecutor:
     """A bounded pool (settings.job_workers threads) pulling batch ids from a queue."""
 
-    def __init__(self, context) -> None:
+    def __init__(self, context, on_batch: Callable[[str, str], None] | None = None) -> None:
         self.context = context
+        self._on_batch = on_batch  # ("started" | "finished", batch id), for a supervisor
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._queued: set[str] = set()  # queued or running: a batch is never run twice at once
@@ -155,17 +156,23 @@ class InProcessExecutor:
                 return
             with self._lock:
                 self._running += 1
+            self._tell("started", batch_id)
             try:
                 self.run_batch(batch_id)
             except Exception:  # a runner records failures on its rows; this is a last resort
                 logger.exception("batch %s crashed", batch_id)
             finally:
+                self._tell("finished", batch_id)
                 with self._lock:
                     self._queued.discard(batch_id)
                     self._running -= 1
                     idle = self._running == 0
             if idle:
                 self._trim_work_dir()
+
+    def _tell(self, event: str, batch_id: str) -> None:
+        if self._on_batch is not None:
+            self._on_batch(event, batch_id)
 
     def _trim_work_dir(self) -> None:
         """Keep the checkpoints under settings.work_cache_bytes, least recently used out first,

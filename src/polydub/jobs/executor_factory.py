@@ -15,8 +15,13 @@ def open_executor(context):
         executor = InProcessExecutor(context)
     elif kind == "subprocess":
         from polydub.jobs.child_executor import ChildProcessExecutor
+        from polydub.jobs.poisoned_jobs import fail_unfinished_jobs
 
-        executor = ChildProcessExecutor(context.settings)
+        def fail_poisoned(batch_ids: list[str], message: str) -> None:
+            for batch_id in batch_ids:
+                fail_unfinished_jobs(context, batch_id, message)
+
+        executor = ChildProcessExecutor(context.settings, on_poisoned=fail_poisoned)
         _warm_request_checks(context)
     elif kind == "celery":  # only enqueues: `polydub worker` processes run the jobs
         from polydub.jobs.celery_executor import CeleryExecutor

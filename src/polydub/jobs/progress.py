@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import update
+
 from polydub.pipeline.dub import StageEvent
 
 
@@ -28,3 +30,15 @@ class StageProgress:
         if value - self.written >= 0.01:
             self.written = value
             self.write(round(value, 4))
+
+
+def raise_progress(context, model: type, row_id: str, value: float) -> None:
+    """Store `value` as the row's progress only if it is higher than what is stored.
+
+    A resumed job replays its finished stages from checkpoints, counting from zero again; a
+    client polling it must never see progress go back (it went 0.55 -> 0.45 -> 0.55).
+    """
+    with context.db.session() as session:
+        session.execute(
+            update(model).where(model.id == row_id, model.progress < value).values(progress=value)
+        )

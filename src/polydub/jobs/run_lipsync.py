@@ -20,7 +20,7 @@ from polydub.errors import JobCancelled
 from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import resolve_input
 from polydub.jobs.models import Batch, Lipsync
-from polydub.jobs.progress import StageProgress
+from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.run_translation import failure_message, put_result_files
 from polydub.jobs.webhooks import notify_lipsync
 from polydub.pipeline.dub import dub
@@ -67,7 +67,7 @@ def run_lipsync_batch(context, batch_id: str, should_cancel: Callable[[], bool])
             work_root=context.settings.work_dir,
             output_stem=outputs / "video",
             on_event=StageProgress(
-                LIPSYNC_STAGES, lambda value: set_row(context, batch_id, progress=value)
+                LIPSYNC_STAGES, lambda value: raise_progress(context, Lipsync, batch_id, value)
             ),
             should_cancel=cancel,
         )

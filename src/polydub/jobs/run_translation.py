@@ -24,7 +24,7 @@ from polydub.errors import JobCancelled, PolydubError
 from polydub.jobs.executor import shared_engines
 from polydub.jobs.inputs import resolve_input
 from polydub.jobs.models import Batch, Translation
-from polydub.jobs.progress import StageProgress
+from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.webhooks import notify_translation
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, dub
 
@@ -119,7 +119,7 @@ class _Progress(StageProgress):
 
     def __init__(self, context, translation_id: str) -> None:
         super().__init__(
-            TOTAL_STAGES, lambda value: set_row(context, translation_id, progress=value)
+            TOTAL_STAGES, lambda value: raise_progress(context, Translation, translation_id, value)
         )
 
 
