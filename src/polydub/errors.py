@@ -29,6 +29,13 @@ class UnsupportedLanguageError(InvalidInputError):
     """No configured engine can serve a language pair; the message says what to configure."""
 
 
+class NotFoundError(PolydubError):
+    """A resource a request refers to does not exist (or belongs to another key)."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class EngineError(PolydubError):
     """A model or external tool failed while processing valid input."""
 

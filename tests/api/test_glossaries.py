@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from polydub.api.errors import ApiError
-from polydub.api.routes.glossaries import load_glossary
 from polydub.domain.glossary import Glossary
+from polydub.errors import NotFoundError
+from polydub.jobs.glossaries import load_glossary
 from polydub.jobs.keys import find_key
 
 TERMS = [
@@ -119,9 +119,9 @@ def test_load_glossary_gives_the_pipeline_its_terms(client, auth, app):
         loaded = load_glossary(session, owner_id, glossary["id"])
         assert isinstance(loaded, Glossary)
         assert loaded.as_dict() == {"Reformer": "Reformer", "sign-up": "registro"}
-        with pytest.raises(ApiError) as missing:
+        with pytest.raises(NotFoundError) as missing:
             load_glossary(session, "someone-else", glossary["id"])
-        assert (missing.value.status, missing.value.code, missing.value.param) == (
+        assert (missing.value.http_status, missing.value.code, missing.value.param) == (
             404,
             "not_found",
             "brand_glossary_id",

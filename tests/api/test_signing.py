@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs, urlparse
 
-from polydub.api.signing import signed_file_url, verify_file_signature
+from polydub.storage.signed_urls import signed_file_url, verify_file_signature
 
 SECRET = "s3cret"
 

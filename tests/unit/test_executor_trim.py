@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import time
 
-from polydub.api.context import ServiceContext
 from polydub.config import Settings
 from polydub.jobs import executor as executor_module
+from polydub.jobs.context import ServiceContext
 from polydub.jobs.executor import InProcessExecutor
 from polydub.jobs.keys import create_key
 from polydub.jobs.models import Batch

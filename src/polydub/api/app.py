@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from polydub.api.context import ServiceContext
 from polydub.api.errors import install_error_handlers
 from polydub.config import Settings
+from polydub.jobs.context import ServiceContext
 
 
 def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:

@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from polydub.api.context import ServiceContext
 from polydub.api.errors import ApiError
+from polydub.jobs.context import ServiceContext
 from polydub.jobs.keys import find_key
 from polydub.jobs.models import ApiKey
 

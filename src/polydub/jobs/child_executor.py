@@ -193,7 +193,7 @@ def run_child(settings_values: dict, commands, events, parent_pid: int, log_leve
         level=log_level,
         format="%(asctime)s %(levelname)s %(name)s [jobs]: %(message)s",
     )
-    from polydub.api.context import ServiceContext
+    from polydub.jobs.context import ServiceContext
     from polydub.jobs.executor import InProcessExecutor
 
     context = ServiceContext.create(settings)

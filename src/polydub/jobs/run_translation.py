@@ -99,7 +99,7 @@ def request_glossary(session, owner_id: str, request: dict):
     glossary_id = request.get("brand_glossary_id") or request.get("brand_voice_id")
     if not glossary_id:
         return None
-    from polydub.api.routes.glossaries import load_glossary
+    from polydub.jobs.glossaries import load_glossary
 
     return load_glossary(session, owner_id, glossary_id)
 

@@ -46,8 +46,8 @@ def worker_context():
     global _context
     with _context_lock:
         if _context is None:
-            from polydub.api.context import ServiceContext
             from polydub.config import load_settings
+            from polydub.jobs.context import ServiceContext
 
             _context = ServiceContext.create(load_settings())
         return _context

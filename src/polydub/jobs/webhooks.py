@@ -27,9 +27,9 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import select, update
 
-from polydub.api.signing import context_file_url
 from polydub.jobs.models import Lipsync, Translation
 from polydub.jobs.netguard import UnsafeUrlError, guarded_client
+from polydub.storage.signed_urls import context_file_url
 
 logger = logging.getLogger(__name__)
 

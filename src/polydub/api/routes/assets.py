@@ -16,11 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from polydub.api.context import ServiceContext
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep
 from polydub.api.errors import ApiError, invalid, not_found
 from polydub.api.schemas.assets import AssetDeleted, AssetPublic
 from polydub.api.schemas.common import DataEnvelope
+from polydub.jobs.context import ServiceContext
 from polydub.jobs.in_use import jobs_using_asset
 from polydub.jobs.models import Asset
 from polydub.media.sniff import SniffedType, UnsupportedContent, confirm_media, sniff_file
@@ -179,7 +179,7 @@ def _identify(path: Path) -> SniffedType:
 
 
 def _asset_url(context: ServiceContext, storage_key: str) -> str | None:
-    from polydub.api.signing import context_file_url
+    from polydub.storage.signed_urls import context_file_url
 
     return context_file_url(context, storage_key)
 

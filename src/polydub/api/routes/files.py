@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse
 
 from polydub.api.deps import ContextDep
 from polydub.api.errors import ApiError, not_found
-from polydub.api.signing import verify_file_signature
+from polydub.storage.signed_urls import verify_file_signature
 
 router = APIRouter(prefix="/v3/files", tags=["Files"])
 

@@ -1,5 +1,5 @@
-"""Brand glossaries: create, list, read, update and delete; `load_glossary` hands one to the
-translation pipeline when a request names it by `brand_glossary_id` or `brand_voice_id`."""
+"""Brand glossaries: create, list, read, update and delete (jobs.glossaries hands one to the
+translation pipeline when a request names it by `brand_glossary_id` or `brand_voice_id`)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ from polydub.api.schemas.glossaries import (
     GlossaryTermIn,
     GlossaryUpdate,
 )
-from polydub.domain.glossary import Glossary as DomainGlossary
-from polydub.domain.glossary import GlossaryTerm
 from polydub.jobs.models import Glossary
 
 router = APIRouter(prefix="/v3/brand-glossaries", tags=["Brand"])
@@ -44,17 +42,6 @@ def _owned(session: Session, owner_id: str, glossary_id: str, param: str) -> Glo
     if row is None or row.owner_id != owner_id:
         raise not_found("brand glossary", param)
     return row
-
-
-def load_glossary(session: Session, owner_id: str, glossary_id: str) -> DomainGlossary:
-    """The caller's glossary as the pipeline's Glossary.
-
-    Raises:
-        ApiError: 404 not_found (param brand_glossary_id) when it does not exist or belongs to
-            another key.
-    """
-    row = _owned(session, owner_id, glossary_id, "brand_glossary_id")
-    return DomainGlossary(terms=tuple(GlossaryTerm(**term) for term in row.terms))
 
 
 @router.post("")

@@ -21,10 +21,10 @@ from polydub.api.schemas.lipsyncs import (
     LipsyncPublic,
 )
 from polydub.api.schemas.video_translations import CaptionUrls
-from polydub.api.signing import context_file_url
 from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.models import Asset, Batch, Lipsync
 from polydub.jobs.run_lipsync import blob_prefix
+from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/lipsyncs", tags=["Lipsync"])
 

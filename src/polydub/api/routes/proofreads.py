@@ -18,7 +18,6 @@ from polydub.api.schemas.proofreads import (
     ProofreadSrtUploaded,
     UploadProofreadSrtRequest,
 )
-from polydub.api.signing import context_file_url
 from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.errors import InvalidInputError
@@ -27,6 +26,7 @@ from polydub.jobs.inputs import check_ref, resolve_input
 from polydub.jobs.models import Batch, Proofread, Translation
 from polydub.jobs.run_proofread import store_edited_srt
 from polydub.jobs.run_translation import with_glossary_snapshot
+from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/video-translations/proofreads", tags=["Video Translate"])
 

@@ -21,7 +21,6 @@ from polydub.api.schemas.video_translations import (
     VideoTranslationList,
     VideoTranslationPublic,
 )
-from polydub.api.signing import context_file_url
 from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.jobs.executor import shared_engines
@@ -29,6 +28,7 @@ from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.models import Batch, Translation
 from polydub.jobs.request_options import check_request_voices
 from polydub.jobs.run_translation import request_glossary, with_glossary_snapshot
+from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
 
