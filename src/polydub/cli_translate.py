@@ -11,7 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from polydub.config import Settings
 from polydub.errors import InvalidInputError
-from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, DubResult, StageEvent
+from polydub.jobs.spec import JobSpec, MediaRef, dub_options
+from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubResult, StageEvent
 
 
 def fetch_input(source: str, downloads: Path, *, max_bytes: int) -> tuple[Path, str]:
@@ -79,14 +80,21 @@ def run_translate(
         source, settings.data_dir / "downloads", max_bytes=settings.max_download_bytes
     )
     out_dir = output_dir or (Path.cwd() if is_url else path.parent)
-    options = DubOptions(
-        targets=tuple(codes),
+    # The same typed spec a service job is made of, so both run the pipeline the same way.
+    spec = JobSpec(
+        kind="translation",
+        video=MediaRef(kind="path", value=str(path)),
         source_language=source_code,
         mode=mode,
-        glossary=glossary,
+        glossary_terms=None if glossary is None else glossary.terms,
+        **flags,
+    )
+    options = dub_options(
+        spec,
+        tuple(codes),
+        resolve=lambda ref, _param: Path(ref.value),
         max_rate=settings.max_speech_rate,
         target_lufs=settings.target_lufs,
-        **flags,
     )
     with _ProgressView(console, codes) as view:
         results = dub(

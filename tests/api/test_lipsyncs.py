@@ -8,8 +8,10 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
+from polydub.jobs.heygen_requests import stored_spec
 from polydub.jobs.keys import find_key
 from polydub.jobs.models import Asset, Batch, Lipsync
+from polydub.jobs.spec import MediaRef
 
 VIDEO = {"type": "url", "url": "http://127.0.0.1:9/talk.mp4"}
 AUDIO = {"type": "url", "url": "http://127.0.0.1:9/speech.wav"}
@@ -59,7 +61,10 @@ def test_create_then_get(client, auth, app):
     assert isinstance(data["created_at"], int) and data["completed_at"] is None
     with app.state.context.db.session() as session:
         batch = session.get(Batch, lipsync_id)
-        assert batch.kind == "lipsync" and batch.request["audio"] == AUDIO
+        spec = stored_spec(batch.kind, batch.request)
+        assert batch.kind == "lipsync" and spec.dub_audio == MediaRef(
+            kind="url", value=AUDIO["url"]
+        )
 
 
 @pytest.mark.parametrize(
@@ -165,12 +170,12 @@ def closed_port() -> int:
 
 
 def test_failed_download_fails_the_job_with_a_clear_message(client, auth, app, engines):
-    from polydub.jobs.run_lipsync import run_lipsync_batch
+    from polydub.jobs.steps import run_batch_here
 
     app.state.context.extras["engines"] = engines
     video = {"type": "url", "url": f"http://127.0.0.1:{closed_port()}/gone.mp4"}
     lipsync_id = create(client, auth, video=video).json()["data"]["lipsync_id"]
-    run_lipsync_batch(app.state.context, lipsync_id, lambda: False)
+    run_batch_here(app.state.context, lipsync_id, lambda: False)
     data = client.get(f"/v3/lipsyncs/{lipsync_id}", headers=auth).json()["data"]
     assert data["status"] == "failed"
     assert "could not download" in data["failure_message"]

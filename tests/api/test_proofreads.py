@@ -15,8 +15,9 @@ from urllib.parse import urlparse
 import pytest
 
 from polydub.domain.transcript import Segment
+from polydub.jobs.heygen_requests import stored_spec
 from polydub.jobs.models import Batch, Proofread, Translation
-from polydub.jobs.run_proofread import store_script, translation_edits
+from polydub.jobs.proofread_scripts import store_script, translation_edits
 from polydub.pipeline.artifacts import TranslationArtifact
 from polydub.pipeline.srt_script import parse_numbered_srt
 
@@ -94,7 +95,7 @@ def test_create_makes_one_processing_proofread_per_language(client, auth):
         batch = session.get(Batch, rows[0].batch_id)
     assert {r.output_code for r in rows} == {"es", "fr"}
     assert {r.status for r in rows} == {"processing"}
-    assert batch.kind == "proofread" and batch.request["title"] == "Review before publishing"
+    assert batch.kind == "proofread" and stored_spec(batch.kind, batch.request).kind == "proofread"
     got = client.get(f"/v3/video-translations/proofreads/{ids[0]}", headers=auth).json()["data"]
     assert got["status"] == "processing" and got["title"] == "Review before publishing"
     assert got["output_language"] in ("Spanish", "French") and isinstance(got["created_at"], int)
@@ -260,10 +261,9 @@ def test_generate_creates_a_translation_of_the_proofread(client, auth):
     assert row.proofread_id == proofread_id and row.output_code == "es"
     assert row.status == "pending" and row.folder_id == "f1"
     assert batch.kind == "translation"
-    assert batch.request["proofread_id"] == proofread_id
-    assert batch.request["output_languages"] == ["Spanish"]
-    assert batch.request["enable_caption"] is True
-    assert batch.request["enable_dynamic_duration"] is True
+    spec = stored_spec(batch.kind, batch.request)
+    assert spec.kind == "translation" and spec.proofread_id == proofread_id
+    assert spec.embed_captions is True and spec.dynamic_duration is True
     got = client.get(f"/v3/video-translations/{translation_id}", headers=auth)
     assert got.status_code == 200 and got.json()["data"]["status"] == "pending"
     bad = client.post(

@@ -273,7 +273,7 @@ def closed_port() -> int:
 
 
 def test_task_records_a_failed_download_without_a_traceback(client, auth, app):
-    from polydub.jobs.run_translation import run_translation_batch
+    from polydub.jobs.steps import run_batch_here
 
     url = f"http://127.0.0.1:{closed_port()}/gone.mp4"
     body = create(client, auth, video={"type": "url", "url": url}, output_languages=["Spanish"])
@@ -281,7 +281,7 @@ def test_task_records_a_failed_download_without_a_traceback(client, auth, app):
     context = app.state.context
     with context.db.session() as session:
         batch_id = session.get(Translation, translation_id).batch_id
-    run_translation_batch(context, batch_id, lambda: False)
+    run_batch_here(context, batch_id, lambda: False)
     data = client.get(f"/v3/video-translations/{translation_id}", headers=auth).json()["data"]
     assert data["status"] == "failed"
     assert "could not download" in data["failure_message"]
@@ -342,7 +342,7 @@ def test_an_asset_is_kept_while_an_unfinished_job_reads_it(client, auth, app, ap
 
 
 def test_a_job_keeps_the_glossary_terms_it_was_created_with(client, auth, app):
-    from polydub.jobs.run_translation import request_glossary
+    from polydub.jobs.heygen_requests import stored_spec
 
     glossary = client.post(
         "/v3/brand-glossaries",
@@ -360,5 +360,5 @@ def test_a_job_keeps_the_glossary_terms_it_was_created_with(client, auth, app):
     assert client.delete(f"/v3/brand-glossaries/{glossary['id']}", headers=auth).status_code == 200
     with app.state.context.db.session() as session:
         batch = session.get(Batch, session.get(Translation, translation_id).batch_id)
-        terms = request_glossary(session, batch.owner_id, batch.request)
-    assert terms.as_dict() == {"product": "Polydub"}
+        spec = stored_spec(batch.kind, batch.request)
+    assert spec.glossary.as_dict() == {"product": "Polydub"}

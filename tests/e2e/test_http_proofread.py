@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from polydub.api.app import create_app
 from polydub.config import Settings
-from polydub.jobs.executor import shared_engines
 from polydub.jobs.keys import create_key
 from polydub.media.audio import write_wav
 from polydub.media.ffmpeg import run_ffmpeg
@@ -88,7 +87,7 @@ def test_proofread_edit_generate_over_http(tmp_path, clip):
             _, secret = create_key(session, "e2e")
         auth = {"x-api-key": secret}
         calls: list[str] = []
-        for engine in shared_engines(context).synthesizers.values():
+        for engine in context.engines.synthesizers.values():
             real = engine.synthesize
 
             def counting(text, *, _real=real, **kwargs):

@@ -24,7 +24,7 @@ def test_work_dir_is_trimmed_once_no_batch_runs(tmp_path, monkeypatch):
         when = time.time() - age
         os.utime(stage / "audio.wav", (when, when))
     ran = []
-    monkeypatch.setitem(executor_module.RUNNERS, "translation", lambda c, b, s: ran.append(b))
+    monkeypatch.setattr(executor_module, "run_batch_here", lambda c, b, s: ran.append(b))
     with context.db.session() as session:
         key, _ = create_key(session, "trim")
         batch = Batch(owner_id=key.id, kind="translation", request={})

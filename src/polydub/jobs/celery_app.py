@@ -12,18 +12,17 @@ from celery import Celery
 from kombu import Queue
 
 from polydub.config import Settings
+from polydub.jobs.steps import STEPS
 
 DEFAULT_QUEUE = "polydub"
-# Task kinds and the task names they cover; Settings.task_queues maps a kind to a queue, so a
-# queue only some machines consume (say "gpu") receives the kinds routed to it.
+# Task kinds and the task names they cover (from the step table); Settings.task_queues maps a
+# kind to a queue, so a queue only some machines consume (say "gpu") receives the kinds routed
+# to it. source: ingest .. diarize, once per video; target: MT, TTS, fit, mix, once per
+# language (audio-only output also renders there); lipsync: lipsync, render, report of a
+# language, and the Lip Sync jobs; proofread: a proofread's scripts.
 TASK_KINDS: dict[str, tuple[str, ...]] = {
-    # ingest, separation, ASR, diarization: once per video
-    "source": ("polydub.source_side",),
-    # MT, TTS, fit, mix: once per language (audio-only output also renders here)
-    "target": ("polydub.dub_language",),
-    # lipsync, render, report of a language; and the Lip Sync jobs
-    "lipsync": ("polydub.finish_language", "polydub.lipsync_job"),
-    "proofread": ("polydub.proofread",),
+    kind: tuple(step.task_name for step in STEPS.values() if step.queue_kind == kind)
+    for kind in dict.fromkeys(step.queue_kind for step in STEPS.values())
 }
 
 

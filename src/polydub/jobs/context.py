@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,3 +43,23 @@ class ServiceContext:
         db.migrate()
         blobs = open_blob_store(settings)
         return cls(settings=settings, db=db, blobs=blobs, secret=signing_secret(settings))
+
+    @property
+    def engines(self):
+        """The process's EngineSet, built on first use and reused by every request and job.
+
+        Models take seconds to load; building them once per process is what keeps request
+        checks and jobs fast. (Tests put a ready set in `extras["engines"]`.)
+        """
+        engines = self.extras.get("engines")
+        if engines is None:
+            with _ENGINES_LOCK:
+                engines = self.extras.get("engines")
+                if engines is None:
+                    from polydub.pipeline.engine_set import EngineSet
+
+                    engines = self.extras["engines"] = EngineSet(self.settings)
+        return engines
+
+
+_ENGINES_LOCK = threading.Lock()

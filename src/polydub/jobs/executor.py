@@ -1,7 +1,9 @@
-"""The in-process job executor of `polydub serve`: a few worker threads running batches.
+"""The in-process job executor of `polydub serve`: a few worker threads running batches, each
+through every step of its kind (jobs/steps.py) in this process.
 
 Jobs persist in the database, not in this queue: on start every batch with unfinished
-translations or proofreads is queued again, and the pipeline resumes it from its checkpoints.
+translations, lip syncs or proofreads is queued again, and the pipeline resumes it from its
+checkpoints.
 """
 
 from __future__ import annotations
@@ -13,58 +15,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
+from polydub.jobs.models import Lipsync, Proofread, Translation
+from polydub.jobs.steps import run_batch_here
+from polydub.jobs.webhooks import resend_undelivered
 from polydub.storage.cache import prune_workspaces
 
 logger = logging.getLogger(__name__)
-
-_ENGINES_LOCK = threading.Lock()
-
-
-def shared_engines(context):
-    """The process's EngineSet, built on first use and reused by every request and job.
-
-    Models take seconds to load; building them once per process is what keeps request checks
-    and jobs fast.
-    """
-    engines = context.extras.get("engines")
-    if engines is None:
-        with _ENGINES_LOCK:
-            engines = context.extras.get("engines")
-            if engines is None:
-                from polydub.pipeline.engine_set import EngineSet
-
-                engines = EngineSet(context.settings)
-                context.extras["engines"] = engines
-    return engines
-
-
-BatchRunner = Callable[[object, str, Callable[[], bool]], None]
-
-
-def _run_translation(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
-    from polydub.jobs.run_translation import run_translation_batch
-
-    run_translation_batch(context, batch_id, should_cancel)
-
-
-def _run_proofread(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
-    from polydub.jobs.run_proofread import run_proofread_batch  # written by the proofread work
-
-    run_proofread_batch(context, batch_id, should_cancel)
-
-
-def _run_lipsync(context, batch_id: str, should_cancel: Callable[[], bool]) -> None:
-    from polydub.jobs.run_lipsync import run_lipsync_batch
-
-    run_lipsync_batch(context, batch_id, should_cancel)
-
-
-RUNNERS: dict[str, BatchRunner] = {
-    "translation": _run_translation,
-    "proofread": _run_proofread,
-    "lipsync": _run_lipsync,
-}
 
 
 class InProcessExecutor:
@@ -90,15 +46,13 @@ class InProcessExecutor:
             self._threads.append(thread)
         # Load the voices now, not in the first create request (their catalog checks need them).
         threading.Thread(
-            target=lambda: shared_engines(self.context).synthesizers,
+            target=lambda: self.context.engines.synthesizers,
             name="polydub-warm-up",
             daemon=True,
         ).start()
         for batch_id in self.unfinished_batches():
             logger.info("resuming batch %s", batch_id)
             self.submit(batch_id)
-        from polydub.jobs.webhooks import resend_undelivered
-
         resend_undelivered(self.context)
 
     def unfinished_batches(self) -> list[str]:
@@ -187,15 +141,6 @@ class InProcessExecutor:
             logger.info("work dir trimmed by %.1f MB", freed / 1e6)
 
     def run_batch(self, batch_id: str) -> None:
-        with self.context.db.session() as session:
-            batch = session.get(Batch, batch_id)
-            kind = batch.kind if batch is not None else None
-        if kind is None:
-            return
-        runner = RUNNERS.get(kind)
-        if runner is None:
-            logger.error("batch %s has unknown kind %r", batch_id, kind)
-            return
-        logger.info("batch %s (%s) starting", batch_id, kind)
-        runner(self.context, batch_id, self._stopping.is_set)
-        logger.info("batch %s (%s) finished", batch_id, kind)
+        logger.info("batch %s starting", batch_id)
+        run_batch_here(self.context, batch_id, self._stopping.is_set)
+        logger.info("batch %s finished", batch_id)

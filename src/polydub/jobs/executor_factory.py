@@ -41,9 +41,7 @@ def _warm_request_checks(context) -> None:
 
 
 def _warm_up(context) -> None:
-    from polydub.jobs.executor import shared_engines
-
-    _ = shared_engines(context).synthesizers  # loading them is the point
+    _ = context.engines.synthesizers  # loading them is the point
     # Exempt everything loaded so far from garbage collection: a full collection over the
     # models' modules stopped the event loop for 150-185 ms, straight into polling's p99.
     gc.collect()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from polydub.jobs.heygen_requests import stored_spec
 from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
-
-INPUT_FIELDS = ("video", "audio", "srt")
 
 
 def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str]:
     """Ids of the owner's pending or running translations, proofreads and lip syncs whose
-    request reads `asset_id`."""
+    spec reads `asset_id`."""
     unfinished = [
         *session.execute(
             select(Translation.id, Translation.batch_id).where(
@@ -30,19 +29,14 @@ def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str
             )
         ),
     ]
-    requests = {
-        batch.id: batch.request or {}
+    assets = {
+        batch.id: {
+            ref.value
+            for ref in stored_spec(batch.kind, batch.request).media().values()
+            if ref.kind == "asset"
+        }
         for batch in session.scalars(
             select(Batch).where(Batch.id.in_({batch_id for _, batch_id in unfinished}))
         )
     }
-    return [
-        job_id
-        for job_id, batch_id in unfinished
-        if asset_id in referenced_assets(requests.get(batch_id, {}))
-    ]
-
-
-def referenced_assets(request: dict) -> set[str]:
-    refs = (request.get(field) for field in INPUT_FIELDS)
-    return {ref["asset_id"] for ref in refs if ref and ref.get("type") == "asset_id"}
+    return [job_id for job_id, batch_id in unfinished if asset_id in assets.get(batch_id, ())]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from polydub.errors import InvalidInputError
 from polydub.jobs.models import Asset
 from polydub.jobs.netguard import UnsafeUrlError, check_url, guarded_client
+from polydub.jobs.spec import MediaRef
 
 DOWNLOAD_TIMEOUT_S = 60.0
 
@@ -100,24 +101,21 @@ def _copy_limited(response: httpx.Response, part: Path, max_bytes: int) -> None:
             f.write(chunk)
 
 
-def resolve_input(context, owner_id: str, ref: dict, param: str) -> Path:
-    """The local file behind an asset reference: the asset's blob, or the URL downloaded.
+def resolve_input(context, owner_id: str, ref: MediaRef, param: str) -> Path:
+    """The local file behind a job's media reference: the asset's blob, the URL downloaded, or
+    (a CLI job) the path itself.
 
     Raises:
         InvalidInputError: with `param` naming the field (`video.url`, `srt.asset_id`, ...).
     """
     settings = context.settings
-    if ref["type"] == "asset_id":
-        with context.db.session() as session:
-            asset = session.get(Asset, ref["asset_id"])
-            if asset is None or asset.owner_id != owner_id:
-                raise InvalidInputError(
-                    f"asset {ref['asset_id']!r} not found", param=f"{param}.asset_id"
-                )
-            return context.blobs.path(asset.storage_key)
+    if ref.kind == "path":
+        return Path(ref.value)
+    if ref.kind == "asset":
+        return context.blobs.path(owned_asset(context, owner_id, ref.value, param).storage_key)
     try:
         return download(
-            ref["url"],
+            ref.value,
             settings.data_dir / "inputs",
             max_bytes=settings.max_download_bytes,
             allow_private=settings.allow_private_urls,
@@ -125,3 +123,16 @@ def resolve_input(context, owner_id: str, ref: dict, param: str) -> Path:
     except InvalidInputError as exc:
         exc.param = f"{param}.url"
         raise
+
+
+def owned_asset(context, owner_id: str, asset_id: str, param: str) -> Asset:
+    """The caller's asset row.
+
+    Raises:
+        InvalidInputError: `<param>.asset_id`, when it is gone or another key's.
+    """
+    with context.db.session() as session:
+        asset = session.get(Asset, asset_id)
+    if asset is None or asset.owner_id != owner_id:
+        raise InvalidInputError(f"asset {asset_id!r} not found", param=f"{param}.asset_id")
+    return asset

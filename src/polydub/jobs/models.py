@@ -76,7 +76,8 @@ class Batch(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # "translation" | "proofread" | "lipsync"
-    request: Mapped[dict] = mapped_column(JSON)  # the validated request body
+    # The job spec (jobs/spec.py) as JSON; batches made before specs hold the HeyGen request.
+    request: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -125,6 +126,7 @@ class Proofread(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    folder_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
     output_language: Mapped[str] = mapped_column(String(64))
     output_code: Mapped[str] = mapped_column(String(16))

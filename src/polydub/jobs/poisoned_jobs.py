@@ -8,11 +8,11 @@ same crash forever, and every job queued behind it would wait.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
+from polydub.jobs.lifecycle import LIPSYNCS, TRANSLATIONS, UNFINISHED, fail
+from polydub.jobs.models import Batch, Proofread, Translation
 
 logger = logging.getLogger(__name__)
 
@@ -50,29 +50,20 @@ def death_message(deaths: int) -> str:
 
 def fail_unfinished_jobs(context, batch_id: str, message: str) -> None:
     """Fail every unfinished translation, lip sync and proofread of a batch, and notify."""
-    from polydub.jobs.run_translation import fail as fail_translation
-    from polydub.jobs.webhooks import notify_lipsync
-
-    now = datetime.now(UTC)
     with context.db.session() as session:
         translations = session.scalars(
             select(Translation.id).where(
-                Translation.batch_id == batch_id, Translation.status.in_(("pending", "running"))
+                Translation.batch_id == batch_id, Translation.status.in_(UNFINISHED)
             )
         ).all()
-        lipsynced = session.execute(
-            update(Lipsync)
-            .where(Lipsync.id == batch_id, Lipsync.status.in_(("pending", "running")))
-            .values(status="failed", failure_message=message, completed_at=now)
-        ).rowcount
         session.execute(
             update(Proofread)
             .where(Proofread.batch_id == batch_id, Proofread.status == "processing")
             .values(status="failed", failure_message=message)
         )
-        session.execute(update(Batch).where(Batch.id == batch_id).values(status="failed"))
     for translation_id in translations:
-        fail_translation(context, translation_id, message)
-    if lipsynced:
-        notify_lipsync(context, batch_id)
+        fail(context, TRANSLATIONS, translation_id, message)
+    fail(context, LIPSYNCS, batch_id, message)  # a lip sync's batch has its id
+    with context.db.session() as session:
+        session.execute(update(Batch).where(Batch.id == batch_id).values(status="failed"))
     logger.error("batch %s failed: %s", batch_id, message)

@@ -5,15 +5,14 @@ that store is remote (S3), and the worker's own copy of the work kept under a si
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from polydub.jobs.executor import shared_engines
-from polydub.jobs.run_translation import _Progress, cancelled
-from polydub.pipeline.dub import DubOptions, StageEvent, dub, workspace_for
+from polydub.pipeline import custom_audio
+from polydub.pipeline.dub import DubOptions, StageEvent, dub, run_source_side, workspace_for
+from polydub.pipeline.proofread import translate_only
 from polydub.pipeline.runner import StageRunner
 from polydub.storage.cache import lease, prune_workspaces
 
@@ -81,23 +80,23 @@ def _chain(*callbacks: Callable[[StageEvent], None]) -> Callable[[StageEvent], N
     return call
 
 
-def run_shared_stages(context, row_ids: list[str], source: Path, options: DubOptions) -> None:
-    """ingest .. diarize of a batch, once; progress goes to every translation of the batch.
+def run_shared_stages(
+    context,
+    source: Path,
+    options: DubOptions,
+    on_event: Callable[[StageEvent], None],
+    should_cancel: Callable[[], bool],
+) -> None:
+    """ingest .. diarize of a batch, once, shared by its languages.
 
     Raises:
-        JobCancelled: every translation of the batch was deleted meanwhile.
+        JobCancelled: `should_cancel` said so.
     """
-    from polydub.pipeline import custom_audio
-    from polydub.pipeline.dub import run_source_side
-
-    engines = shared_engines(context)
+    engines = context.engines
     with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
         mirror.pull("source")
-        progress = [_Progress(context, translation_id) for translation_id in row_ids]
         runner = StageRunner(
-            mirror.workspace,
-            _chain(*progress, mirror.log_stage, mirror.push_after),
-            lambda: all(cancelled(context, translation_id) for translation_id in row_ids),
+            mirror.workspace, _chain(on_event, mirror.log_stage, mirror.push_after), should_cancel
         )
         if options.dub_audio is not None:
             custom_audio.run_audio_source_side(runner, source, options, engines)
@@ -107,33 +106,33 @@ def run_shared_stages(context, row_ids: list[str], source: Path, options: DubOpt
 
 def run_target_stages(
     context,
-    translation_id: str,
     source: Path,
     options: DubOptions,
-    code: str,
     outputs: Path,
-    progress: Callable[[StageEvent], None],
+    on_event: Callable[[StageEvent], None],
+    should_cancel: Callable[[], bool],
     stop_after: str | None = None,
 ):
-    """One language, from the shared checkpoints to its published outputs (a DubResult), or
-    to the end of the `stop_after` stage with its checkpoints stored (None: another task goes
-    on from there; a dub that never reaches that stage still runs to the end).
+    """The one target of `options`, from the shared checkpoints to its published outputs (a
+    DubResult), or to the end of the `stop_after` stage with its checkpoints stored (None:
+    another step goes on from there; a dub that never reaches that stage runs to the end).
 
     Raises:
-        JobCancelled: the translation was deleted meanwhile.
+        JobCancelled: `should_cancel` said so.
     """
-    engines = shared_engines(context)
+    engines = context.engines
+    (code,) = options.targets
     share_tuned_voices(context, engines)
     with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
         mirror.pull("source", f"targets/{code}")
         results = dub(
             source,
-            dataclasses.replace(options, targets=(code,)),
+            options,
             engines,
             work_root=context.settings.work_dir,
             output_stem=outputs / "video",
-            on_event=_chain(progress, mirror.log_stage, mirror.push_after),
-            should_cancel=lambda: cancelled(context, translation_id),
+            on_event=_chain(on_event, mirror.log_stage, mirror.push_after),
+            should_cancel=should_cancel,
             stop_after=stop_after,
         )
     return results[0] if results else None
@@ -153,14 +152,12 @@ def run_translate_only(
     """ingest .. translate for every target of `options` (a proofread), with the checkpoints
     mirrored like a translation's, so a translation made from it on any worker reuses them;
     returns target -> TranslationArtifact."""
-    from polydub.pipeline.proofread import translate_only
-
     with _working_in(context, workspace_for(source, context.settings.work_dir)) as mirror:
         mirror.pull("source", *(f"targets/{code}" for code in options.targets))
         return translate_only(
             source,
             options,
-            shared_engines(context),
+            context.engines,
             work_root=context.settings.work_dir,
             on_event=_chain(mirror.log_stage, mirror.push_after),
             should_cancel=should_cancel,

@@ -25,6 +25,8 @@ from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.quality import IntelligibilityReport, QualityArtifact, timing_report
 from polydub.pipeline.report import SourceSide, TargetSide
 from polydub.pipeline.runner import StageRunner
+from polydub.pipeline.source_side import run_ingest_and_separate
+from polydub.pipeline.target_side import run_mix_and_render
 
 USER_AUDIO_VOICE = "user-audio"
 # Audio longer than the range by less than this is cut, not worth slowing the video for.
@@ -33,8 +35,6 @@ MIN_STRETCH_S = 0.05
 
 def run_audio_source_side(runner: StageRunner, source: Path, options, engines: EngineSet):
     """ingest -> separate only: the background is all the source side gives a user's dub."""
-    from polydub.pipeline.dub import run_ingest_and_separate
-
     ingested, separated, k_sep = run_ingest_and_separate(runner, source, options, engines)
     language = options.source_language or "und"
     # No speech is recognised: one empty segment spans the range, so captions come out empty.
@@ -127,8 +127,6 @@ def run_audio_target_side(
     extension: str,
 ) -> TargetSide:
     """fit (place the user's audio) -> mix -> render -> report for one target language."""
-    from polydub.pipeline.dub import run_mix_and_render
-
     translated = TranslationArtifact(
         source_language=shared.diarized.transcript.language,
         target_language=target,

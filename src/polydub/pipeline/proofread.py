@@ -14,15 +14,12 @@ import srt
 
 from polydub.domain.transcript import Segment
 from polydub.pipeline.artifacts import TranslationArtifact
-from polydub.pipeline.dub import (
-    DubOptions,
-    run_source_side,
-    run_translate_stage,
-    workspace_for,
-)
+from polydub.pipeline.dub_options import DubOptions, workspace_for
 from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.runner import ProgressCallback, StageRunner
+from polydub.pipeline.source_side import run_source_side
 from polydub.pipeline.srt_script import NumberedCue, texts_from_cues
+from polydub.pipeline.target_side import run_translate_stage
 
 
 def translate_only(

@@ -8,7 +8,6 @@ from polydub.api.deps import ContextDep, CurrentKey
 from polydub.api.schemas.common import DataEnvelope
 from polydub.api.schemas.video_translations import LanguageList
 from polydub.catalog import language_catalog
-from polydub.jobs.executor import shared_engines
 
 router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
 
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
 @router.get("/languages", response_model=DataEnvelope[LanguageList])
 def list_languages(key: CurrentKey, context: ContextDep) -> dict:
     """Target language names for output_languages, with the engines serving each."""
-    entries = language_catalog(context.settings, shared_engines(context))
+    entries = language_catalog(context.settings, context.engines)
     return {
         "data": {
             "languages": [entry.name for entry in entries],

@@ -21,9 +21,10 @@ from polydub.api.schemas.lipsyncs import (
     LipsyncPublic,
 )
 from polydub.api.schemas.video_translations import CaptionUrls
+from polydub.jobs.heygen_requests import spec_from_request
 from polydub.jobs.inputs import check_callback_url, check_ref
+from polydub.jobs.lifecycle import LIPSYNCS
 from polydub.jobs.models import Asset, Batch, Lipsync
-from polydub.jobs.run_lipsync import blob_prefix
 from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/lipsyncs", tags=["Lipsync"])
@@ -38,7 +39,8 @@ def create_lipsync(
 ) -> dict:
     """Redraw the speaker's mouth in `video` to follow `audio`; returns the job's id."""
     validate_request(context, session, key.id, body)
-    batch = Batch(owner_id=key.id, kind="lipsync", request=body.model_dump(mode="json"))
+    spec = spec_from_request("lipsync", body.model_dump(mode="json"))
+    batch = Batch(owner_id=key.id, kind="lipsync", request=spec.model_dump(mode="json"))
     session.add(batch)
     session.flush()
     session.add(
@@ -121,7 +123,7 @@ def delete_lipsync(
     if batch is not None:
         session.delete(batch)
     session.commit()
-    context.blobs.delete_prefix(blob_prefix(row.id))
+    context.blobs.delete_prefix(LIPSYNCS.blob_prefix(row.id))
     return {"data": {"id": row.id, "deleted": True}}
 
 

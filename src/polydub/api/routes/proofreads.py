@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep
 from polydub.api.errors import ApiError, invalid, not_found
+from polydub.api.routes.video_translations import glossary_terms
 from polydub.api.schemas.common import DataEnvelope
 from polydub.api.schemas.proofreads import (
     CreateProofreadRequest,
@@ -21,11 +22,11 @@ from polydub.api.schemas.proofreads import (
 from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.errors import InvalidInputError
-from polydub.jobs.executor import shared_engines
+from polydub.jobs.heygen_requests import media_ref, spec_from_request, stored_spec
 from polydub.jobs.inputs import check_ref, resolve_input
 from polydub.jobs.models import Batch, Proofread, Translation
-from polydub.jobs.run_proofread import store_edited_srt
-from polydub.jobs.run_translation import with_glossary_snapshot
+from polydub.jobs.proofread_scripts import store_edited_srt
+from polydub.jobs.spec import JobSpec
 from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/video-translations/proofreads", tags=["Video Translate"])
@@ -38,14 +39,22 @@ def create_proofread(
     """Create a proofread session: the video is transcribed and translated (no voices yet) so
     its subtitles can be reviewed before the final render. One proofread_id per language."""
     languages = target_languages(body.output_languages)
-    check_targets(shared_engines(context), body.output_languages, None)
-    request = with_glossary_snapshot(session, key.id, body.model_dump(mode="json"))
+    check_targets(context.engines, body.output_languages, None)
+    spec = spec_from_request(
+        "proofread",
+        body.model_dump(mode="json"),
+        glossary_terms=glossary_terms(
+            session, key.id, body.brand_glossary_id or body.brand_voice_id
+        ),
+    )
     allow_private = context.settings.allow_private_urls
     for param in ("video", "srt"):
-        ref = request.get(param)
+        ref = getattr(body, param)
         if ref is not None:
-            check_ref(session, key.id, ref, param, allow_private=allow_private)
-    batch = Batch(owner_id=key.id, kind="proofread", request=request, status="pending")
+            check_ref(session, key.id, ref.model_dump(), param, allow_private=allow_private)
+    batch = Batch(
+        owner_id=key.id, kind="proofread", request=spec.model_dump(mode="json"), status="pending"
+    )
     session.add(batch)
     session.flush()
     rows = [
@@ -53,6 +62,7 @@ def create_proofread(
             owner_id=key.id,
             batch_id=batch.id,
             title=body.title,
+            folder_id=body.folder_id,
             status="processing",
             output_language=language.name,
             output_code=language.code,
@@ -96,7 +106,7 @@ def upload_proofread_srt(
     ref = body.srt.model_dump()
     check_ref(session, key.id, ref, "srt", allow_private=context.settings.allow_private_urls)
     try:
-        path = resolve_input(context, key.id, ref, "srt")
+        path = resolve_input(context, key.id, media_ref(ref), "srt")
         edits = store_edited_srt(context, proofread_id, path)
     except InvalidInputError as exc:
         raise invalid(exc.message, param=exc.param or "srt") from exc
@@ -115,8 +125,8 @@ def generate_from_proofread(
     to poll at GET /v3/video-translations/{id}."""
     row = completed_proofread(session, key.id, proofread_id)
     origin = session.get(Batch, row.batch_id)
-    request = generate_request(dict(origin.request), row, captions=body.captions)
-    batch = Batch(owner_id=key.id, kind="translation", request=request)
+    spec = generated_spec(stored_spec(origin.kind, origin.request), row, captions=body.captions)
+    batch = Batch(owner_id=key.id, kind="translation", request=spec.model_dump(mode="json"))
     session.add(batch)
     session.flush()
     translation = Translation(
@@ -124,8 +134,8 @@ def generate_from_proofread(
         batch_id=batch.id,
         proofread_id=row.id,
         title=row.title,
-        folder_id=request.get("folder_id"),
-        mode=request.get("mode") or "speed",
+        folder_id=row.folder_id,
+        mode=spec.mode,
         output_language=row.output_language,
         output_code=row.output_code,
     )
@@ -136,15 +146,12 @@ def generate_from_proofread(
     return {"data": {"video_translation_id": translation.id}}
 
 
-def generate_request(proofread_request: dict, row: Proofread, *, captions: bool) -> dict:
-    """The translation request a generate stands for: the proofread's own request for its one
-    language, its stretching flag under the translation's name, and the proofread's id."""
-    request = dict(proofread_request)
-    request["output_languages"] = [row.output_language]
-    request["enable_dynamic_duration"] = bool(request.pop("enable_video_stretching", False))
-    request["enable_caption"] = captions
-    request["proofread_id"] = row.id
-    return request
+def generated_spec(proofread_spec: JobSpec, row: Proofread, *, captions: bool) -> JobSpec:
+    """The translation a generate stands for: the proofread's own spec (its stretching flag
+    is already the spec's dynamic_duration), dubbed with the proofread's script."""
+    return proofread_spec.model_copy(
+        update={"kind": "translation", "embed_captions": captions, "proofread_id": row.id}
+    )
 
 
 def target_languages(names: list[str]) -> list:

@@ -23,11 +23,13 @@ from polydub.api.schemas.video_translations import (
 )
 from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
-from polydub.jobs.executor import shared_engines
+from polydub.jobs.glossaries import load_glossary
+from polydub.jobs.heygen_requests import spec_from_request
 from polydub.jobs.inputs import check_callback_url, check_ref
+from polydub.jobs.lifecycle import TRANSLATIONS
 from polydub.jobs.models import Batch, Translation
-from polydub.jobs.request_options import check_request_voices
-from polydub.jobs.run_translation import request_glossary, with_glossary_snapshot
+from polydub.jobs.spec import JobSpec
+from polydub.pipeline.voices import check_voice_ids
 from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
@@ -38,9 +40,8 @@ def create_video_translation(
     body: CreateVideoTranslationRequest, key: CurrentKey, context: ContextDep, session: SessionDep
 ) -> dict:
     """Translate a video into one or more languages; returns one id per language."""
-    validate_request(context, session, key.id, body)
-    request = with_glossary_snapshot(session, key.id, body.model_dump(mode="json"))
-    batch = Batch(owner_id=key.id, kind="translation", request=request)
+    spec = translation_spec(context, session, key.id, body)
+    batch = Batch(owner_id=key.id, kind="translation", request=spec.model_dump(mode="json"))
     session.add(batch)
     session.flush()
     rows = [
@@ -74,28 +75,44 @@ def target_languages(names: list[str]) -> list:
     return list(languages.values())
 
 
-def validate_request(
+def translation_spec(
     context, session: Session, owner_id: str, body: CreateVideoTranslationRequest
-) -> None:
-    """Refuse, before any job exists, what the job would fail on (Habit 7)."""
+) -> JobSpec:
+    """The job spec of a create request, refusing before any job exists what the job would
+    fail on (Habit 7).
+
+    Raises:
+        PolydubError: InvalidInputError (400) or NotFoundError (404), naming the param.
+    """
     problem = body.range_problem()
     if problem is not None:
         raise invalid(problem[1], param=problem[0])
-    source_code = None
-    if body.input_language:
-        try:
-            source_code = resolve_language(body.input_language).code
-        except ValueError as exc:
-            raise invalid(str(exc), param="input_language") from exc
-    check_targets(shared_engines(context), body.output_languages, source_code)
-    request_glossary(session, owner_id, body.model_dump())
-    check_request_voices(context, body.model_dump())
+    spec = spec_from_request(
+        "translation",
+        body.model_dump(mode="json"),
+        glossary_terms=glossary_terms(session, owner_id, body.glossary_id),
+    )
+    check_targets(context.engines, body.output_languages, spec.source_language)
+    if spec.voice_ids:
+        check_voice_ids(spec.voice_ids, context.engines.synthesizers)
     allow_private = context.settings.allow_private_urls
     for param in ("video", "audio", "srt"):
         ref = getattr(body, param)
         if ref is not None:
             check_ref(session, owner_id, ref.model_dump(), param, allow_private=allow_private)
     check_callback_url(body.callback_url, allow_private=allow_private)
+    return spec
+
+
+def glossary_terms(session: Session, owner_id: str, glossary_id: str | None):
+    """The terms of the caller's glossary `glossary_id` as they are now (None: no glossary).
+
+    Raises:
+        NotFoundError: param brand_glossary_id.
+    """
+    if not glossary_id:
+        return None
+    return load_glossary(session, owner_id, glossary_id).terms
 
 
 @router.get("", response_model=VideoTranslationList)
@@ -142,7 +159,7 @@ def delete_video_translation(
         context.executor.cancel(row.id)  # stops at the next stage boundary
     session.delete(row)
     session.commit()
-    context.blobs.delete_prefix(f"translations/{row.id}")
+    context.blobs.delete_prefix(TRANSLATIONS.blob_prefix(row.id))
     return {"data": {"id": row.id, "deleted": True}}
 
 

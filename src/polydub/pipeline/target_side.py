@@ -1,0 +1,303 @@
+"""The target side of a dub: translate -> synthesize -> fit -> mix -> lipsync -> render ->
+report for one language, from the shared source side."""
+
+from __future__ import annotations
+
+from polydub.pipeline import fit as fit_stage
+from polydub.pipeline import lipsync_stage
+from polydub.pipeline import mix as mix_stage
+from polydub.pipeline import render as render_stage
+from polydub.pipeline import synthesize as synthesize_stage
+from polydub.pipeline import translate as translate_stage
+from polydub.pipeline.artifacts import (
+    FitArtifact,
+    MixArtifact,
+    RenderArtifact,
+    SynthesisArtifact,
+    TranslationArtifact,
+)
+from polydub.pipeline.checkpoint import content_key, file_key
+from polydub.pipeline.dub_options import DubOptions
+from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.quality import QualityArtifact, measure_quality
+from polydub.pipeline.report import SourceSide, TargetSide
+from polydub.pipeline.runner import StageRunner
+from polydub.pipeline.srt_script import (
+    apply_edits,
+    read_numbered_srt,
+    translation_from_srt,
+)
+from polydub.pipeline.voice_plan import target_voice_assigner
+
+
+def run_translate_stage(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options: DubOptions,
+    engines: EngineSet,
+) -> tuple[TranslationArtifact, str]:
+    """The translate stage of one target: machine translation (or the user's output SRT), then
+    the proofread edits of that target.
+
+    Edits are applied to the checkpointed translation rather than inside it, so an edit does
+    not re-run MT; the returned key includes them, so everything downstream sees the change
+    (and the line cache of the synthesize stage re-speaks only the edited lines).
+    """
+    source_language = shared.diarized.transcript.language
+    if options.output_srt is not None:
+        srt_path = options.output_srt
+        translated, k_tr = runner.run(
+            "translate",
+            target,
+            {"up": shared.diarization_key, "srt": file_key(srt_path)},
+            lambda d: translation_from_srt(
+                shared.diarized.transcript.segments,
+                read_numbered_srt(srt_path),
+                source_language,
+                target,
+            ),
+            TranslationArtifact,
+        )
+    else:
+        translator = (
+            None if source_language == target else engines.translator_for(source_language, target)
+        )
+        translated, k_tr = runner.run(
+            "translate",
+            target,
+            {
+                "up": shared.diarization_key,
+                "engine": translator.name if translator else "identity",
+                "glossary": options.glossary,
+                "max_rate": options.max_rate,
+            },
+            lambda d: translate_stage.translate(
+                shared.diarized,
+                translator=translator,
+                target=target,
+                glossary=options.glossary,
+                max_rate=options.max_rate,
+            ),
+            TranslationArtifact,
+        )
+    edits = {int(k): v for k, v in options.edits.get(target, {}).items()}
+    if edits:
+        translated = apply_edits(translated, edits)
+        k_tr = content_key({"up": k_tr, "edits": sorted(edits.items())})
+    return translated, k_tr
+
+
+def run_target_side(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options: DubOptions,
+    engines: EngineSet,
+    extension: str,
+) -> TargetSide:
+    """translate -> synthesize -> fit -> mix -> render -> report for one target language."""
+    translated, k_tr = run_translate_stage(runner, shared, target, options, engines)
+    lines = synthesize_stage.LineSynthesizer(
+        engines.synthesizers, runner.target_dir(target) / "lines"
+    )
+    assign = target_voice_assigner(target, options, engines, shared.diarized)
+    timing = options.timing
+    rooms = fit_stage.line_rooms(translated, shared.ingested.range_end, timing)
+    synthesized, k_syn = runner.run(
+        "synthesize",
+        target,
+        {"up": k_tr, "voices": assign(shared.diarized.speakers), "max_rate": timing.max_rate},
+        lambda d: synthesize_stage.synthesize(
+            translated,
+            shared.diarized.speakers,
+            lines=lines,
+            assign_voices=assign,
+            rooms=rooms,
+            max_rate=timing.max_rate,
+            workers=engines.settings.synthesis_workers,
+            progress=runner.progress("synthesize", target),
+        ),
+        SynthesisArtifact,
+    )
+    fitted, k_fit = runner.run(
+        "fit",
+        target,
+        {"up": k_syn, "timing": timing},
+        lambda d: fit_stage.fit(
+            shared.ingested,
+            translated,
+            synthesized,
+            d,
+            lines=lines,
+            options=timing,
+            workers=engines.settings.synthesis_workers,
+        ),
+        FitArtifact,
+    )
+    mixed, rendered, k_render, synced = run_mix_and_render(
+        runner, shared, target, options, translated, fitted, k_fit, extension, engines
+    )
+    quality, _ = runner.run(
+        "report",
+        target,
+        {"up": k_render},
+        lambda d: measure_quality(translated, fitted, mixed, engines.transcriber).model_copy(
+            update={
+                "speakers": dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
+            }
+        ),
+        QualityArtifact,
+    )
+    return TargetSide(
+        target, translated, synthesized, fitted, mixed, rendered, quality, lipsync=synced
+    )
+
+
+def dub_speaker_similarity(
+    shared: SourceSide,
+    translated: TranslationArtifact,
+    fitted: FitArtifact,
+    synthesized: SynthesisArtifact,
+    engines: EngineSet,
+) -> list:
+    """The per-speaker voice figures of the quality report (speaker_similarity)."""
+    from polydub.pipeline.speaker_similarity import speaker_similarity
+    from polydub.pipeline.voice_plan import match_details
+
+    return speaker_similarity(
+        shared.diarized.profiles,
+        translated,
+        fitted,
+        synthesized.voices,
+        engines.speaker_encoders,
+        match_details(synthesized.voices, engines),
+    )
+
+
+def render_settings(options: DubOptions) -> dict:
+    """The render stage's options; they are part of its checkpoint key."""
+    return {
+        "keep_format": options.keep_format,
+        "watermark": options.watermark,
+        "embed_captions": options.embed_captions,
+        # fps_mode applies only to the user's own audio, as in the reference.
+        "fps_mode": options.fps_mode if options.dub_audio is not None else None,
+    }
+
+
+def run_mix_and_render(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options: DubOptions,
+    translated: TranslationArtifact,
+    fitted: FitArtifact,
+    k_fit: str,
+    extension: str,
+    engines: EngineSet,
+    *,
+    captions: tuple[TranslationArtifact, str] | None = None,
+) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
+    """mix -> lipsync -> render of one target, whatever produced its fitted speech.
+
+    `captions` (segments on the output timeline, and their stage key) replace the captions
+    made from the translated script, for a dub whose speech has no script (the user's audio).
+    """
+    mixed, k_mix = runner.run(
+        "mix",
+        target,
+        {
+            "up": k_fit,
+            "sep": shared.separation_key,
+            "music": options.keep_music,
+            "lufs": options.target_lufs,
+        },
+        lambda d: mix_stage.mix(
+            shared.ingested,
+            shared.separated,
+            fitted,
+            d,
+            keep_music=options.keep_music,
+            target_lufs=options.target_lufs,
+        ),
+        MixArtifact,
+    )
+    synced, k_picture = run_lipsync_stage(
+        runner, shared, target, options, engines, fitted, mixed, k_mix
+    )
+    cues = heard_cues(captions[0]) if captions else None
+    rendered, k_render = runner.run(
+        "render",
+        target,
+        {
+            "up": k_picture,
+            "ext": extension,
+            **render_settings(options),
+            **({"captions": captions[1]} if captions else {}),
+        },
+        lambda d: render_stage.render(
+            shared.ingested,
+            translated,
+            fitted,
+            mixed,
+            d,
+            extension=extension,
+            picture=synced.video if synced else None,
+            picture_warped=bool(synced and synced.on_output_timeline),
+            cues=cues,
+            **render_settings(options),
+        ),
+        RenderArtifact,
+    )
+    return mixed, rendered, k_render, synced
+
+
+def heard_cues(heard: TranslationArtifact) -> list:
+    """Caption cues of segments already timed on the output timeline."""
+    from polydub.subtitles.captions import split_into_cues
+
+    return [cue for s in heard.segments for cue in split_into_cues(s.translation, s.start, s.end)]
+
+
+def run_lipsync_stage(
+    runner: StageRunner,
+    shared: SourceSide,
+    target: str,
+    options: DubOptions,
+    engines: EngineSet,
+    fitted: FitArtifact,
+    mixed: MixArtifact,
+    k_up: str,
+) -> tuple[lipsync_stage.LipSyncArtifact | None, str]:
+    """The lipsync stage (skipped for audio-only output or a source without video): returns
+    its artifact (None: render uses the source's picture) and the key render builds on."""
+    if options.audio_only or shared.ingested.info.video is None:
+        return None, k_up
+    model = engines.settings.lipsync_model
+    synced, k_sync = runner.run(
+        "lipsync",
+        target,
+        {
+            "up": k_up,
+            "mode": options.mode,
+            "engine": lipsync_stage.ENGINE_VERSION,
+            "model": file_key(model) if model else None,
+        },
+        lambda d: lipsync_stage.lipsync(
+            shared.ingested,
+            shared.separated,
+            fitted,
+            mixed,
+            d,
+            mode=options.mode,
+            model=model,
+            device=engines.settings.lipsync_device,
+            progress=runner.progress("lipsync", target),
+            # The scan depends on the source alone: every target of it shares one (on this
+            # machine: scans are large and quick to redo, so they stay out of the blob store).
+            scan_cache=runner.workspace / "face-scans",
+        ),
+        lipsync_stage.LipSyncArtifact,
+    )
+    return synced, k_sync
