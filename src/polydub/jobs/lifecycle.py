@@ -19,6 +19,7 @@ from polydub.domain.language import language_name
 from polydub.errors import JobCancelled, PolydubError
 from polydub.jobs.models import Batch, Lipsync, Translation
 from polydub.jobs.progress import StageProgress, raise_progress
+from polydub.jobs.stage_record import report_stages
 from polydub.jobs.webhooks import notify_lipsync, notify_translation
 from polydub.pipeline.dub import DubResult
 
@@ -95,9 +96,12 @@ def progress_writer(context, table: JobTable, job: ClaimedJob, stages: int) -> S
     return progress
 
 
-def complete(context, table: JobTable, job_id: str, result: DubResult) -> None:
+def complete(
+    context, table: JobTable, job_id: str, result: DubResult, *, record: list[dict] = ()
+) -> None:
     """Store the outputs, mark the job completed and notify; a job deleted meanwhile leaves
-    no files behind."""
+    no files behind. `record`: what the job's earlier steps ran (jobs/stage_record.py), so the
+    report does not call their stages reused."""
     prefix = table.blob_prefix(job_id)
     blobs = context.blobs
     keys = {
@@ -105,7 +109,7 @@ def complete(context, table: JobTable, job_id: str, result: DubResult) -> None:
         "srt_key": blobs.put_file(f"{prefix}/captions.srt", result.srt),
         "vtt_key": blobs.put_file(f"{prefix}/captions.vtt", result.vtt),
     }
-    report = result.report
+    report = {**result.report, "stages": report_stages(result.report["stages"], list(record))}
     with context.db.session() as session:
         row = session.get(table.model, job_id)
         if row is None:

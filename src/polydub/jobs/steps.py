@@ -40,6 +40,7 @@ from polydub.jobs.lifecycle import (
 from polydub.jobs.models import Batch, Proofread, Translation
 from polydub.jobs.proofread_scripts import proofread_edits, store_script
 from polydub.jobs.spec import JobSpec, MediaRef, dub_options
+from polydub.jobs.stage_record import StageRecorder, add_to_record, load_record, merge
 from polydub.jobs.worker_pipeline import (
     run_shared_stages,
     run_target_stages,
@@ -163,6 +164,7 @@ def translation_source(context, batch_id: str, *, stopping: Stopping) -> list[St
         return []
     ids = [job.id for job in jobs]
     staged: list[str] = []
+    recorder = StageRecorder()
 
     def work() -> None:
         source, key = stage_input(context, batch_id, batch.owner_id, batch.spec.video)
@@ -172,7 +174,7 @@ def translation_source(context, batch_id: str, *, stopping: Stopping) -> list[St
             context,
             source,
             job_options(context, batch.owner_id, batch.spec, ()),
-            _chain(progress),
+            _chain([*progress, recorder]),
             # Shared work stops only when every language is gone (or for a shutdown).
             lambda: stopping() or all(is_cancelled(context, TRANSLATIONS, i) for i in ids),
         )
@@ -180,6 +182,8 @@ def translation_source(context, batch_id: str, *, stopping: Stopping) -> list[St
     if not run_guarded(context, TRANSLATIONS, ids, work, stopping):
         settle_batch(context, batch_id)
         return []
+    for job_id in ids:
+        add_to_record(context.blobs, TRANSLATIONS.blob_prefix(job_id), recorder.records)
     return [StepCall("translation_target", (batch_id, i, staged[0])) for i in ids]
 
 
@@ -221,6 +225,8 @@ def _translation_stages(
         return None
     outputs = _outputs_dir(context, translation_id)
     handed_on: list[bool] = []
+    recorder = StageRecorder()
+    prefix = TRANSLATIONS.blob_prefix(translation_id)
 
     def work() -> None:
         result = run_target_stages(
@@ -228,14 +234,16 @@ def _translation_stages(
             context.blobs.path(input_key),
             job_options(context, job.owner_id, batch.spec, (job.output_code,)),
             outputs,
-            progress_writer(context, TRANSLATIONS, job, TRANSLATION_STAGES),
+            _chain([progress_writer(context, TRANSLATIONS, job, TRANSLATION_STAGES), recorder]),
             lambda: stopping() or is_cancelled(context, TRANSLATIONS, translation_id),
             stop_after=stop_after,
         )
         if result is None:
             handed_on.append(True)
+            add_to_record(context.blobs, prefix, recorder.records)
         else:
-            complete(context, TRANSLATIONS, translation_id, result)
+            record = merge(load_record(context.blobs, prefix), recorder.records)
+            complete(context, TRANSLATIONS, translation_id, result, record=record)
 
     try:
         finished = run_guarded(context, TRANSLATIONS, [translation_id], work, stopping)
