@@ -23,7 +23,8 @@ they are set; the OpenAPI schema shows each as maxLength / maxItems.
 
 The whole JSON body is bounded too (POLYDUB_MAX_JSON_BODY_BYTES, 1 MiB by default, see
 polydub.api.limits): a field over its limit in a body under that size is answered 400 with
-the field as `param`; a body over it is answered 413 before it is parsed.
+the field as `param`; a body over it is answered 413 before it is parsed. (A glossary of 5000
+terms is fine at the default; 5000 terms of 500 characters each need a larger limit.)
 
 Types are strict, as HeyGen's typed schema is: booleans are only true/false (not "yes", 1 or
 "true"), numbers are JSON numbers (not "5") and finite (not NaN or Infinity, which Python's
