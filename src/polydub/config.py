@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     signing_secret: str | None = None  # for file URLs and webhooks; generated if unset
     signed_url_ttl_s: int = 24 * 3600
     max_upload_bytes: int = 2 * 1024**3
+    # Any other request body (JSON): larger is answered 413 before it is parsed.
+    max_json_body_bytes: int = Field(default=1024**2, gt=0)
     max_download_bytes: int = 20 * 1024**3
     allow_private_urls: bool = False  # allow loopback/private input and callback URLs
     rate_limit_per_minute: int = 600  # per API key

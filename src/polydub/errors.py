@@ -1,6 +1,12 @@
-"""Errors the user can act on, each with the HeyGen error code the API answers with."""
+"""Errors the user can act on, each with the HeyGen error code the API answers with, and the
+one text a client is told about a failed job (client_message)."""
 
 from __future__ import annotations
+
+from polydub.server_paths import scrub_paths
+
+# A failure message is stored on the job row, listed and sent in webhooks: kept short.
+MAX_CLIENT_MESSAGE = 1000
 
 
 class PolydubError(Exception):
@@ -48,3 +54,23 @@ class JobCancelled(PolydubError):
 
     code = "cancelled"
     http_status = 409
+
+
+def client_message(exc: BaseException) -> str:
+    """What a client is told about a job that failed with `exc`.
+
+    A PolydubError's own message (it was written for the user), else "internal error while
+    dubbing (TypeName: first line)": never a stack trace, and never a server path (each
+    absolute path is replaced by the file's base name). At most MAX_CLIENT_MESSAGE characters.
+    """
+    if isinstance(exc, PolydubError):
+        text = scrub_paths(exc.message)
+    else:
+        detail = str(exc).strip()
+        # Scrubbed before it is cut: a cut path would no longer be recognised whole.
+        first_line = scrub_paths(detail.splitlines()[0])[:300] if detail else ""
+        suffix = f": {first_line}" if first_line else ""
+        text = f"internal error while dubbing ({type(exc).__name__}{suffix})"
+    if len(text) > MAX_CLIENT_MESSAGE:
+        text = text[: MAX_CLIENT_MESSAGE - 1] + "…"
+    return text

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from polydub.api.errors import install_error_handlers
+from polydub.api.limits import RequestBodyLimitMiddleware
 from polydub.config import Settings
 from polydub.jobs.context import ServiceContext
 
@@ -34,6 +35,8 @@ def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     _install_request_guards(app, context)
+    # Added last, so outermost: an oversized body is refused before auth, rate limit or route.
+    app.add_middleware(RequestBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     from polydub.api.routes import include_routers
 
     include_routers(app)

@@ -1,7 +1,8 @@
 """HeyGen's error envelope: {"error": {"code", "message", "param", "doc_url"}}.
 
 Every error the API returns goes through here, so clients see one shape whatever failed:
-validation, authentication, a missing resource, a rate limit or a bug.
+validation, authentication, a missing resource, a rate limit or a bug; and no message names a
+server path (an engine's error about /srv/data/work/.../audio.wav says audio.wav).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from polydub.errors import PolydubError
+from polydub.server_paths import scrub_paths
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,10 @@ def invalid(message: str, param: str | None = None) -> ApiError:
 
 
 def envelope(code: str, message: str, param: str | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "param": param, "doc_url": None}}
+    """HeyGen's error body; the message is scrubbed of server paths, whoever wrote it."""
+    return {
+        "error": {"code": code, "message": scrub_paths(message), "param": param, "doc_url": None}
+    }
 
 
 def _param_of(loc: tuple) -> str | None:

@@ -1,4 +1,8 @@
-"""The per-target report: what was done, by which engines, and how well, as JSON."""
+"""The per-target report: what was done, by which engines, and how well, as JSON.
+
+API clients read the report (GET a translation or lip sync), so it names files by base name
+only: no absolute server path appears anywhere in it (build_report scrubs every string).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from polydub.pipeline.artifacts import (
 from polydub.pipeline.checkpoint import StageOutcome
 from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
+from polydub.server_paths import scrub_strings
 
 if TYPE_CHECKING:
     from polydub.pipeline.lipsync_stage import LipSyncArtifact
@@ -62,6 +67,15 @@ class DubResult:
 def build_report(
     source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
 ) -> dict[str, Any]:
+    """The report of one dubbed target, free of server paths (files by base name)."""
+    # Artifacts hold absolute paths (the lip-sync video, a source's location); a field added
+    # to the report later must not leak one either, so the whole dict is scrubbed.
+    return scrub_strings(_report_fields(source, dubbed, mode=mode, outcomes=outcomes))
+
+
+def _report_fields(
+    source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
+) -> dict[str, Any]:
     transcript = source.diarized.transcript
     ingested = source.ingested
     source_check = check_language(
@@ -73,7 +87,7 @@ def build_report(
     return {
         "warnings": report_warnings(source_check, dubbed.quality.intelligibility.language_check),
         "source": {
-            "file": str(ingested.source),
+            "file": ingested.source.name,
             "duration": ingested.info.duration,
             "language": transcript.language,
             "language_detected": transcript.language_detected,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from polydub.api.schemas.fields import REQUEST_CONFIG, ResourceId, Url
 
 T = TypeVar("T")
 
@@ -12,17 +14,17 @@ T = TypeVar("T")
 class AssetUrl(BaseModel):
     """Asset input via publicly accessible HTTPS URL."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     type: Literal["url"]
-    url: str
+    url: Url
 
 
 class AssetId(BaseModel):
     """Asset input via an asset ID from the asset upload endpoint."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     type: Literal["asset_id"]
-    asset_id: str
+    asset_id: ResourceId
 
 
 AssetRef = Annotated[AssetUrl | AssetId, Field(discriminator="type")]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-MAX_TERMS = 5000
+from polydub.api.schemas.fields import (
+    MAX_GLOSSARY_TERMS,
+    REQUEST_CONFIG,
+    Flag,
+    GlossaryName,
+    GlossaryTerm,
+)
 
 
 class GlossaryTermIn(BaseModel):
     """One term: `source` as it appears in the speech, `target` as it must come out of
     translation (empty or equal to `source`: keep it untranslated)."""
 
-    model_config = ConfigDict(extra="forbid")
-    source: str = Field(min_length=1, max_length=500)
-    target: str = Field(default="", max_length=500)
-    case_sensitive: bool = False
+    model_config = REQUEST_CONFIG
+    source: GlossaryTerm = Field(min_length=1)
+    target: GlossaryTerm = ""
+    case_sensitive: Flag = False
 
     @field_validator("source")
     @classmethod
@@ -32,18 +38,18 @@ class GlossaryTermIn(BaseModel):
 class GlossaryCreate(BaseModel):
     """Request body of POST /v3/brand-glossaries."""
 
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    terms: list[GlossaryTermIn] = Field(default_factory=list, max_length=MAX_TERMS)
+    model_config = REQUEST_CONFIG
+    name: GlossaryName
+    terms: list[GlossaryTermIn] = Field(default_factory=list, max_length=MAX_GLOSSARY_TERMS)
 
 
 class GlossaryUpdate(BaseModel):
     """Request body of PATCH /v3/brand-glossaries/{id}: fields given replace the stored ones
     (`terms` replaces the whole list)."""
 
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    terms: list[GlossaryTermIn] | None = Field(default=None, max_length=MAX_TERMS)
+    model_config = REQUEST_CONFIG
+    name: GlossaryName | None = None
+    terms: list[GlossaryTermIn] | None = Field(default=None, max_length=MAX_GLOSSARY_TERMS)
 
 
 class GlossaryPublic(BaseModel):

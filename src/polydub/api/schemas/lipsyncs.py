@@ -6,38 +6,49 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from polydub.api.schemas.common import AssetRef, time_range_problem
+from polydub.api.schemas.fields import (
+    REQUEST_CONFIG,
+    CallbackId,
+    Flag,
+    ResourceId,
+    Seconds,
+    Title,
+    Url,
+)
 from polydub.api.schemas.video_translations import CaptionUrls, FpsMode, VideoTranslationMode
 
 
 class CreateLipsyncRequest(BaseModel):
     """Request body for POST /v3/lipsyncs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
     audio: AssetRef = Field(description="Replacement audio, in the same two forms")
-    title: str | None = Field(default=None, description="Title for the lipsync job")
+    title: Title | None = Field(default=None, description="Title for the lipsync job")
     mode: VideoTranslationMode = Field(
         default=VideoTranslationMode.speed,
         description="'speed': mouth warp; 'precision': mouths from the speaker's own frames",
     )
-    callback_url: str | None = Field(default=None, description="Webhook URL")
-    callback_id: str | None = Field(default=None, description="ID included in webhook payload")
-    enable_caption: bool = Field(default=False, description="Add a caption track to the video")
-    keep_the_same_format: bool | None = Field(
+    callback_url: Url | None = Field(default=None, description="Webhook URL")
+    callback_id: CallbackId | None = Field(
+        default=None, description="ID included in webhook payload"
+    )
+    enable_caption: Flag = Field(default=False, description="Add a caption track to the video")
+    keep_the_same_format: Flag | None = Field(
         default=None, description="Preserve the source video's encoding specs"
     )
-    enable_dynamic_duration: bool = Field(default=True, description="Allow a longer output")
-    disable_music_track: bool = Field(default=False, description="Remove background music")
-    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech")
-    enable_watermark: bool = Field(default=False, description="Add a watermark to the output")
-    start_time: float | None = Field(default=None, description="Start (s) of the part to sync")
-    end_time: float | None = Field(default=None, description="End (s) of the part to sync")
+    enable_dynamic_duration: Flag = Field(default=True, description="Allow a longer output")
+    disable_music_track: Flag = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: Flag = Field(default=False, description="Enhance speech")
+    enable_watermark: Flag = Field(default=False, description="Add a watermark to the output")
+    start_time: Seconds | None = Field(default=None, description="Start (s) of the part to sync")
+    end_time: Seconds | None = Field(default=None, description="End (s) of the part to sync")
     fps_mode: FpsMode | None = Field(default=None, description="Output frame-rate mode")
-    folder_id: str | None = Field(default=None, description="Folder to organise into")
+    folder_id: ResourceId | None = Field(default=None, description="Folder to organise into")
 
     def range_problem(self) -> tuple[str, str] | None:
         """(param, message) when start_time/end_time make no sense, else None."""

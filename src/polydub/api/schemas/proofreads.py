@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from polydub.api.schemas.common import AssetRef
+from polydub.api.schemas.fields import (
+    MAX_OUTPUT_LANGUAGES,
+    REQUEST_CONFIG,
+    Count,
+    Flag,
+    LanguageName,
+    ResourceId,
+    Title,
+)
 from polydub.api.schemas.video_translations import VideoTranslationMode
 
 ProofreadStatus = Literal["processing", "completed", "failed"]
@@ -20,28 +29,34 @@ ProofreadStatus = Literal["processing", "completed", "failed"]
 class CreateProofreadRequest(BaseModel):
     """Request body for POST /v3/video-translations/proofreads."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
-    output_languages: list[str] = Field(
-        min_length=1, description="Target language names; one proofread per language"
+    output_languages: list[LanguageName] = Field(
+        min_length=1,
+        max_length=MAX_OUTPUT_LANGUAGES,
+        description="Target language names; one proofread per language",
     )
-    title: str = Field(description="Title for the proofread job")
-    brand_voice_id: str | None = Field(default=None, description="Legacy name of brand_glossary_id")
-    brand_glossary_id: str | None = Field(
+    title: Title = Field(description="Title for the proofread job")
+    brand_voice_id: ResourceId | None = Field(
+        default=None, description="Legacy name of brand_glossary_id"
+    )
+    brand_glossary_id: ResourceId | None = Field(
         default=None, description="Brand glossary for custom term translations"
     )
-    speaker_num: int | None = Field(default=None, description="Number of speakers")
-    folder_id: str | None = Field(default=None, description="Folder to organize the proofread")
-    enable_video_stretching: bool = Field(
+    speaker_num: Count | None = Field(default=None, description="Number of speakers")
+    folder_id: ResourceId | None = Field(
+        default=None, description="Folder to organize the proofread"
+    )
+    enable_video_stretching: Flag = Field(
         default=False, description="Allow dynamic duration adjustment"
     )
-    disable_music_track: bool = Field(default=False, description="Remove background music")
-    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech quality")
+    disable_music_track: Flag = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: Flag = Field(default=False, description="Enhance speech quality")
     srt: AssetRef | None = Field(default=None, description="Initial SRT file (the source script)")
     mode: VideoTranslationMode = Field(
         default=VideoTranslationMode.speed, description="'speed' or 'precision'"
     )
-    keep_the_same_format: bool = Field(
+    keep_the_same_format: Flag = Field(
         default=False, description="Preserve the source video's encoding specs"
     )
 
@@ -69,7 +84,7 @@ class ProofreadSrtLink(BaseModel):
 class UploadProofreadSrtRequest(BaseModel):
     """Body of PUT /v3/video-translations/proofreads/{id}/srt."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     srt: AssetRef = Field(description="The edited SRT: {type: 'url', url} or {type: 'asset_id'}")
 
 
@@ -81,8 +96,8 @@ class ProofreadSrtUploaded(BaseModel):
 class GenerateFromProofreadRequest(BaseModel):
     """Body of POST /v3/video-translations/proofreads/{id}/generate."""
 
-    model_config = ConfigDict(extra="forbid")
-    captions: bool = Field(default=False, description="Embed captions in the video")
+    model_config = REQUEST_CONFIG
+    captions: Flag = Field(default=False, description="Embed captions in the video")
 
 
 class GeneratedVideoTranslation(BaseModel):

@@ -10,9 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from polydub.api.schemas.common import AssetRef, time_range_problem
+from polydub.api.schemas.fields import (
+    MAX_OUTPUT_LANGUAGES,
+    MAX_STOCK_VOICE_IDS,
+    REQUEST_CONFIG,
+    CallbackId,
+    Count,
+    Flag,
+    LanguageName,
+    ResourceId,
+    Seconds,
+    Title,
+    Url,
+)
 
 
 class VideoTranslationMode(StrEnum):
@@ -34,43 +47,52 @@ class FpsMode(StrEnum):
 class StockVoiceConfig(BaseModel):
     """Use a preset stock voice instead of cloning the original speaker."""
 
-    model_config = ConfigDict(extra="forbid")
-    use_stock_voice: bool = False
-    preferred_stock_voice_ids: list[str] = Field(default_factory=list)
+    model_config = REQUEST_CONFIG
+    use_stock_voice: Flag = False
+    preferred_stock_voice_ids: list[ResourceId] = Field(
+        default_factory=list, max_length=MAX_STOCK_VOICE_IDS
+    )
 
 
 class CreateVideoTranslationRequest(BaseModel):
     """Request body for POST /v3/video-translations."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     video: AssetRef = Field(description="Source video: {type: 'url', url} or {type: 'asset_id'}")
-    title: str | None = Field(default=None, description="Title for the translation job")
-    output_languages: list[str] = Field(
+    title: Title | None = Field(default=None, description="Title for the translation job")
+    output_languages: list[LanguageName] = Field(
         min_length=1,
+        max_length=MAX_OUTPUT_LANGUAGES,
         description="Target language names; GET /v3/video-translations/languages lists them.",
     )
     audio: AssetRef | None = Field(default=None, description="Custom audio for dubbing")
-    input_language: str | None = Field(
+    input_language: LanguageName | None = Field(
         default=None, description="Source language (auto-detected if omitted)"
     )
-    translate_audio_only: bool = Field(default=False, description="Keep the original frames")
-    speaker_num: int | None = Field(default=None, description="Number of speakers")
+    translate_audio_only: Flag = Field(default=False, description="Keep the original frames")
+    speaker_num: Count | None = Field(default=None, description="Number of speakers")
     mode: VideoTranslationMode = Field(default=VideoTranslationMode.speed)
-    callback_url: str | None = Field(default=None, description="Webhook URL")
-    callback_id: str | None = Field(default=None, description="ID included in webhook payload")
-    enable_caption: bool = Field(default=False, description="Burn captions into the video")
-    keep_the_same_format: bool | None = Field(
+    callback_url: Url | None = Field(default=None, description="Webhook URL")
+    callback_id: CallbackId | None = Field(
+        default=None, description="ID included in webhook payload"
+    )
+    enable_caption: Flag = Field(default=False, description="Burn captions into the video")
+    keep_the_same_format: Flag | None = Field(
         default=None, description="Preserve the source video's encoding specs"
     )
-    enable_dynamic_duration: bool = Field(default=True, description="Allow a longer output")
-    disable_music_track: bool = Field(default=False, description="Remove background music")
-    enable_speech_enhancement: bool = Field(default=False, description="Enhance speech")
-    enable_watermark: bool = Field(default=False, description="Add a watermark to the output")
-    start_time: float | None = Field(default=None, description="Start (s) of the part to dub")
-    end_time: float | None = Field(default=None, description="End (s) of the part to dub")
-    brand_voice_id: str | None = Field(default=None, description="Legacy name of brand_glossary_id")
-    brand_glossary_id: str | None = Field(default=None, description="Brand glossary to apply")
+    enable_dynamic_duration: Flag = Field(default=True, description="Allow a longer output")
+    disable_music_track: Flag = Field(default=False, description="Remove background music")
+    enable_speech_enhancement: Flag = Field(default=False, description="Enhance speech")
+    enable_watermark: Flag = Field(default=False, description="Add a watermark to the output")
+    start_time: Seconds | None = Field(default=None, description="Start (s) of the part to dub")
+    end_time: Seconds | None = Field(default=None, description="End (s) of the part to dub")
+    brand_voice_id: ResourceId | None = Field(
+        default=None, description="Legacy name of brand_glossary_id"
+    )
+    brand_glossary_id: ResourceId | None = Field(
+        default=None, description="Brand glossary to apply"
+    )
     stock_voice_config: StockVoiceConfig | None = None
     srt: AssetRef | None = Field(default=None, description="Custom subtitle file")
     srt_role: SrtRole | None = Field(
@@ -79,7 +101,7 @@ class CreateVideoTranslationRequest(BaseModel):
     fps_mode: FpsMode | None = Field(
         default=None, description="Output frame-rate mode (with a custom audio track)"
     )
-    folder_id: str | None = Field(default=None, description="Folder to organise into")
+    folder_id: ResourceId | None = Field(default=None, description="Folder to organise into")
 
     def range_problem(self) -> tuple[str, str] | None:
         """(param, message) when start_time/end_time/speaker_num make no sense, else None."""
