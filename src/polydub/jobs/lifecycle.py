@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from polydub.domain.language import language_name
-from polydub.errors import JobCancelled, PolydubError
+from polydub.errors import JobCancelled, client_message
 from polydub.jobs.models import Batch, Lipsync, Translation
 from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.stage_record import report_stages
 from polydub.jobs.webhooks import notify_lipsync, notify_translation
 from polydub.pipeline.dub import DubResult
+from polydub.server_paths import scrub_paths
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,9 @@ def complete(
 
 
 def fail(context, table: JobTable, job_id: str, message: str) -> None:
-    """Mark an unfinished job failed with `message` (what its client reads), and notify."""
+    """Mark an unfinished job failed with `message` (what its client reads: no server path
+    survives in it), and notify."""
+    message = scrub_paths(message)
     model = table.model
     with context.db.session() as session:
         failed = session.execute(
@@ -145,14 +148,6 @@ def discard(context, table: JobTable, job_id: str) -> None:
     """A job deleted while it ran: nothing of it may remain."""
     logger.info("%s %s cancelled", table.name, job_id)
     context.blobs.delete_prefix(table.blob_prefix(job_id))
-
-
-def failure_message(exc: BaseException) -> str:
-    """What a client is told: the error's own message, never a stack trace."""
-    if isinstance(exc, PolydubError):
-        return exc.message
-    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-    return f"internal error while dubbing ({type(exc).__name__}{': ' + text if text else ''})"
 
 
 def run_guarded(
@@ -181,7 +176,7 @@ def run_guarded(
         return False
     except Exception as exc:
         logger.exception("%s %s failed", table.name, ", ".join(job_ids))
-        message = failure_message(exc)
+        message = client_message(exc)
         for job_id in job_ids:
             fail(context, table, job_id, message)
         return False

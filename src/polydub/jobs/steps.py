@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from polydub.errors import JobCancelled
+from polydub.errors import JobCancelled, client_message
 from polydub.jobs.heygen_requests import stored_spec
 from polydub.jobs.inputs import owned_asset, resolve_input
 from polydub.jobs.lifecycle import (
@@ -30,7 +30,6 @@ from polydub.jobs.lifecycle import (
     UNFINISHED,
     claim,
     complete,
-    failure_message,
     is_cancelled,
     progress_writer,
     run_guarded,
@@ -324,7 +323,7 @@ def proofread(context, batch_id: str, *, stopping: Stopping) -> list[StepCall]:
             session.execute(
                 update(Proofread)
                 .where(Proofread.id.in_(list(targets)), Proofread.status == "processing")
-                .values(status="failed", failure_message=failure_message(exc))
+                .values(status="failed", failure_message=client_message(exc))
             )
         status = "failed"
     with context.db.session() as session:
