@@ -97,9 +97,6 @@ class InProcessExecutor:
         for batch_id in self.unfinished_batches():
             logger.info("resuming batch %s", batch_id)
             self.submit(batch_id)
-        from polydub.jobs.webhooks import resend_undelivered
-
-        resend_undelivered(self.context)
 
     def unfinished_batches(self) -> list[str]:
         with self.context.db.session() as session:
