@@ -21,9 +21,7 @@ def list_webhook_events(
     key: CurrentKey,
     session: SessionDep,
     event_type: Annotated[str | None, Query(description="e.g. video_translate.success")] = None,
-    entity_id: Annotated[
-        str | None, Query(description="A translation or lip sync id")
-    ] = None,
+    entity_id: Annotated[str | None, Query(description="A translation or lip sync id")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     token: Annotated[str | None, Query(description="next_token of the previous page")] = None,
     next_token: Annotated[str | None, Query(include_in_schema=False)] = None,
