@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from webhook_receiver import Receiver
 
 from polydub.config import Settings
@@ -170,6 +171,25 @@ def test_an_event_is_recorded_once(context, receiver_factory):
     assert notify_translation(context, translation_id) is None
     send_until_settled(WebhookDispatcher(context))
     assert len(receiver.requests) == 1 and len(deliveries(context)) == 1
+
+
+def test_the_database_refuses_a_second_event_of_one_job_and_type(context):
+    """The guarantee behind recording once when two processes race past the first check."""
+    owner, _ = add_owner(context)
+    translation_id = add_translation(context, owner, "http://127.0.0.1:9/hook")
+    assert notify_translation(context, translation_id)
+    with pytest.raises(IntegrityError):
+        with context.db.session() as session:
+            session.add(
+                WebhookDelivery(
+                    owner_id=owner,
+                    event_type="video_translate.fail",
+                    entity_kind="translation",
+                    entity_id=translation_id,
+                    url="http://127.0.0.1:9/hook",
+                    body={"event_type": "video_translate.fail"},
+                )
+            )
 
 
 def test_jobs_without_callback_or_unfinished_record_nothing(context):

@@ -46,8 +46,10 @@ def record_event(
     try:
         with db.session() as session:
             session.add(row)
-    except IntegrityError:  # recorded by another process in between: the unique pair holds
-        return None
+    except IntegrityError:
+        if event_recorded(db, entity_id, event_type):  # another process recorded it meanwhile
+            return None
+        raise
     return row.id
 
 
