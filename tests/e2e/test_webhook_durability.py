@@ -1,6 +1,7 @@
 """Issue 16's webhook check against real `polydub serve` processes: jobs finish while the
-receiver is down for two minutes, the server is killed and restarted during that time, then
-the receiver comes up and gets every event exactly once, signed."""
+receiver is down for two minutes (fast failures, and one real dub of a short clip that the
+restart interrupts), the server is killed and restarted during that time, then the receiver
+comes up and gets every event exactly once, signed."""
 
 from __future__ import annotations
 
@@ -23,6 +24,30 @@ pytestmark = pytest.mark.e2e
 
 DOWNTIME_S = 120.0
 MAX_DELAY_S = 4.0  # retries at most this far apart: the test ends soon after the receiver is up
+DUB_TIMEOUT_S = 600.0  # the real dub, on a loaded machine
+
+
+@pytest.fixture
+def clip_url(tmp_path):
+    """A generated 4-second talking clip, served over HTTP from this test process."""
+    from polydub.samples import make_talking_clip
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    make_talking_clip(folder / "talk.mp4", 4.0)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture
@@ -82,7 +107,9 @@ def wait_failed(client: httpx.Client, jobs: dict[str, str], timeout: float = 120
             time.sleep(0.5)
 
 
-def test_every_event_arrives_once_after_downtime_and_a_restart(tmp_path, missing_input_url):
+def test_every_event_arrives_once_after_downtime_and_a_restart(
+    tmp_path, missing_input_url, clip_url
+):
     service = Service(tmp_path / "data")
     service.env.update(
         {
@@ -91,6 +118,7 @@ def test_every_event_arrives_once_after_downtime_and_a_restart(tmp_path, missing
             # The killed server's claim on a row in flight runs out soon.
             "POLYDUB_WEBHOOK_CLAIM_LEASE_S": "15",
             "POLYDUB_WEBHOOK_TIMEOUT_S": "5",
+            "POLYDUB_JOB_WORKERS": "2",  # the failing jobs do not queue behind the dub
         }
     )
     port = free_port()  # nothing listens here yet: connection refused
@@ -102,6 +130,15 @@ def test_every_event_arrives_once_after_downtime_and_a_restart(tmp_path, missing
     try:
         down_since = time.monotonic()
         with httpx.Client(base_url=service.base, headers=headers, timeout=30) as client:
+            created = client.post(
+                "/v3/video-translations",
+                json={
+                    "video": {"type": "url", "url": clip_url},
+                    "output_languages": ["Spanish"],
+                    "callback_url": hook_url,
+                },
+            )
+            (dub_id,) = created.json()["data"]["video_translation_ids"]
             before = create_failing_jobs(client, missing_input_url, hook_url)
             wait_failed(client, before)
         # Retried against the closed port for a while, then the server dies mid-retries.
@@ -111,11 +148,12 @@ def test_every_event_arrives_once_after_downtime_and_a_restart(tmp_path, missing
         with httpx.Client(base_url=service.base, headers=headers, timeout=30) as client:
             after = create_failing_jobs(client, missing_input_url, hook_url)
             wait_failed(client, after)
-        jobs = set(before) | set(after)
+        failed = set(before) | set(after)
+        jobs = failed | {dub_id}
         time.sleep(max(0.0, down_since + DOWNTIME_S - time.monotonic()))
         attempts_while_down = attempts_by_job(service)
         receiver = Receiver(port=port)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + DUB_TIMEOUT_S  # the failures arrive within seconds
         while len(receiver.requests) < len(jobs) and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(3 * MAX_DELAY_S)  # long enough for any duplicate to arrive
@@ -129,16 +167,22 @@ def test_every_event_arrives_once_after_downtime_and_a_restart(tmp_path, missing
     signing_secret = (service.data_dir / "signing.secret").read_text().strip()
     event_ids = Counter(h[EVENT_ID_HEADER] for h, _ in receiver.requests)
     assert set(event_ids.values()) == {1}, event_ids  # exactly once each
-    received_jobs = set()
+    received = {}
     for request_headers, body in receiver.requests:
         assert verify_webhook(signing_secret, body, request_headers[SIGNATURE_HEADER])
         event = json.loads(body)
-        assert event["event_type"] in ("video_translate.fail", "lipsync.fail")
         data = event["event_data"]
-        received_jobs.add(data.get("video_translation_id") or data.get("lipsync_id"))
-    assert received_jobs == jobs
-    # They were tried while the receiver was down, before and after the restart.
-    assert set(attempts_while_down) == jobs and min(attempts_while_down.values()) >= 2
+        received[data.get("video_translation_id") or data.get("lipsync_id")] = event
+    assert set(received) == jobs
+    assert {received[job]["event_type"] for job in failed} == {
+        "video_translate.fail",
+        "lipsync.fail",
+    }
+    assert received[dub_id]["event_type"] == "video_translate.success"
+    assert received[dub_id]["event_data"]["url"].startswith(service.base)
+    # The failures were tried while the receiver was down, before and after the restart.
+    assert failed <= set(attempts_while_down)
+    assert min(attempts_while_down[job] for job in failed) >= 2
     assert {event["event_id"] for event in history["data"]} == set(event_ids)
 
 
