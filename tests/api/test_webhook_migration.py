@@ -4,15 +4,20 @@ on PostgreSQL, and its downgrade removes it."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from polydub.jobs import db as jobs_db
 from polydub.jobs.db import Database
 from polydub.jobs.models import Base
 
+MIGRATIONS = Path(jobs_db.__file__).parent / "migrations"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -43,15 +48,8 @@ def test_migration_matches_the_model(database_url):
     try:
         assert "webhook_deliveries" in inspect(db.engine).get_table_names()
         assert webhook_table_diff(db) == []
-        from alembic import command
-        from alembic.config import Config
-
-        import polydub.jobs.db as jobs_db
-
         config = Config()
-        config.set_main_option(
-            "script_location", str(jobs_db.Path(jobs_db.__file__).parent / "migrations")
-        )
+        config.set_main_option("script_location", str(MIGRATIONS))
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0002")
