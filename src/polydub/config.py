@@ -76,7 +76,20 @@ class Settings(BaseSettings):
     allow_private_urls: bool = False  # allow loopback/private input and callback URLs
     rate_limit_per_minute: int = 600  # per API key
     job_workers: int = 1  # pipelines run at once inside `polydub serve`
+    # Unused since deliveries live in the database (retried for webhook_retry_window_s).
     webhook_max_attempts: int = 6
+    # Webhooks: a delivery is retried with exponential backoff and jitter (base, doubling, at
+    # most webhook_max_delay_s apart) until webhook_retry_window_s after its event, then given
+    # up; its state is in the database, so retries survive restarts.
+    webhook_retry_window_s: float = 24 * 3600
+    webhook_base_delay_s: float = 5.0
+    webhook_max_delay_s: float = 3600.0
+    webhook_timeout_s: float = 10.0  # per attempt
+    webhook_poll_interval_s: float = 1.0  # how often `polydub serve` looks for due deliveries
+    # A dispatcher owns a claimed delivery this long; longer than webhook_timeout_s, or two
+    # dispatchers could send one delivery at once.
+    webhook_claim_lease_s: float = 60.0
+    webhook_senders: int = 4  # deliveries sent at once by one dispatcher
 
     # "subprocess": `polydub serve` runs jobs in one child process of its own, at lower CPU
     # priority, so dubbing never holds the API's interpreter lock; "inprocess": threads of the

@@ -13,11 +13,21 @@ from polydub.config import Settings
 from polydub.jobs.context import ServiceContext
 
 
-def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, *, start_executor: bool = True, start_webhooks: bool | None = None
+) -> FastAPI:
+    """The app; `start_webhooks` (default: as `start_executor`) runs the webhook dispatcher."""
     context = ServiceContext.create(settings)
+    send_webhooks = start_executor if start_webhooks is None else start_webhooks
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        dispatcher = None
+        if send_webhooks:
+            from polydub.jobs.webhook_dispatcher import WebhookDispatcher
+
+            dispatcher = WebhookDispatcher(context)  # sends what earlier processes left due
+            dispatcher.start()
         if start_executor:
             from polydub.jobs.executor_factory import open_executor
 
@@ -25,6 +35,8 @@ def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
         yield
         if context.executor is not None:
             context.executor.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
 
     app = FastAPI(
         title="Polydub",

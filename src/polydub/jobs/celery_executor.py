@@ -20,10 +20,8 @@ class CeleryExecutor:
 
     def start(self) -> None:
         """No job to resume here: queued work waits in the broker, and a task whose worker
-        died is handed to another worker by the broker. Webhooks a crash left unsent go out."""
-        from polydub.jobs.webhooks import resend_undelivered
-
-        resend_undelivered(self.context)
+        died is handed to another worker by the broker. (Webhooks a crash left unsent are
+        recorded by the webhook dispatcher when it starts.)"""
 
     def stop(self, timeout: float = 30.0) -> None:
         pass

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from polydub.jobs.models import Lipsync, Proofread, Translation
 from polydub.jobs.steps import run_batch_here
-from polydub.jobs.webhooks import resend_undelivered
 from polydub.storage.cache import prune_workspaces
 
 logger = logging.getLogger(__name__)
@@ -53,7 +52,6 @@ class InProcessExecutor:
         for batch_id in self.unfinished_batches():
             logger.info("resuming batch %s", batch_id)
             self.submit(batch_id)
-        resend_undelivered(self.context)
 
     def unfinished_batches(self) -> list[str]:
         with self.context.db.session() as session:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -189,3 +190,39 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class WebhookDelivery(Base):
+    """One webhook event and its delivery to the job's callback_url; its id is the event id
+    (header X-Polydub-Event-Id) and the rows are the history GET /v3/webhooks/events lists.
+
+    A (entity, event_type) pair is recorded once, so a job finished twice sends one event.
+    `claimed_by` / `claim_expires_at` lease the row to one dispatcher while it sends.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("entity_id", "event_type"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))  # "video_translate.success", ...
+    entity_kind: Mapped[str] = mapped_column(String(16))  # "translation" | "lipsync"
+    entity_id: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[dict] = mapped_column(JSON)  # {"event_type", "event_data"}, as POSTed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

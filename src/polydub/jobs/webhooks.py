@@ -9,9 +9,10 @@ Body of a lip sync: {"event_type": "lipsync.success" | "lipsync.fail",
 Header `X-Polydub-Signature: t=<unix seconds>,v1=<hex>`, where hex is HMAC-SHA256, keyed by the
 service's signing secret (POLYDUB_SIGNING_SECRET, or data_dir/signing.secret when generated),
 of "<t>.<raw body>". Receivers recompute it and reject old timestamps to stop replays.
+Header `X-Polydub-Event-Id`: the same on every attempt of one event, for receivers to dedupe.
 
-Delivery runs on a background thread, with a timeout per attempt and exponential backoff
-(1, 2, 4, ... s) up to settings.webhook_max_attempts; every connection passes the SSRF guard.
+A finished job records its event in the database (webhook_store); the dispatcher of
+`polydub serve` (webhook_dispatcher) sends it, retrying for hours, across restarts.
 """
 
 from __future__ import annotations
@@ -20,21 +21,23 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from polydub.jobs.models import Lipsync, Translation
-from polydub.jobs.netguard import UnsafeUrlError, guarded_client
+from polydub.jobs.models import Lipsync, Translation, WebhookDelivery, utcnow
+from polydub.jobs.netguard import UnsafeUrlError
+from polydub.jobs.webhook_policy import AttemptOutcome, outcome_of_status
+from polydub.jobs.webhook_store import event_recorded, record_event
 from polydub.storage.signed_urls import context_file_url
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Polydub-Signature"
-ATTEMPT_TIMEOUT_S = 10.0
+EVENT_ID_HEADER = "X-Polydub-Event-Id"
 
 
 def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
@@ -91,95 +94,76 @@ def lipsync_event(row: Lipsync, video_url: str | None) -> dict:
 
 # The tables whose rows send webhooks, and the body each sends.
 EVENTS: dict[type, Callable[..., dict]] = {Translation: translation_event, Lipsync: lipsync_event}
+ENTITY_KINDS: dict[type, str] = {Translation: "translation", Lipsync: "lipsync"}
 
 
-def deliver(
-    url: str,
-    payload: dict,
-    secret: str,
-    *,
-    max_attempts: int,
-    allow_private: bool,
-    base_delay_s: float = 1.0,
-    timeout_s: float = ATTEMPT_TIMEOUT_S,
-    on_attempt: Callable[[int, bool], None] = lambda attempt, ok: None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """POST `payload` until a 2xx answer or `max_attempts` tries; True when delivered.
+def post_event(
+    client: httpx.Client, url: str, body: dict, event_id: str, secret: str, now: datetime
+) -> AttemptOutcome:
+    """POST a recorded event once, signed at this moment; what the receiver answered.
 
-    A URL the SSRF guard refuses is not retried: the answer would not change.
+    A URL the SSRF guard refuses is final: the answer would not change.
     """
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    with guarded_client(allow_private=allow_private, timeout=timeout_s) as client:
-        for attempt in range(1, max_attempts + 1):
-            headers = {
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign_webhook(secret, body, int(time.time())),
-            }
-            try:
-                response = client.post(url, content=body, headers=headers)
-                ok = 200 <= response.status_code < 300
-                reason = f"HTTP {response.status_code}"
-            except UnsafeUrlError as exc:
-                logger.warning("webhook %s refused: %s", url, exc)
-                on_attempt(attempt, False)
-                return False
-            except httpx.HTTPError as exc:
-                ok, reason = False, type(exc).__name__
-            on_attempt(attempt, ok)
-            if ok:
-                return True
-            logger.info("webhook %s attempt %d failed (%s)", url, attempt, reason)
-            if attempt < max_attempts:
-                sleep(base_delay_s * 2 ** (attempt - 1))
-    return False
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign_webhook(secret, raw, int(time.time())),
+        EVENT_ID_HEADER: event_id,
+    }
+    try:
+        response = client.post(url, content=raw, headers=headers)
+    except UnsafeUrlError as exc:
+        return AttemptOutcome(delivered=False, final=True, error=f"refused: {exc}")
+    except httpx.HTTPError as exc:
+        return AttemptOutcome(delivered=False, error=type(exc).__name__)
+    return outcome_of_status(response.status_code, response.headers.get("retry-after"), now)
 
 
-def notify_translation(context, translation_id: str) -> threading.Thread | None:
-    """Send the translation's webhook in the background, if it has a callback_url."""
+def notify_translation(context, translation_id: str) -> str | None:
+    """Record the finished translation's webhook, if it has a callback_url; the event id."""
     return notify(context, Translation, translation_id)
 
 
-def notify_lipsync(context, lipsync_id: str) -> threading.Thread | None:
-    """Send the lip sync's webhook in the background, if it has a callback_url."""
+def notify_lipsync(context, lipsync_id: str) -> str | None:
+    """Record the finished lip sync's webhook, if it has a callback_url; the event id."""
     return notify(context, Lipsync, lipsync_id)
 
 
-def notify(context, model: type, row_id: str) -> threading.Thread | None:
-    """Send the webhook of a finished job row (Translation or Lipsync) in the background."""
+def notify(context, model: type, row_id: str) -> str | None:
+    """Record the webhook of a finished job row (Translation or Lipsync) for delivery and wake
+    this process's dispatcher; the event id, or None when there is nothing new to send."""
     with context.db.session() as session:
         row = session.get(model, row_id)
-        if row is None or not row.callback_url or row.webhook_delivered:
+        if row is None or not row.callback_url or row.status not in ("completed", "failed"):
             return None
-        url = row.callback_url
-        payload = EVENTS[model](row, context_file_url(context, row.video_key))
-
-    def record(attempt: int, ok: bool) -> None:
-        with context.db.session() as session:
-            session.execute(
-                update(model)
-                .where(model.id == row_id)
-                .values(webhook_attempts=model.webhook_attempts + 1, webhook_delivered=ok)
-            )
-
-    settings = context.settings
-    thread = threading.Thread(
-        target=deliver,
-        args=(url, payload, context.secret),
-        kwargs={
-            "max_attempts": settings.webhook_max_attempts,
-            "allow_private": settings.allow_private_urls,
-            "on_attempt": record,
-        },
-        name=f"polydub-webhook-{row_id}",
-        daemon=True,
+        body = EVENTS[model](row, context_file_url(context, row.video_key))
+        owner_id, url = row.owner_id, row.callback_url
+    event_id = record_event(
+        context.db,
+        owner_id=owner_id,
+        entity_kind=ENTITY_KINDS[model],
+        entity_id=row_id,
+        url=url,
+        body=body,
     )
-    thread.start()
-    return thread
+    if event_id is not None:
+        logger.info("webhook %s of %s %s recorded", event_id, ENTITY_KINDS[model], row_id)
+        from polydub.jobs.webhook_dispatcher import wake_dispatchers
+
+        wake_dispatchers()
+    return event_id
 
 
-def resend_undelivered(context) -> None:
-    """After a restart: send webhooks of finished jobs that never got through."""
+def resend_undelivered(context) -> int:
+    """At start: record the webhooks of finished jobs that have none, so they go out.
+
+    Covers jobs finished before deliveries were stored in the database (their old
+    webhook_delivered flag is still false) and a process that died between finishing a job
+    and recording its event. Jobs finished longer ago than the retry window are left alone.
+    Returns how many events were recorded.
+    """
+    since = utcnow() - timedelta(seconds=context.settings.webhook_retry_window_s)
+    recorded = 0
     for model in EVENTS:
         with context.db.session() as session:
             ids = session.scalars(
@@ -187,8 +171,13 @@ def resend_undelivered(context) -> None:
                     model.status.in_(("completed", "failed")),
                     model.callback_url.is_not(None),
                     model.webhook_delivered.is_(False),
-                    model.webhook_attempts == 0,
+                    model.updated_at >= since,
+                    ~select(WebhookDelivery.id)
+                    .where(WebhookDelivery.entity_id == model.id)
+                    .exists(),
                 )
             ).all()
         for row_id in ids:
-            notify(context, model, row_id)
+            if not event_recorded(context.db, row_id) and notify(context, model, row_id):
+                recorded += 1
+    return recorded

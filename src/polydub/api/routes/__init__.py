@@ -16,6 +16,7 @@ ROUTER_MODULES = (
     "assets",
     "glossaries",
     "files",
+    "webhooks",
 )
 
 

@@ -1,14 +1,14 @@
 """proofreads keep their folder_id (the translation generated from one goes in its folder)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"  # MERGE: 0003 once webhooks lands
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
