@@ -1,7 +1,7 @@
 """The webhook dispatcher: a background thread sending due deliveries from the database.
 
 `polydub serve` runs one (started and stopped with the app). It wakes at once when this
-process records an event (notify -> wake_dispatchers) and polls the table every
+process records an event (webhook_store.listen_for_events) and polls the table every
 settings.webhook_poll_interval_s for events recorded by other processes (the job child
 process, Celery workers). Rows are leased (webhook_store.claim_due), so several dispatchers,
 in one or many processes, never send one delivery at once.
@@ -20,21 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from polydub.jobs.models import utcnow
 from polydub.jobs.netguard import guarded_client
 from polydub.jobs.webhook_policy import AttemptOutcome, RetryPolicy, next_attempt_at
-from polydub.jobs.webhook_store import ClaimedDelivery, claim_due, finish_attempt
+from polydub.jobs.webhook_store import (
+    ClaimedDelivery,
+    claim_due,
+    finish_attempt,
+    listen_for_events,
+)
 from polydub.jobs.webhooks import post_event, resend_undelivered
 
 logger = logging.getLogger(__name__)
-
-_running: set[WebhookDispatcher] = set()
-_running_lock = threading.Lock()
-
-
-def wake_dispatchers() -> None:
-    """Make this process's running dispatchers look for due deliveries now."""
-    with _running_lock:
-        dispatchers = list(_running)
-    for dispatcher in dispatchers:
-        dispatcher.wake()
 
 
 class WebhookDispatcher:
@@ -52,6 +46,7 @@ class WebhookDispatcher:
         self._client = None
         self._pool: ThreadPoolExecutor | None = None
         self._wake = threading.Event()
+        self._unlisten = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -72,13 +67,12 @@ class WebhookDispatcher:
             target=self._loop, name="polydub-webhook-dispatcher", daemon=True
         )
         self._thread.start()
-        with _running_lock:
-            _running.add(self)
+        self._unlisten = listen_for_events(self.wake)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop after the attempts in flight; unsent deliveries stay pending in the database."""
-        with _running_lock:
-            _running.discard(self)
+        if self._unlisten is not None:
+            self._unlisten()
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:

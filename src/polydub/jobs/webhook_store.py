@@ -7,6 +7,8 @@ workers) share the table: a row is sent only by the dispatcher whose claim holds
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +16,29 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from polydub.jobs.models import WebhookDelivery, utcnow
+
+# Who wants to hear at once that this process recorded an event (its running dispatchers).
+_listeners: set[Callable[[], None]] = set()
+_listeners_lock = threading.Lock()
+
+
+def listen_for_events(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` whenever this process records an event; returns the unsubscribe."""
+    with _listeners_lock:
+        _listeners.add(callback)
+
+    def unsubscribe() -> None:
+        with _listeners_lock:
+            _listeners.discard(callback)
+
+    return unsubscribe
+
+
+def _announce() -> None:
+    with _listeners_lock:
+        callbacks = list(_listeners)
+    for callback in callbacks:
+        callback()
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,7 @@ def record_event(
         if event_recorded(db, entity_id, event_type):  # another process recorded it meanwhile
             return None
         raise
+    _announce()
     return row.id
 
 

@@ -148,9 +148,6 @@ def notify(context, model: type, row_id: str) -> str | None:
     )
     if event_id is not None:
         logger.info("webhook %s of %s %s recorded", event_id, ENTITY_KINDS[model], row_id)
-        from polydub.jobs.webhook_dispatcher import wake_dispatchers
-
-        wake_dispatchers()
     return event_id
 
 
