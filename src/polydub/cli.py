@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import typer
-from rich.console import Console
-from rich.table import Table
+# MediaPipe's TensorFlow Lite and absl write start-up lines straight to stderr from C++ unless
+# told not to before they load (child processes inherit this).
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from polydub.config import load_settings
-from polydub.errors import PolydubError
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from polydub import __version__  # noqa: E402
+from polydub.config import SettingsError, load_settings  # noqa: E402
+from polydub.errors import PolydubError  # noqa: E402
 
 app = typer.Typer(
     help="Dub videos into other languages, offline, on bundled models.",
@@ -23,8 +31,30 @@ console = Console(stderr=True)
 
 
 def _fail(error: PolydubError) -> None:
-    console.print(f"[bold red]error[/] ({error.code}): {error.message}")
+    console.print(f"[bold red]error[/] ({error.code}): {escape(error.message)}", soft_wrap=True)
     raise typer.Exit(2)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"polydub {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Dub videos into other languages, offline, on bundled models."""
+    try:  # a bad POLYDUB_* value: one line naming it, before any command starts work
+        load_settings()
+    except SettingsError as error:
+        _fail(error)
 
 
 @app.command()
@@ -318,9 +348,39 @@ def keys_create(name: Annotated[str, typer.Argument(help="A label for the key.")
     from polydub.cli_serve import create_api_key
 
     key_id, secret = create_api_key(load_settings(), name)
-    console.print(f"created key {key_id} ({name}); its secret, shown only now:")
+    console.print(f"created key {key_id} ({escape(name)}); its secret, shown only now:")
     print(secret)
 
 
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: id, name, when created and, if so, when revoked (never secrets)."""
+    from polydub.cli_serve import list_api_keys
+
+    for key in list_api_keys(load_settings()):
+        revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        print(f"{key.id}\t{key.name}\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (keys list).")]) -> None:
+    """Revoke a key: the API answers 401 to it from the next request on."""
+    from polydub.cli_serve import revoke_api_key
+
+    try:
+        key = revoke_api_key(load_settings(), key_id)
+    except PolydubError as error:
+        _fail(error)
+    console.print(f"revoked key {key.id} ({escape(key.name)})")
+
+
+@app.command("config")
+def config_command() -> None:
+    """Print the settings in effect as POLYDUB_* lines (secrets masked; defaults commented)."""
+    from polydub.cli_config import effective_settings, format_settings
+
+    print(format_settings(effective_settings(load_settings())))
+
+
 if __name__ == "__main__":
-    app()
+    app(prog_name="polydub")

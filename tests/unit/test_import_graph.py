@@ -22,7 +22,7 @@ ALLOWED = {
     "pipeline": {"domain", "media", "subtitles", "engines", "storage"},
     "jobs": {"domain", "media", "subtitles", "engines", "storage", "pipeline"},
 }
-LEAVES = {"config", "errors"}
+LEAVES = {"config", "errors", "request_ids", "logging_setup"}
 
 
 def module_name(path: Path) -> str:

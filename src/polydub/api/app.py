@@ -1,5 +1,5 @@
 """The FastAPI application: one router per resource, HeyGen's error envelope, the job executor
-started and stopped with the app."""
+started and stopped with the app, an access log with request ids, health checks and metrics."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from polydub.api.errors import install_error_handlers
-from polydub.config import Settings
+from polydub.config import Settings, check_secrets
 from polydub.jobs.context import ServiceContext
 
 
 def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
+    check_secrets(settings)  # production refuses example secrets before touching anything
     context = ServiceContext.create(settings)
 
     @asynccontextmanager
@@ -34,6 +35,7 @@ def create_app(settings: Settings, *, start_executor: bool = True) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     _install_request_guards(app, context)
+    _install_observability(app, context)
     from polydub.api.routes import include_routers
 
     include_routers(app)
@@ -46,10 +48,20 @@ def _install_request_guards(app: FastAPI, context: ServiceContext) -> None:
     from polydub.api.auth_cache import KeyCache
     from polydub.api.idempotency import IdempotencyMiddleware
     from polydub.api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
+    from polydub.jobs.keys import REVOCATION_STAMP
 
-    keys = KeyCache(context.db)
+    keys = KeyCache(context.db, revocations=context.settings.data_dir / REVOCATION_STAMP)
     context.extras["key_cache"] = keys
     app.add_middleware(IdempotencyMiddleware, db=context.db, keys=keys)
     per_minute = context.settings.rate_limit_per_minute
     if per_minute > 0:  # 0 or less: no limit (benchmarks, trusted single-user setups)
         app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(per_minute), keys=keys)
+
+
+def _install_observability(app: FastAPI, context: ServiceContext) -> None:
+    """Metrics and the access log; added last, so outermost: refused requests count too."""
+    from polydub.api.metrics import ServiceMetrics
+    from polydub.api.request_log import RequestLogMiddleware
+
+    app.state.metrics = ServiceMetrics(context)
+    app.add_middleware(RequestLogMiddleware, metrics=app.state.metrics)

@@ -16,6 +16,7 @@ Delivery runs on a background thread, with a timeout per attempt and exponential
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import json
@@ -29,6 +30,8 @@ from sqlalchemy import select, update
 
 from polydub.jobs.models import Lipsync, Translation
 from polydub.jobs.netguard import UnsafeUrlError, guarded_client
+from polydub.request_ids import HEADER as REQUEST_ID_HEADER
+from polydub.request_ids import current_request_id
 from polydub.storage.signed_urls import context_file_url
 
 logger = logging.getLogger(__name__)
@@ -116,6 +119,8 @@ def deliver(
                 "Content-Type": "application/json",
                 SIGNATURE_HEADER: sign_webhook(secret, body, int(time.time())),
             }
+            if request_id := current_request_id():  # the request that created the job
+                headers[REQUEST_ID_HEADER] = request_id
             try:
                 response = client.post(url, content=body, headers=headers)
                 ok = 200 <= response.status_code < 300
@@ -164,8 +169,8 @@ def notify(context, model: type, row_id: str) -> threading.Thread | None:
 
     settings = context.settings
     thread = threading.Thread(
-        target=deliver,
-        args=(url, payload, context.secret),
+        target=contextvars.copy_context().run,  # the job's request id goes along
+        args=(deliver, url, payload, context.secret),
         kwargs={
             "max_attempts": settings.webhook_max_attempts,
             "allow_private": settings.allow_private_urls,
