@@ -48,9 +48,12 @@ class ServiceMetrics:
             "(stages restored from a checkpoint are not counted).",
             ["stage"],
             buckets=STAGE_BUCKETS,
-            registry=self.registry,
+            registry=None,
         )
+        # The database collector feeds the histogram as it is scraped: registered first, so
+        # a scrape shows the stages it just read.
         self.registry.register(_DatabaseCollector(context, self))
+        self.registry.register(self.stage_seconds)
 
     def count_request(self, route: str, method: str, status: int) -> None:
         self.http_requests.labels(route=route, method=method, status=str(status)).inc()
