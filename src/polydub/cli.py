@@ -374,6 +374,23 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (keys l
     console.print(f"revoked key {key.id} ({escape(key.name)})")
 
 
+@app.command("ready")
+def ready() -> None:
+    """Check that the database, storage and (with Celery) the broker answer; exit 1 if not.
+    A worker's container health check; the API answers the same at /readyz."""
+    from polydub.jobs.readiness import DependencyContext, readiness
+
+    context = DependencyContext.open(load_settings())
+    try:
+        checks = readiness(context, ("database", "storage", "queue"))
+    finally:
+        context.db.engine.dispose()
+    for name, reason in checks.items():
+        print(f"{name}: {reason or 'ok'}")
+    if any(checks.values()):
+        raise typer.Exit(1)
+
+
 @app.command("config")
 def config_command() -> None:
     """Print the settings in effect as POLYDUB_* lines (secrets masked; defaults commented)."""

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 
 from sqlalchemy import text
+
+from polydub.config import Settings
+from polydub.jobs.db import Database
+from polydub.storage import open_blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +90,9 @@ CHECKS = {
 }
 
 
-def readiness(context) -> dict[str, str | None]:
-    """Each check's answer by name: None when fine, else why not."""
-    results = {name: check(context) for name, check in CHECKS.items()}
+def readiness(context, names: tuple[str, ...] = tuple(CHECKS)) -> dict[str, str | None]:
+    """Each named check's answer: None when fine, else why not."""
+    results = {name: CHECKS[name](context) for name in names}
     for name, reason in results.items():
         if reason is not None:
             logger.warning("not ready: %s: %s", name, reason)
@@ -98,3 +103,18 @@ def _reason(exc: BaseException) -> str:
     # The first line only: driver errors carry multi-line context and sometimes the URL.
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first}"[:300]
+
+
+@dataclass
+class DependencyContext:
+    """What the dependency checks read, without migrating the database or starting jobs:
+    for a worker's health check (`polydub ready`)."""
+
+    settings: Settings
+    db: Database
+    blobs: object
+    executor: object | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> DependencyContext:
+        return cls(settings, Database(settings.resolved_database_url), open_blob_store(settings))
