@@ -122,3 +122,19 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(monkeypatch):
     entry = json.loads(lines[0])
     assert entry["message"] == "job j1 done" and entry["request_id"] == "req-9"
     assert entry["job_id"] == "j1" and entry["level"] == "INFO"
+
+
+def test_mediapipe_start_up_lines_are_kept_off_stderr():
+    script = (
+        "import sys, numpy as np, mediapipe as mp\n"
+        "from polydub.stderr_filter import filter_native_noise\n"
+        "filter_native_noise()\n"
+        "mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True)\n"
+        "mesh.process(np.zeros((64, 64, 3), dtype=np.uint8))\n"
+        "print('a line of our own', file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["a line of our own"]
