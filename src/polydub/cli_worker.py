@@ -42,6 +42,8 @@ def run_worker(
             "directory, so it must share that directory with the API (one machine only)"
         )
     app = make_celery(settings)
+    # Keep our handler (request ids, JSON) instead of Celery's own on the root logger.
+    app.conf.worker_hijack_root_logger = False
     argv = [
         "worker",
         f"--queues={','.join(queues)}",

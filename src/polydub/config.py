@@ -6,6 +6,7 @@ Only entrypoints (CLI, server, worker) build Settings; engines receive plain arg
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
     # "subprocess": `polydub serve` runs jobs in one child process of its own, at lower CPU
     # priority, so dubbing never holds the API's interpreter lock; "inprocess": threads of the
     # API process (tests count engine calls this way); "celery": serve only enqueues.
-    executor: str = "subprocess"
+    executor: Literal["subprocess", "inprocess", "celery"] = "subprocess"
     job_niceness: int = 10  # added to the job process's nice value: polling stays fast
     # HeyGen's default: each speaker's voice is tuned toward them (about 30 s per new speaker
     # here). false: stock voices unless a request names saved voices (a server short of CPU).
@@ -162,7 +163,9 @@ def load_settings() -> Settings:
         shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
         raise SettingsError(f"{env_name(field)}: {first['msg']}{shown}") from None
     except _SourceError as exc:  # a JSON-valued variable that is not JSON
-        raise SettingsError(str(exc).replace('"', "")) from None
+        field = re.search(r"field \"?(\w+)", str(exc))
+        name = env_name(field.group(1)) if field else "a POLYDUB_* variable"
+        raise SettingsError(f"{name}: not valid JSON") from None
 
 
 def env_name(field: str) -> str:

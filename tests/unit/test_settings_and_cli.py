@@ -138,3 +138,18 @@ def test_mediapipe_start_up_lines_are_kept_off_stderr():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["a line of our own"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("POLYDUB_CT2_MODELS", "not json", "POLYDUB_CT2_MODELS: not valid JSON"),
+        ("POLYDUB_EXECUTOR", "bogus", "POLYDUB_EXECUTOR: Input should be 'subprocess'"),
+        ("POLYDUB_LOG_FORMAT", "xml", "POLYDUB_LOG_FORMAT: Input should be 'text' or 'json'"),
+    ],
+)
+def test_each_bad_setting_names_its_variable(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert raised.value.message.startswith(expected)
