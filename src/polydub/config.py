@@ -5,6 +5,7 @@ Only entrypoints (CLI, server, worker) build Settings; engines receive plain arg
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -206,7 +207,12 @@ def placeholder_secrets(settings: Settings, environ: dict[str, str] | None = Non
 def check_secrets(settings: Settings) -> None:
     """Refuse placeholder secrets in production (SettingsError naming them)."""
     found = placeholder_secrets(settings)
-    if found and settings.environment != "development":
+    if found and settings.environment == "development":
+        logging.getLogger(__name__).warning(
+            "placeholder secret in %s: fine for development, refused in production",
+            ", ".join(found),
+        )
+    elif found:
         raise SettingsError(
             f"placeholder secret in {', '.join(found)}: set a real value "
             f"(POLYDUB_ENVIRONMENT={settings.environment} refuses example values)"
