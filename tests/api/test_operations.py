@@ -178,18 +178,19 @@ def test_metrics_count_requests_jobs_and_stage_seconds(client, app, auth, api_ke
     assert again[("polydub_stage_seconds_count", (("stage", "asr"),))] == 1
 
 
-def test_request_id_is_echoed_and_logged(client, log_records):
-    response = client.get("/healthz", headers={"X-Request-Id": "ops-check-1"})
-    assert response.headers["x-request-id"] == "ops-check-1"
+def test_request_id_is_echoed_and_logged(client, auth, log_records):
+    response = client.get("/v3/video-translations", headers={**auth, "X-Request-Id": "ops-1"})
+    assert response.headers["x-request-id"] == "ops-1"
     generated = client.get("/v3/video-translations").headers["x-request-id"]
     assert len(generated) == 32
-    unsafe = client.get("/healthz", headers={"X-Request-Id": "bad id\nforged"})
+    unsafe = client.get("/v3/video-translations", headers={"X-Request-Id": "bad id\nforged"})
     assert unsafe.headers["x-request-id"] != "bad id\nforged"
+    client.get("/healthz")  # a passing probe: DEBUG, below this log's level
     access = [r for r in log_records if r.name == "polydub.access"]
     assert [(r.request_id, r.status) for r in access] == [
-        ("ops-check-1", 200),
+        ("ops-1", 200),
         (generated, 401),  # a refused request leaves a trace too
-        (unsafe.headers["x-request-id"], 200),
+        (unsafe.headers["x-request-id"], 401),
     ]
 
 

@@ -14,6 +14,8 @@ import time
 from polydub.request_ids import HEADER, accepted_or_new, request_id_set
 
 access_logger = logging.getLogger("polydub.access")
+# Probes a load balancer or scraper sends every few seconds: logged at DEBUG while they pass.
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _HEADER_BYTES = HEADER.lower().encode()
 
 
@@ -56,7 +58,9 @@ class RequestLogMiddleware:
         if self.metrics is not None:
             self.metrics.count_request(template, scope["method"], status)
         client = scope.get("client")
-        access_logger.info(
+        quiet = scope["path"] in PROBE_PATHS and status < 400
+        access_logger.log(
+            logging.DEBUG if quiet else logging.INFO,
             '%s "%s %s" %d %.1f ms',
             client[0] if client else "-",
             scope["method"],
