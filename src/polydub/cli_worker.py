@@ -22,12 +22,12 @@ def run_worker(
     them, and tasks routed (Settings.task_queues) to a queue only reach workers consuming it.
     The task kinds those queues receive are logged at start.
     """
+    from polydub.config import check_secrets
     from polydub.jobs.celery_app import all_queues, kinds_for_queues, make_celery
+    from polydub.logging_setup import configure_logging
 
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
-    )
+    check_secrets(settings)
+    configure_logging(log_level, settings.log_format)
     logger = logging.getLogger(__name__)
     queues = queues or all_queues(settings)
     kinds = kinds_for_queues(settings, queues)
@@ -42,6 +42,8 @@ def run_worker(
             "directory, so it must share that directory with the API (one machine only)"
         )
     app = make_celery(settings)
+    # Keep our handler (request ids, JSON) instead of Celery's own on the root logger.
+    app.conf.worker_hijack_root_logger = False
     argv = [
         "worker",
         f"--queues={','.join(queues)}",

@@ -5,10 +5,20 @@ Only entrypoints (CLI, server, worker) build Settings; engines receive plain arg
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
+
+from polydub.errors import PolydubError
+
+ENV_PREFIX = "POLYDUB_"
 
 
 def _home() -> Path:
@@ -27,7 +37,12 @@ class CTranslate2ModelConfig(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POLYDUB_", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__")
+
+    # "production" refuses to start with a placeholder secret (see placeholder_secrets);
+    # "development" (the default, so a fresh clone runs unconfigured) only warns.
+    environment: Literal["development", "production"] = "development"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for collectors
 
     data_dir: Path = Field(default_factory=lambda: _home() / ".local" / "share" / "polydub")
     cache_dir: Path = Field(default_factory=lambda: _home() / ".cache" / "polydub")
@@ -39,7 +54,7 @@ class Settings(BaseSettings):
     # Translation engines beyond the bundled ones.
     ct2_models: list[CTranslate2ModelConfig] = Field(default_factory=list)
     openai_base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
-    openai_api_key: str | None = None
+    openai_api_key: SecretStr | None = None
     openai_model: str = "default"
     openai_languages: list[str] = Field(default_factory=list)  # empty: every target language
     openai_timeout_s: float = 120.0
@@ -67,7 +82,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite under data_dir
     storage_url: str | None = None  # default: a directory under data_dir
     public_base_url: str = "http://127.0.0.1:8000"  # where signed file URLs point
-    signing_secret: str | None = None  # for file URLs and webhooks; generated if unset
+    signing_secret: SecretStr | None = None  # for file URLs and webhooks; generated if unset
     signed_url_ttl_s: int = 24 * 3600
     max_upload_bytes: int = 2 * 1024**3
     # Any other request body (JSON): larger is answered 413 before it is parsed.
@@ -94,7 +109,7 @@ class Settings(BaseSettings):
     # "subprocess": `polydub serve` runs jobs in one child process of its own, at lower CPU
     # priority, so dubbing never holds the API's interpreter lock; "inprocess": threads of the
     # API process (tests count engine calls this way); "celery": serve only enqueues.
-    executor: str = "subprocess"
+    executor: Literal["subprocess", "inprocess", "celery"] = "subprocess"
     job_niceness: int = 10  # added to the job process's nice value: polling stays fast
     # HeyGen's default: each speaker's voice is tuned toward them (about 30 s per new speaker
     # here). false: stock voices unless a request names saved voices (a server short of CPU).
@@ -147,5 +162,73 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'polydub.db'}"
 
 
+class SettingsError(PolydubError):
+    """A POLYDUB_* variable holds a value Polydub cannot use; the message names it."""
+
+    code = "invalid_settings"
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """Settings from the environment; a bad value raises SettingsError naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        value = first.get("input")
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+        raise SettingsError(f"{env_name(field)}: {first['msg']}{shown}") from None
+    except _SourceError as exc:  # a JSON-valued variable that is not JSON
+        field = re.search(r"field \"?(\w+)", str(exc))
+        name = env_name(field.group(1)) if field else "a POLYDUB_* variable"
+        raise SettingsError(f"{name}: not valid JSON") from None
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field: job_workers -> POLYDUB_JOB_WORKERS."""
+    return ENV_PREFIX + field.upper()
+
+
+# Values that example files and compose ship with; a server must not run with them.
+_PLACEHOLDERS = ("change-me", "changeme", "...", "secret", "password", "polydub-change-me")
+
+
+def is_placeholder(value: str | None) -> bool:
+    """True for a value copied unchanged from an example file."""
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    return lowered in _PLACEHOLDERS or "change-me" in lowered or "changeme" in lowered
+
+
+def placeholder_secrets(settings: Settings, environ: dict[str, str] | None = None) -> list[str]:
+    """The variables (settings and the S3 credentials boto3 reads) holding placeholder
+    secrets, including the passwords inside the database and broker URLs."""
+    environ = os.environ if environ is None else environ
+    found = []
+    for field in ("signing_secret", "openai_api_key"):
+        secret = getattr(settings, field)
+        if secret is not None and is_placeholder(secret.get_secret_value()):
+            found.append(env_name(field))
+    for field in ("database_url", "broker_url"):
+        url = getattr(settings, field)
+        if url and is_placeholder(urlsplit(url).password):
+            found.append(env_name(field))
+    if is_placeholder(environ.get("AWS_SECRET_ACCESS_KEY")):
+        found.append("AWS_SECRET_ACCESS_KEY")
+    return found
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse placeholder secrets in production (SettingsError naming them)."""
+    found = placeholder_secrets(settings)
+    if found and settings.environment == "development":
+        logging.getLogger(__name__).warning(
+            "placeholder secret in %s: fine for development, refused in production",
+            ", ".join(found),
+        )
+    elif found:
+        raise SettingsError(
+            f"placeholder secret in {', '.join(found)}: set a real value "
+            f"(POLYDUB_ENVIRONMENT={settings.environment} refuses example values)"
+        )

@@ -1,5 +1,5 @@
 """The FastAPI application: one router per resource, HeyGen's error envelope, the job executor
-started and stopped with the app."""
+started and stopped with the app, an access log with request ids, health checks and metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from polydub.api.errors import install_error_handlers
 from polydub.api.limits import RequestBodyLimitMiddleware
-from polydub.config import Settings
+from polydub.config import Settings, check_secrets
 from polydub.jobs.context import ServiceContext
 
 
@@ -17,6 +17,7 @@ def create_app(
     settings: Settings, *, start_executor: bool = True, start_webhooks: bool | None = None
 ) -> FastAPI:
     """The app; `start_webhooks` (default: as `start_executor`) runs the webhook dispatcher."""
+    check_secrets(settings)  # production refuses example secrets before touching anything
     context = ServiceContext.create(settings)
     send_webhooks = start_executor if start_webhooks is None else start_webhooks
 
@@ -47,8 +48,10 @@ def create_app(
     app.state.context = context
     install_error_handlers(app)
     _install_request_guards(app, context)
-    # Added last, so outermost: an oversized body is refused before auth, rate limit or route.
+    # An oversized body is refused before auth, rate limit or route; only the access log
+    # (added last, so outermost) sees a request before it, so a 413 is logged too.
     app.add_middleware(RequestBodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    _install_observability(app, context)
     from polydub.api.routes import include_routers
 
     include_routers(app)
@@ -61,10 +64,20 @@ def _install_request_guards(app: FastAPI, context: ServiceContext) -> None:
     from polydub.api.auth_cache import KeyCache
     from polydub.api.idempotency import IdempotencyMiddleware
     from polydub.api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
+    from polydub.jobs.keys import REVOCATION_STAMP
 
-    keys = KeyCache(context.db)
+    keys = KeyCache(context.db, revocations=context.settings.data_dir / REVOCATION_STAMP)
     context.extras["key_cache"] = keys
     app.add_middleware(IdempotencyMiddleware, db=context.db, keys=keys)
     per_minute = context.settings.rate_limit_per_minute
     if per_minute > 0:  # 0 or less: no limit (benchmarks, trusted single-user setups)
         app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(per_minute), keys=keys)
+
+
+def _install_observability(app: FastAPI, context: ServiceContext) -> None:
+    """Metrics and the access log; added last, so outermost: refused requests count too."""
+    from polydub.api.metrics import ServiceMetrics
+    from polydub.api.request_log import RequestLogMiddleware
+
+    app.state.metrics = ServiceMetrics(context)
+    app.add_middleware(RequestLogMiddleware, metrics=app.state.metrics)

@@ -2,14 +2,18 @@
 
 Authentication and the middleware (rate limits, idempotency) need the caller's key on every
 request; polling clients send the same key hundreds of times a second, so the hash -> key
-answer is cached briefly. A revoked key is refused at the latest `ttl_s` seconds after
-revocation.
+answer is cached briefly. A key revoked on this machine (`polydub keys revoke`, which touches
+the revocation stamp in the data directory) is refused from the next request on: the cache
+empties when the stamp changes (one stat() per request). An API machine with a data directory
+of its own refuses it at the latest `ttl_s` seconds after revocation.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 from polydub.jobs.db import Database
 from polydub.jobs.keys import find_key, hash_key
@@ -36,10 +40,25 @@ class KeyCache:
     """Maps a presented secret to its live key row (detached, read-only; None: unknown or
     revoked) for `ttl_s` seconds."""
 
-    def __init__(self, db: Database, ttl_s: float = 5.0) -> None:
+    def __init__(self, db: Database, ttl_s: float = 5.0, revocations: Path | None = None) -> None:
         self.db, self.ttl_s = db, ttl_s
         self._entries: dict[str, tuple[ApiKey | None, float]] = {}
         self._lock = threading.Lock()
+        self._revocations = revocations  # the stamp file keys.stamp_revocation touches
+        self._stamp_seen = self._stamp()
+
+    def _stamp(self) -> int | None:
+        try:
+            return os.stat(self._revocations).st_mtime_ns if self._revocations else None
+        except OSError:
+            return None
+
+    def _drop_if_revoked(self) -> None:
+        stamp = self._stamp()
+        if stamp != self._stamp_seen:
+            with self._lock:
+                self._entries.clear()
+                self._stamp_seen = stamp
 
     def key(self, secret: str) -> ApiKey | None:
         """The live key behind `secret`, or None; may touch the database (call off the loop)."""
@@ -56,6 +75,7 @@ class KeyCache:
 
     def cached_key(self, secret: str) -> tuple[bool, ApiKey | None]:
         """(hit, key) without touching the database: safe on the event loop."""
+        self._drop_if_revoked()
         entry = self._entries.get(hash_key(secret))
         if entry is not None and entry[1] > time.monotonic():
             return True, entry[0]

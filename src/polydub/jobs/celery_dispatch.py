@@ -6,6 +6,10 @@ from __future__ import annotations
 from polydub.config import Settings
 from polydub.jobs.celery_app import make_celery
 from polydub.jobs.steps import STEPS, StepCall, first_call
+from polydub.request_ids import current_request_id
+
+# The Celery message header carrying the request id from the API to the tasks it causes.
+REQUEST_ID_TASK_HEADER = "polydub_request_id"
 
 _apps: dict[tuple, object] = {}
 
@@ -21,8 +25,12 @@ def celery_for(settings: Settings):
 
 def enqueue(settings: Settings, call: StepCall) -> None:
     step = STEPS[call.step]
+    request_id = current_request_id()  # the creating request's, or the task's that follows up
     celery_for(settings).send_task(
-        step.task_name, args=list(call.args), task_id=step.task_id(call.args)
+        step.task_name,
+        args=list(call.args),
+        task_id=step.task_id(call.args),
+        headers={REQUEST_ID_TASK_HEADER: request_id} if request_id else None,
     )
 
 

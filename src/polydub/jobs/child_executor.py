@@ -189,10 +189,9 @@ def run_child(settings_values: dict, commands, events, parent_pid: int, log_leve
     _die_with_parent(parent_pid)
     settings = Settings(**settings_values)
     os.nice(max(0, settings.job_niceness))
-    logging.basicConfig(
-        level=log_level,
-        format="%(asctime)s %(levelname)s %(name)s [jobs]: %(message)s",
-    )
+    from polydub.logging_setup import configure_logging
+
+    configure_logging(log_level, settings.log_format)
     from polydub.jobs.context import ServiceContext
     from polydub.jobs.executor import InProcessExecutor
 

@@ -17,7 +17,7 @@ from polydub.storage.s3 import S3BlobStore
 def signing_secret(settings: Settings) -> str:
     """The configured secret, or one generated once and kept in the data directory."""
     if settings.signing_secret:
-        return settings.signing_secret
+        return settings.signing_secret.get_secret_value()
     path: Path = settings.data_dir / "signing.secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,12 +78,29 @@ def download(url: str, downloads: Path, *, max_bytes: int, allow_private: bool) 
         raise InvalidInputError(f"refused to fetch {url}: {exc}", param="video.url") from exc
     except httpx.HTTPError as exc:
         part.unlink(missing_ok=True)
-        raise InvalidInputError(f"could not download {url}: {exc}", param="video.url") from exc
+        raise InvalidInputError(
+            f"could not download {url}: {download_failure(exc)}", param="video.url"
+        ) from exc
     except BaseException:
         part.unlink(missing_ok=True)
         raise
     part.replace(target)
     return target
+
+
+def download_failure(exc: httpx.HTTPError) -> str:
+    """What went wrong with a download, in words (httpx's own text spans lines and links)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        response = exc.response
+        return f"the server answered {response.status_code} {response.reason_phrase}".strip()
+    if isinstance(exc, httpx.TimeoutException):
+        return "the server did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to the server"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too many redirects"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _copy_limited(response: httpx.Response, part: Path, max_bytes: int) -> None:

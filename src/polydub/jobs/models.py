@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from polydub.request_ids import current_request_id
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -81,6 +83,11 @@ class Batch(Base):
     request: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The X-Request-Id of the request that created it (current when the row is inserted):
+    # its job's log lines and webhook deliveries carry it.
+    request_id: Mapped[str | None] = mapped_column(
+        String(128), nullable=True, default=current_request_id
+    )
 
 
 class Translation(Base):
@@ -212,6 +219,8 @@ class WebhookDelivery(Base):
     entity_id: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(Text)
     body: Mapped[dict] = mapped_column(JSON)  # {"event_type", "event_data"}, as POSTed
+    # The X-Request-Id of the request that created the job, sent along with the event.
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

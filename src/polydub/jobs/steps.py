@@ -47,6 +47,7 @@ from polydub.jobs.worker_pipeline import (
 )
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, StageEvent
 from polydub.pipeline.voices import check_voice_ids
+from polydub.request_ids import request_id_set
 
 logger = logging.getLogger(__name__)
 
@@ -364,10 +365,14 @@ def run_batch_here(context, batch_id: str, stopping: Stopping) -> None:
     """Every step of a batch in this process, each language to its end before the next
     starts (so the first language's video is ready as soon as it can be)."""
     with context.db.session() as session:
-        kind = session.scalar(select(Batch.kind).where(Batch.id == batch_id))
-    if kind is None:
+        found = session.execute(
+            select(Batch.kind, Batch.request_id).where(Batch.id == batch_id)
+        ).first()
+    if found is None:
         return
-    pending = [first_call(kind, batch_id)]
-    while pending and not stopping():
-        call = pending.pop(0)
-        pending[0:0] = run_step(context, call, stopping)
+    kind, request_id = found
+    with request_id_set(request_id):  # the job's log lines and webhooks carry the request's id
+        pending = [first_call(kind, batch_id)]
+        while pending and not stopping():
+            call = pending.pop(0)
+            pending[0:0] = run_step(context, call, stopping)

@@ -13,8 +13,9 @@ import threading
 
 from celery import shared_task
 
-from polydub.jobs.celery_dispatch import enqueue
+from polydub.jobs.celery_dispatch import REQUEST_ID_TASK_HEADER, enqueue
 from polydub.jobs.steps import STEPS, Step, StepCall, run_step
+from polydub.request_ids import request_id_set
 
 _context = None
 _context_lock = threading.Lock()
@@ -39,14 +40,23 @@ def _not_stopping() -> bool:
 
 
 def _task_for(name: str, step: Step):
-    def run(*args: str) -> None:
+    def run(task, *args: str) -> None:
         context = worker_context()
-        for follow_up in run_step(context, StepCall(name, tuple(args)), _not_stopping):
-            enqueue(context.settings, follow_up)
+        with request_id_set(_request_id(task.request)):  # log lines, webhooks, follow-ups
+            for follow_up in run_step(context, StepCall(name, tuple(args)), _not_stopping):
+                enqueue(context.settings, follow_up)
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = step.run.__doc__
-    return shared_task(name=step.task_name, acks_late=True, reject_on_worker_lost=True)(run)
+    return shared_task(name=step.task_name, bind=True, acks_late=True, reject_on_worker_lost=True)(
+        run
+    )
+
+
+def _request_id(request) -> str | None:
+    # Custom message headers appear on the task's request; some Celery versions nest them.
+    found = request.get(REQUEST_ID_TASK_HEADER)
+    return found or (getattr(request, "headers", None) or {}).get(REQUEST_ID_TASK_HEADER)
 
 
 TASKS = {name: _task_for(name, step) for name, step in STEPS.items()}

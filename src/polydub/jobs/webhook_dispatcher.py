@@ -121,7 +121,13 @@ class WebhookDispatcher:
             )
         try:
             outcome = post_event(
-                client, delivery.url, delivery.body, delivery.id, self.context.secret, utcnow()
+                client,
+                delivery.url,
+                delivery.body,
+                delivery.id,
+                self.context.secret,
+                utcnow(),
+                request_id=delivery.request_id,
             )
         finally:
             if client is not self._client:

@@ -50,10 +50,18 @@ class ClaimedDelivery:
     body: dict
     attempts: int
     created_at: datetime
+    request_id: str | None = None
 
 
 def record_event(
-    db, *, owner_id: str, entity_kind: str, entity_id: str, url: str, body: dict
+    db,
+    *,
+    owner_id: str,
+    entity_kind: str,
+    entity_id: str,
+    url: str,
+    body: dict,
+    request_id: str | None = None,
 ) -> str | None:
     """Store an event to deliver now; its id, or None when (entity, event type) already has
     one (a redelivered task finishing a job twice sends one event)."""
@@ -67,6 +75,7 @@ def record_event(
         entity_id=entity_id,
         url=url,
         body=body,
+        request_id=request_id,
     )
     try:
         with db.session() as session:
@@ -121,7 +130,11 @@ def claim_due(
                 created = row.created_at
                 if created.tzinfo is None:  # SQLite hands back naive times; all are UTC
                     created = created.replace(tzinfo=UTC)
-                claimed.append(ClaimedDelivery(row.id, row.url, row.body, row.attempts, created))
+                claimed.append(
+                    ClaimedDelivery(
+                        row.id, row.url, row.body, row.attempts, created, row.request_id
+                    )
+                )
     return claimed
 
 

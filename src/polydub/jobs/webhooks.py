@@ -32,6 +32,8 @@ from polydub.jobs.models import Lipsync, Translation, WebhookDelivery, utcnow
 from polydub.jobs.netguard import UnsafeUrlError
 from polydub.jobs.webhook_policy import AttemptOutcome, outcome_of_status
 from polydub.jobs.webhook_store import event_recorded, record_event
+from polydub.request_ids import HEADER as REQUEST_ID_HEADER
+from polydub.request_ids import current_request_id
 from polydub.storage.signed_urls import context_file_url
 
 logger = logging.getLogger(__name__)
@@ -98,11 +100,18 @@ ENTITY_KINDS: dict[type, str] = {Translation: "translation", Lipsync: "lipsync"}
 
 
 def post_event(
-    client: httpx.Client, url: str, body: dict, event_id: str, secret: str, now: datetime
+    client: httpx.Client,
+    url: str,
+    body: dict,
+    event_id: str,
+    secret: str,
+    now: datetime,
+    request_id: str | None = None,
 ) -> AttemptOutcome:
     """POST a recorded event once, signed at this moment; what the receiver answered.
 
-    A URL the SSRF guard refuses is final: the answer would not change.
+    `request_id` is that of the request that created the job (sent as X-Request-Id). A URL
+    the SSRF guard refuses is final: the answer would not change.
     """
     raw = json.dumps(body, separators=(",", ":")).encode()
     headers = {
@@ -110,6 +119,8 @@ def post_event(
         SIGNATURE_HEADER: sign_webhook(secret, raw, int(time.time())),
         EVENT_ID_HEADER: event_id,
     }
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
     try:
         response = client.post(url, content=raw, headers=headers)
     except UnsafeUrlError as exc:
@@ -145,6 +156,7 @@ def notify(context, model: type, row_id: str) -> str | None:
         entity_id=row_id,
         url=url,
         body=body,
+        request_id=current_request_id(),  # the job's, set while it runs
     )
     if event_id is not None:
         logger.info("webhook %s of %s %s recorded", event_id, ENTITY_KINDS[model], row_id)

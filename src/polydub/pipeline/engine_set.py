@@ -39,7 +39,7 @@ class EngineSet:
         return build_translators(
             ct2_models=s.ct2_models,
             openai_base_url=s.openai_base_url,
-            openai_api_key=s.openai_api_key,
+            openai_api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
             openai_model=s.openai_model,
             openai_languages=s.openai_languages,
             openai_timeout_s=s.openai_timeout_s,

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 # Order matters where paths overlap: /v3/video-translations/languages and /proofreads before
 # /v3/video-translations/{id}.
 ROUTER_MODULES = (
+    "health",
     "languages",
     "proofreads",
     "video_translations",

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(length=32), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
