@@ -27,6 +27,7 @@ from polydub.jobs.webhook_store import (
     listen_for_events,
 )
 from polydub.jobs.webhooks import post_event, resend_undelivered
+from polydub.request_ids import request_id_set
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,10 @@ class WebhookDispatcher:
         return len(claimed)
 
     def _attempt(self, delivery: ClaimedDelivery) -> None:
+        with request_id_set(delivery.request_id):  # its log lines carry the job's request id
+            self._send(delivery)
+
+    def _send(self, delivery: ClaimedDelivery) -> None:
         client = self._client
         if client is None:
             client = guarded_client(
