@@ -21,6 +21,7 @@ import soxr
 import torch
 import torch.nn.functional as F
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.errors import EngineError, InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class SpleeterSeparator:
             # The overlapping tail of the previous window, waiting to be crossfaded.
             tails: tuple[np.ndarray, np.ndarray] | None = None
             for start, chunk in _windows(src, window, overlap):
+                raise_if_cancelled()
                 stems = self._separate_chunk(chunk, rate)
                 is_last = start + len(chunk) >= info.frames
                 if tails is not None:
