@@ -7,11 +7,14 @@ No callable is threaded through signatures: the check lives in a context variabl
 `carry_cancel` takes it into thread-pool workers (which do not inherit context variables).
 
 A job's `should_cancel` may read the database, so `CancelCheck` asks it at most once per
-`interval` seconds, whichever thread asks, and remembers a yes for good.
+`interval` seconds, whichever thread asks, and remembers a yes for good. A failed ask inside
+a stage (the database briefly away) is logged and retried at the next interval rather than
+failing minutes of work; at stage boundaries it raises, as it always did.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +24,8 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from polydub.errors import JobCancelled
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,10 +72,19 @@ class CancelCheck:
             if (fresh or due) and not self._cancelled:
                 self._asked_at = now
                 self.asks += 1
-                self._cancelled = bool(self._should_cancel())
+                self._cancelled = self._ask(fresh)
             return self._cancelled
         finally:
             self._lock.release()
+
+    def _ask(self, fresh: bool) -> bool:
+        if fresh:
+            return bool(self._should_cancel())
+        try:
+            return bool(self._should_cancel())
+        except Exception:  # noqa: BLE001 - any failure of the job's check: ask again later
+            logger.warning("could not check whether the job was cancelled", exc_info=True)
+            return False
 
     def raise_if_cancelled(self, *, fresh: bool = False) -> None:
         """Raise JobCancelled once the job was cancelled."""

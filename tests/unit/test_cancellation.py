@@ -74,6 +74,30 @@ def test_a_yes_is_kept_and_fresh_asks_now():
     assert flag.calls == 2
 
 
+class FlakyFlag(Flag):
+    """A should_cancel whose first call fails (the database briefly away)."""
+
+    def __call__(self) -> bool:
+        if self.calls == 0:
+            self.calls += 1
+            raise ConnectionError("database away")
+        return super().__call__()
+
+
+def test_a_failed_ask_inside_a_stage_is_asked_again_later():
+    flag, clock = FlakyFlag(), Clock()
+    check = CancelCheck(flag, interval=0.4, clock=clock)
+    assert not check.cancelled()  # logged; the stage goes on
+    flag.set = True
+    clock.now = 0.4
+    assert check.cancelled()
+
+
+def test_a_failed_ask_at_a_stage_boundary_raises():
+    with pytest.raises(ConnectionError):
+        CancelCheck(FlakyFlag()).cancelled(fresh=True)
+
+
 def test_many_threads_share_one_ask_per_interval():
     flag, clock = Flag(), Clock()
     check = CancelCheck(flag, interval=0.4, clock=clock)
