@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.bundled import assemble_parts, package_file
 from polydub.engines.tts.base import PhonemeTiming, Speech, VoiceInfo
@@ -186,6 +187,7 @@ class KokoroSynthesizer:
         started = time.perf_counter()
         pieces, timings, offset = [], [], 0.0
         for i, chunk in enumerate(chunks):
+            raise_if_cancelled()  # a long line is several chunks
             samples, chunk_timings = self._run(chunk, table, rate)
             samples, cut = trim_silence(samples, SAMPLE_RATE)
             duration = len(samples) / SAMPLE_RATE
