@@ -217,3 +217,16 @@ def test_a_cancelled_stage_leaves_no_checkpoint_and_no_partial_files(tmp_path, m
     artifact, _ = rerun.run("slow", "es", {}, lambda d: Made(parts=7), Made)
     assert artifact.parts == 7 and not events[-1].cached
     assert json.loads((rerun.stage_dir("slow", "es") / DONE_FILE).read_text())["key"]
+
+
+def test_work_between_stages_sees_the_cancel_inside_the_runner_scope(tmp_path):
+    # Voice matching runs after translate and before synthesize, outside any stage.
+    flag = Flag()
+    runner = StageRunner(tmp_path, should_cancel=flag)
+    runner.cancel = CancelCheck(flag, interval=0.0)
+    with runner.cancellable():
+        raise_if_cancelled()
+        flag.set = True
+        with pytest.raises(JobCancelled):
+            raise_if_cancelled()
+    raise_if_cancelled()  # the scope ended with the run
