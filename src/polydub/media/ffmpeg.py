@@ -65,17 +65,20 @@ def run_cancellable(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as proc:
-        while True:
-            try:
-                # communicate() may be called again after a timeout without losing output.
-                stdout, stderr = proc.communicate(input_bytes, timeout=_POLL_S)
-                return proc.returncode, stdout, stderr
-            except subprocess.TimeoutExpired:
-                if check.cancelled():
-                    proc.kill()
-                    proc.communicate()  # reap it: no zombie, no child left running
-                    logger.info("killed %s: the job was cancelled", cmd[0])
-                    raise JobCancelled("the job was cancelled") from None
+        try:
+            while True:
+                try:
+                    # communicate() may be called again after a timeout without losing output.
+                    stdout, stderr = proc.communicate(input_bytes, timeout=_POLL_S)
+                    return proc.returncode, stdout, stderr
+                except subprocess.TimeoutExpired:
+                    if check.cancelled():
+                        logger.info("killing %s: the job was cancelled", cmd[0])
+                        raise JobCancelled("the job was cancelled") from None
+        except BaseException:
+            proc.kill()  # as subprocess.run does on any error: never leave the child running
+            proc.communicate()  # and reap it: no zombie
+            raise
 
 
 def run_ffprobe(args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
