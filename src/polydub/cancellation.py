@@ -139,3 +139,35 @@ def carry_cancel(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return run
+
+
+# How often a watcher looks at the check while a native call runs (the check is throttled).
+_WATCH_POLL_S = 0.1
+
+
+@contextmanager
+def on_cancel(stop: Callable[[], None]) -> Iterator[None]:
+    """Call `stop` once, from a watcher thread, if the job in scope is cancelled while the
+    block runs: for one long native call that can be told to stop from outside (ONNX
+    Runtime's `RunOptions.terminate`), where no loop of ours could check. Outside a job,
+    nothing is watched.
+    """
+    check = _current.get()
+    if check is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(_WATCH_POLL_S):
+            if check.cancelled():
+                stop()
+                return
+
+    watcher = threading.Thread(target=watch, name="cancel-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()

@@ -230,3 +230,23 @@ def test_work_between_stages_sees_the_cancel_inside_the_runner_scope(tmp_path):
         with pytest.raises(JobCancelled):
             raise_if_cancelled()
     raise_if_cancelled()  # the scope ended with the run
+
+
+def test_on_cancel_stops_a_call_that_no_loop_of_ours_can_check():
+    from polydub.cancellation import on_cancel
+
+    flag, stopped = Flag(), threading.Event()
+    stops: list[int] = []
+
+    def stop() -> None:
+        stops.append(1)
+        stopped.set()
+
+    with cancel_scope(CancelCheck(flag, interval=0.0)), on_cancel(stop):
+        flag.set = True
+        # A native call that runs until told to stop (it would run forever otherwise).
+        assert stopped.wait(timeout=60)
+    assert stops == [1]
+    with on_cancel(stop):  # outside a job: nothing watches
+        pass
+    assert stops == [1]
