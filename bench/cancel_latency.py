@@ -8,7 +8,9 @@ once per stage: `--delay` seconds after the stage starts, the job's should_cance
 stage that was running. Stages before the cancelled one come from the previous run's
 checkpoints, so the whole bench costs about one dub plus the cancelled parts. "voices"
 (voice matching) runs between translate and synthesize, so it is cancelled `--delay` after
-translate is done. The clip has no face: lipsync's cost here is its scan of every frame.
+translate is done; voices tuned once are kept in the shared model cache, so a second bench
+run finds them and measures nothing there. The clip has no face: lipsync's cost here is its
+scan of every frame.
 
 The stage's own length (from the next run, which finishes it) is printed too: before issue
 16, a cancel waited for the end of the stage, i.e. that length less the delay.
