@@ -5,6 +5,8 @@ stages, engines and the ffmpeg wrapper call `raise_if_cancelled()` in their loop
 DELETE or a shutdown stops a stage within about a second instead of at its end (issue 16).
 No callable is threaded through signatures: the check lives in a context variable, and
 `carry_cancel` takes it into thread-pool workers (which do not inherit context variables).
+One long native call that can be told to stop (an ONNX inference) is watched by `on_cancel`;
+an ffmpeg child is killed by `polydub.media.ffmpeg.run_cancellable`.
 
 A job's `should_cancel` may read the database, so `CancelCheck` asks it at most once per
 `interval` seconds, whichever thread asks, and remembers a yes for good. A failed ask inside
