@@ -50,7 +50,7 @@ class EngineError(PolydubError):
 
 
 class JobCancelled(PolydubError):
-    """The job was cancelled between stages."""
+    """The job was cancelled; raised between stages and inside long ones (polydub.cancellation)."""
 
     code = "cancelled"
     http_status = 409

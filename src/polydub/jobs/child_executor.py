@@ -146,7 +146,7 @@ class ChildProcessExecutor:
         self._send(("submit", batch_id))
 
     def cancel(self, translation_id: str) -> None:
-        """Stop a translation at its next stage boundary (the child also sees its row gone)."""
+        """Stop a translation inside its running stage (the child also sees its row gone)."""
         self._send(("cancel", translation_id))
 
     def is_cancelled(self, translation_id: str) -> bool:
@@ -157,7 +157,7 @@ class ChildProcessExecutor:
         return self._process is not None and self._process.is_alive()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask running jobs to stop at their next stage boundary; kill them after `timeout`
+        """Ask running jobs to stop (inside their running stages); kill them after `timeout`
         (they resume from their last checkpoint on the next start)."""
         self._stopping.set()
         if self._supervisor is not None:

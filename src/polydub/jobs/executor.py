@@ -73,8 +73,8 @@ class InProcessExecutor:
         return list(dict.fromkeys([*translation_batches, *proofread_batches, *lipsync_batches]))
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask running jobs to stop at their next stage boundary (they stay unfinished and
-        resume on the next start) and wait for the workers."""
+        """Ask running jobs to stop (stages check for it inside, so within about a second; the
+        jobs stay unfinished and resume on the next start) and wait for the workers."""
         self._stopping.set()
         for _ in self._threads:
             self._queue.put(None)
@@ -94,7 +94,7 @@ class InProcessExecutor:
         self._queue.put(batch_id)
 
     def cancel(self, translation_id: str) -> None:
-        """Stop a translation (or a lip sync, by its id) at its next stage boundary."""
+        """Stop a translation (or a lip sync, by its id) inside its running stage."""
         with self._lock:
             self._cancelled.add(translation_id)
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from polydub.domain.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
-from polydub.errors import InvalidInputError
+from polydub.errors import InvalidInputError, JobCancelled
 from polydub.media.ffmpeg import run_ffmpeg, run_ffprobe
 
 
@@ -88,6 +88,8 @@ def check_dubbable(info: MediaInfo, path: Path, *, need_video: bool = True) -> N
     # A header can parse while the payload is garbage: decode the first second of audio.
     try:
         run_ffmpeg(["-t", "1", "-i", str(path), "-map", "0:a:0", "-f", "null", "-"])
+    except JobCancelled:
+        raise  # the job's cancel, not a fault of the file
     except Exception as exc:
         raise InvalidInputError(
             f"cannot decode the audio of {path.name}: {exc}", param="video"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.transcript import Segment, Word
 from polydub.engines.asr.base import ASR_SAMPLE_RATE
 from polydub.engines.voice.base import SpeakerEncoder, embed_windows
@@ -175,6 +176,7 @@ def diarize(
     else:
         per_word = word_speakers(segments, audio.samples, encoder, speakers=speakers)
         method = METHOD
+    raise_if_cancelled()  # embedding every word's window is the long part
     labelled = split_at_speaker_changes(segments, per_word)
     names = sorted({s.speaker for s in labelled}) or [speaker_label(0)]
     transcript = transcribed.transcript.model_copy(update={"segments": labelled})

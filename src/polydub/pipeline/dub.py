@@ -63,22 +63,24 @@ def dub(
     if stop_after is not None:
         on_event = _stopping_after(stop_after, on_event)
     runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
-    extension = source.suffix.lower() if options.keep_format else ".mp4"
-    if options.dub_audio is not None:
-        shared = custom_audio.run_audio_source_side(runner, source, options, engines)
-        side = custom_audio.run_audio_target_side
-    else:
-        shared = run_source_side(runner, source, options, engines)
-        side = run_target_side
-    results = []
-    for target in options.targets:
-        try:
-            dubbed = side(runner, shared, target, options, engines, extension)
-        except _StageLimitReached:
-            continue
-        report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
-        results.append(publish(dubbed, report, output_stem, extension))
-    return results
+    # Voice matching runs between stages: the whole run is in scope of the job's cancel.
+    with runner.cancellable():
+        extension = source.suffix.lower() if options.keep_format else ".mp4"
+        if options.dub_audio is not None:
+            shared = custom_audio.run_audio_source_side(runner, source, options, engines)
+            side = custom_audio.run_audio_target_side
+        else:
+            shared = run_source_side(runner, source, options, engines)
+            side = run_target_side
+        results = []
+        for target in options.targets:
+            try:
+                dubbed = side(runner, shared, target, options, engines, extension)
+            except _StageLimitReached:
+                continue
+            report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
+            results.append(publish(dubbed, report, output_stem, extension))
+        return results
 
 
 class _StageLimitReached(Exception):

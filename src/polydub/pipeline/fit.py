@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.media.stretch import stretch_to_duration
 from polydub.pipeline.artifacts import (
     FitArtifact,
@@ -64,13 +65,15 @@ def fit(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         produced_lines = list(
             pool.map(
-                lambda pair: _respeak_if_needed(
-                    lines,
-                    by_index[pair[0].index].translation,
-                    translated.target_language,
-                    pair[0],
-                    pair[1].rate,
-                    options.max_rate,
+                carry_cancel(
+                    lambda pair: _respeak_if_needed(
+                        lines,
+                        by_index[pair[0].index].translation,
+                        translated.target_language,
+                        pair[0],
+                        pair[1].rate,
+                        options.max_rate,
+                    )
                 ),
                 zip(natural, first.segments, strict=True),
             )
@@ -85,6 +88,7 @@ def fit(
 
     fitted: list[SynthLine] = []
     for ln, timing in zip(produced_lines, plan.segments, strict=True):
+        raise_if_cancelled()
         if timing.tempo > 1.0 + _RATE_EPS:
             path = stretch_to_duration(
                 ln.path, out_dir / f"line_{ln.index:05d}.wav", timing.dub_duration

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.face.landmarks import mouth_opening
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
@@ -104,6 +105,7 @@ def scan_faces(
     with MediaPipeFaceLandmarker() as landmarker:
         tracker = FaceTracker(landmarker)
         for frame in read_frames(video):
+            raise_if_cancelled()
             frames = frame.index + 1
             faces = tracker.update(frame.rgb, frame.time)
             store.add(frame.index, [(f.track_id, f.points) for f in faces])
@@ -278,6 +280,7 @@ def lipsync_video(
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
+                raise_if_cancelled()
                 faces = store.faces(frame.index)
                 speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.media.audio import read_wav, resample
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.loudness import integrated_loudness, normalize_loudness
@@ -63,6 +64,7 @@ def build_bed(
             raise ValueError("separated stems must be at the mixture's 48 kHz")
         pos = 0
         while True:
+            raise_if_cancelled()
             mixture = mix_f.read(BLOCK, dtype="float32", always_2d=True)
             n = len(mixture)
             if n == 0:
@@ -98,6 +100,7 @@ def build_dub_track(fitted: FitArtifact, out: Path) -> Path:
     with sf.SoundFile(str(out), "w", samplerate=MIX_RATE, channels=1, subtype="PCM_16") as dst:
         pos = 0
         for timing, line in placed:
+            raise_if_cancelled()
             start = max(pos, round(timing.output_start * MIX_RATE))
             _write_silence(dst, start - pos)
             samples = resample(read_wav(line.path), MIX_RATE).samples

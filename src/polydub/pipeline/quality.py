@@ -9,6 +9,7 @@ import numpy as np
 import soundfile as sf
 from pydantic import BaseModel, Field
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.engines.asr.base import TranscribeOptions, Transcriber
 from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
@@ -106,10 +107,10 @@ def intelligibility_report(
 
     options = TranscribeOptions(language=translated.target_language, beam_size=1, vad=True)
     duration = sf.info(str(mixed.dub_wav)).duration
-    heard = [
-        transcriber.transcribe(audio, options)
-        for _, audio in audio_windows(mixed.dub_wav, 0.0, duration)
-    ]
+    heard = []
+    for _, audio in audio_windows(mixed.dub_wav, 0.0, duration):
+        raise_if_cancelled()
+        heard.append(transcriber.transcribe(audio, options))
     heard_text = " ".join(t.text for t in heard)
     language_check = check_language(
         heard_text,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from polydub.cancellation import CancelCheck, cancel_scope
 from polydub.errors import JobCancelled
 from polydub.pipeline.checkpoint import StageOutcome, run_checkpointed
 
@@ -36,12 +39,27 @@ class StageRunner:
 
     Source-side stages live in `<workspace>/source/<stage>`, a target's in
     `<workspace>/targets/<lang>/<stage>`.
+
+    Cancel is seen at every stage boundary and, through `cancel` (a throttled view of
+    `should_cancel`, put in scope while a stage runs), inside the stages' own loops: see
+    polydub.cancellation. Work done between stages (voice matching) sees it inside
+    `with runner.cancellable():`.
     """
 
     workspace: Path
     on_event: ProgressCallback = lambda event: None
     should_cancel: Callable[[], bool] = lambda: False
     outcomes: list[StageOutcome] = field(default_factory=list)
+    cancel: CancelCheck = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cancel = CancelCheck(self.should_cancel)
+
+    @contextmanager
+    def cancellable(self) -> Iterator[StageRunner]:
+        """Make this run's cancel check the one `raise_if_cancelled()` sees, until the end."""
+        with cancel_scope(self.cancel):
+            yield self
 
     def run(
         self,
@@ -52,12 +70,16 @@ class StageRunner:
         model: type[A],
     ) -> tuple[A, str]:
         """Run (or reuse) one stage; returns its artifact and its checkpoint key."""
-        if self.should_cancel():
-            raise JobCancelled("the job was cancelled")
-        self.on_event(StageEvent(stage=name, target=target, status="start"))
-        artifact, outcome = run_checkpointed(
-            self.stage_dir(name, target), name, {"v": PIPELINE_VERSION, **inputs}, produce, model
-        )
+        self.cancel.raise_if_cancelled(fresh=True)  # a boundary: ask now, not throttled
+        with cancel_scope(self.cancel):
+            self.on_event(StageEvent(stage=name, target=target, status="start"))
+            artifact, outcome = run_checkpointed(
+                self.stage_dir(name, target),
+                name,
+                {"v": PIPELINE_VERSION, **inputs},
+                _discarding_on_cancel(produce),
+                model,
+            )
         self.outcomes.append(outcome)
         self.on_event(
             StageEvent(
@@ -82,3 +104,20 @@ class StageRunner:
         return lambda fraction: self.on_event(
             StageEvent(stage=name, target=target, status="progress", fraction=fraction)
         )
+
+
+def _discarding_on_cancel(produce: Callable[[Path], A]) -> Callable[[Path], A]:
+    """`produce`, but a cancelled run empties its stage directory before JobCancelled goes on.
+
+    It runs inside the checkpoint's lock and before any `done.json`, so nothing half-made
+    stays to be taken for a finished stage (or to fill the disk until the stage reruns).
+    """
+
+    def run(stage_dir: Path) -> A:
+        try:
+            return produce(stage_dir)
+        except JobCancelled:
+            shutil.rmtree(stage_dir, ignore_errors=True)
+            raise
+
+    return run

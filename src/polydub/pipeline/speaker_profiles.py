@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.domain.speaker import SpeakerProfile
 from polydub.domain.transcript import Segment
@@ -61,6 +62,7 @@ def build_profiles(
     audio is written into `workdir`."""
     profiles = []
     for speaker in sorted({s.speaker for s in segments}):
+        raise_if_cancelled()
         own = [s for s in segments if s.speaker == speaker]
         others = [s for s in segments if s.speaker != speaker]
         clips = choose_reference_clips(own, others)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.speaker import SpeakerProfile
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, SpeakerEncoder, cosine
 from polydub.media.audio import read_wav, resample
@@ -66,6 +67,7 @@ def speaker_similarity(
     """
     out = []
     for profile in profiles:
+        raise_if_cancelled()
         dub = _dub_audio(profile.speaker, translated, fitted)
         ref = np.zeros(0, np.float32)
         # A worker on another machine may not hold the source side's files: score what it can.

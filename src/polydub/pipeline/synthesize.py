@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
@@ -116,8 +117,10 @@ def synthesize(
     todo = [s for s in translated.segments if s.translation.strip()]
     # Lines go in batches of `workers`; a batch's rate guesses use only earlier batches, so
     # the result does not depend on which thread finished first.
+    speak = carry_cancel(lines.speak)  # pool threads do not inherit the job's cancel check
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for first in range(0, len(todo), workers):
+            raise_if_cancelled()
             batch = todo[first : first + workers]
             jobs = []
             for seg in batch:
@@ -125,7 +128,7 @@ def synthesize(
                 rate = _guess_rate(pace, voice, seg, rooms, max_rate)
                 jobs.append(
                     pool.submit(
-                        lines.speak,
+                        speak,
                         seg.translation,
                         language=translated.target_language,
                         voice_id=voice,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.transcript import Segment, Transcript
 from polydub.engines.asr.base import ASR_SAMPLE_RATE, TranscribeOptions, Transcriber
 from polydub.errors import InvalidInputError
@@ -75,6 +76,7 @@ def transcribe(
     first: Transcript | None = None
     windows = audio_windows(separated.speech_wav, ingested.range_start, ingested.range_end)
     for offset, audio in windows:
+        raise_if_cancelled()
         options = TranscribeOptions(language=language, beam_size=beam_size, vad=True)
         part = transcriber.transcribe(audio, options)
         if first is None or not first.language:

@@ -117,7 +117,7 @@ def delete_lipsync(
     if row is None or row.owner_id != key.id:
         raise not_found("Lipsync", param="lipsync_id")
     if context.executor is not None:
-        context.executor.cancel(row.id)  # stops at the next stage boundary
+        context.executor.cancel(row.id)  # stops inside its running stage
     session.delete(row)
     batch = session.get(Batch, lipsync_id)
     if batch is not None:

@@ -156,7 +156,7 @@ def delete_video_translation(
     """Delete a translation: a running job is cancelled and its files are removed."""
     row = owned_translation(session, key.id, video_translation_id)
     if context.executor is not None:
-        context.executor.cancel(row.id)  # stops at the next stage boundary
+        context.executor.cancel(row.id)  # stops inside its running stage
     session.delete(row)
     session.commit()
     context.blobs.delete_prefix(TRANSLATIONS.blob_prefix(row.id))

@@ -18,6 +18,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionInfo
 from faster_whisper.vad import get_speech_timestamps
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.transcript import Transcript
 from polydub.domain.writing_system import MIN_SCRIPT_SHARE, expected_scripts, script_share
 from polydub.engines.asr.base import ASR_SAMPLE_RATE, TranscribeOptions
@@ -205,8 +206,13 @@ class WhisperTranscriber:
             suppress_tokens=[-1, *(suppress or ())],
             temperature=temperatures,
         )
-        # Lazy: decoding happens here.
-        return [_raw_segment(s) for s in raw_segments if not _decoding_failed(s)], info
+        # Lazy: decoding happens here, a 30 s window at a time, so cancel is seen between them.
+        kept = []
+        for segment in raw_segments:
+            raise_if_cancelled()
+            if not _decoding_failed(segment):
+                kept.append(_raw_segment(segment))
+        return kept, info
 
     def _foreign_tokens(self, scripts: frozenset[str]) -> list[int]:
         """Token ids that spell letters outside `scripts` (special tokens never included)."""

@@ -17,6 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.errors import EngineError, InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class DeepFilterEnhancer:
         delay = _DELAY_FRAMES * frame
         to_skip = delay
         for block, last in _with_last(blocks):
+            raise_if_cancelled()
             pending = np.concatenate([pending, up.resample_chunk(block, last=last)])
             if last:  # flush the model's lookahead with silence, then whole frames only
                 pending = np.concatenate([pending, np.zeros(delay + frame, np.float32)])

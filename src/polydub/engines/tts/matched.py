@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.tts.base import Speech, VoiceInfo
 from polydub.media.pitch import shift_voice
@@ -151,6 +152,7 @@ class MatchedVoiceSynthesizer:
             text, language=language, style=matched.style, rate=rate
         )
         audio = speech.audio
+        raise_if_cancelled()  # Praat's voice change costs about as much as the synthesis
         samples = shift_voice(
             audio.samples,
             audio.sample_rate,

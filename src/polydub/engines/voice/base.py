@@ -6,6 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
+
 ENCODER_SAMPLE_RATE = 16000
 
 
@@ -28,6 +30,7 @@ def embed_windows(
     half = int(seconds * ENCODER_SAMPLE_RATE / 2)
     rows = []
     for c in centers:
+        raise_if_cancelled()
         mid = int(c * ENCODER_SAMPLE_RATE)
         lo = max(0, min(mid - half, len(samples) - 2 * half))
         rows.append(encoder.embed(samples[lo : lo + 2 * half]))

@@ -10,11 +10,14 @@ import threading
 
 import numpy as np
 
+from polydub.cancellation import raise_if_cancelled
 from polydub.engines.voice.base import unit
 
 # resemblyzer works on 1.6 s partial windows; shorter clips are padded, which still embeds.
 _MIN_SAMPLES = 1600
 _TARGET_DBFS = -30.0
+# Word windows embedded per forward pass (one slice for any clip of a few minutes).
+_WINDOWS_PER_FORWARD = 512
 
 
 class ResemblyzerEncoder:
@@ -43,7 +46,7 @@ class ResemblyzerEncoder:
 
     def embed_windows(self, samples: np.ndarray, centers: np.ndarray, seconds: float) -> np.ndarray:
         """(len(centers), 256) unit embeddings of `seconds`-long windows centred on `centers`
-        (seconds), clamped inside the audio; one mel pass, one batched forward."""
+        (seconds), clamped inside the audio; one mel pass, batched forwards."""
         import torch
         from resemblyzer.audio import wav_to_mel_spectrogram
 
@@ -56,9 +59,14 @@ class ResemblyzerEncoder:
         width = min(max(int(round(seconds * 100)), 10), len(mel))
         starts = np.round(np.asarray(centers) * 100).astype(int) - width // 2
         starts = np.clip(starts, 0, len(mel) - width)
-        batch = np.stack([mel[s : s + width] for s in starts])
-        with self._lock, torch.no_grad():
-            out = self._encoder(torch.from_numpy(batch)).cpu().numpy()
+        rows = []
+        # In slices: a long video has thousands of words, and a cancel is seen between them.
+        for first in range(0, len(starts), _WINDOWS_PER_FORWARD):
+            raise_if_cancelled()
+            batch = np.stack([mel[s : s + width] for s in starts[first:][:_WINDOWS_PER_FORWARD]])
+            with self._lock, torch.no_grad():
+                rows.append(self._encoder(torch.from_numpy(batch)).cpu().numpy())
+        out = np.concatenate(rows)
         return (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
 
 

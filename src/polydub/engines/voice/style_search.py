@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.domain.speaker import PitchStats
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, SpeakerEncoder, cosine
@@ -137,6 +138,7 @@ class KokoroStyleSearch:
         self._stock_errors: dict[tuple[str, str], int] = {}
 
     def _speak(self, style: np.ndarray, language: str, text: str) -> Audio:
+        raise_if_cancelled()  # each candidate synthesis: a search makes dozens
         with self._calls_lock:
             self._calls += 1
         return self.kokoro.synthesize_with_style(text, language=language, style=style).audio
@@ -147,7 +149,7 @@ class KokoroStyleSearch:
         if self.workers == 1 or len(items) < 2:
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(fn, items))
+            return list(pool.map(carry_cancel(fn), items))
 
     def _stock_speech(self, name: str, text: str, language: str) -> Audio:
         readings = _STOCK_SPEECH.setdefault(self.kokoro, {})
