@@ -23,8 +23,8 @@ ALLOWED = {
     "jobs": {"domain", "media", "subtitles", "engines", "storage", "pipeline"},
 }
 # Leaf modules every layer may use: settings, errors (and the path scrubber they use), the
-# request id of the work in hand and the logging set-up.
-LEAVES = {"config", "errors", "server_paths", "request_ids", "logging_setup"}
+# running job's cancel check, the request id of the work in hand and the logging set-up.
+LEAVES = {"config", "errors", "server_paths", "cancellation", "request_ids", "logging_setup"}
 
 
 def module_name(path: Path) -> str:
