@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -32,8 +33,10 @@ class LocalBlobStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(source, target)
-        except OSError:  # another volume: copy beside the target, then rename
-            with atomic_path(target) as tmp:
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            with atomic_path(target) as tmp:  # another volume: copy beside it, then rename
                 shutil.copyfile(source, tmp)
             source.unlink()
         return key
