@@ -30,3 +30,25 @@ def clip_url(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
     server.shutdown()
     server.server_close()
+
+
+def _scale_fixtures():
+    """The scale tests' services (PostgreSQL database, private redis-server, S3-compatible
+    server, bucket) and deployment helpers, for the Celery chaos test."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    scale = Path(__file__).resolve().parents[1] / "scale"
+    sys.path.insert(0, str(scale))  # cluster.py, scale_services.py
+    spec = importlib.util.spec_from_file_location("scale_conftest", scale / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_scale = _scale_fixtures()
+postgres_url = _scale.postgres_url
+redis_server = _scale.redis_server
+s3_server = _scale.s3_server
+bucket = _scale.bucket
