@@ -11,7 +11,10 @@ stops the chaos, lets every job finish (`--drain-minutes`) and prints:
   video or captions differ from another job's with the same request: must be 0), and the
   webhooks: success deliveries missing or repeated per job.
 
-Not a test (it runs for minutes); tests/chaos checks each kind of death once.
+Once a request has been dubbed, an identical one completes from its checkpoints in a fraction
+of a second, so most jobs counted are repeats; the kills land on whatever is running.
+Not a test (it runs for minutes); tests/chaos checks each kind of death once. Figures:
+benchmarks/reports/soak-2026-12-04.md.
 
     .venv/bin/python bench/soak.py [--minutes 30] [--job-workers 2] [--seed 1]
 """
