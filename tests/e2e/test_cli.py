@@ -130,7 +130,7 @@ def test_interrupted_run_resumes_and_urls_are_fetched(talking_clip, tmp_path):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 600
-    while not list(data.glob("work/*/source/separate/done.json")):
+    while not list(data.glob("work/*/source/separate/*/done.json")):
         assert proc.poll() is None, "the run ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.2)

@@ -6,6 +6,7 @@ outputs are byte-identical to the single-machine mode's."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 
@@ -115,7 +116,7 @@ def test_http_jobs_fan_out_over_two_workers_identical_to_single_machine(
     # copy of its input is gone with the batch.
     keys = stored_keys(s3_server.endpoint, bucket)
     assert {f"polydub/translations/{d['id']}/video.mp4" for d in done} <= set(keys)
-    assert any(k.endswith("/targets/pt/render/done.json") for k in keys)
+    assert any(is_done(k, "targets/pt/render") for k in keys)
     assert not [k for k in keys if k.startswith("polydub/batches/")]
     assert digests[0] == single_machine_digests(tmp_path, clip_url, "Spanish")
 
@@ -135,15 +136,21 @@ def stored_keys(s3_endpoint: str, bucket: str) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
-def wait_for_key(s3_endpoint: str, bucket: str, suffix: str, timeout: float = 600) -> None:
+def is_done(key: str, stage: str) -> bool:
+    """Whether `key` is the done.json of a finished output of `stage` ("targets/es/mix"):
+    outputs live in one directory per input key, `<stage>/<key>/done.json`."""
+    return re.search(rf"/{re.escape(stage)}/[0-9a-f]+/done\.json$", key) is not None
+
+
+def wait_for_done(s3_endpoint: str, bucket: str, stage: str, timeout: float = 600) -> None:
     import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(key.endswith(suffix) for key in stored_keys(s3_endpoint, bucket)):
+        if any(is_done(key, stage) for key in stored_keys(s3_endpoint, bucket)):
             return
         time.sleep(0.2)
-    raise AssertionError(f"no stored key ends with {suffix}")
+    raise AssertionError(f"no finished {stage} stored")
 
 
 def test_job_survives_a_killed_worker_and_a_broker_restart(
@@ -158,7 +165,7 @@ def test_job_survives_a_killed_worker_and_a_broker_restart(
         with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
             (translation_id,) = create_translation(c, clip_url, ["Spanish"], **AUDIO_ONLY)
             # w1 has stored the source side and the Spanish translation stage: kill it mid-job.
-            wait_for_key(s3_server.endpoint, bucket, "/targets/es/translate/done.json")
+            wait_for_done(s3_server.endpoint, bucket, "targets/es/translate")
             first.kill(signal.SIGKILL)
             assert (
                 c.get(f"/v3/video-translations/{translation_id}").json()["data"]["status"]
@@ -193,7 +200,7 @@ def test_delete_cancels_work_running_on_a_worker(cluster, clip_url, s3_server, b
     try:
         with httpx.Client(base_url=deployment.base, headers={"x-api-key": key}, timeout=30) as c:
             (translation_id,) = create_translation(c, clip_url, ["Portuguese"], **AUDIO_ONLY)
-            wait_for_key(s3_server.endpoint, bucket, "/targets/pt/translate/done.json")
+            wait_for_done(s3_server.endpoint, bucket, "targets/pt/translate")
             deleted = c.delete(f"/v3/video-translations/{translation_id}")
             assert deleted.json() == {"data": {"id": translation_id, "deleted": True}}
             import time
@@ -237,8 +244,8 @@ def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
             poll_proofread(c, proofread_id)
             # The proofread's checkpoints went to the store, not only to the gpu machine.
             keys = stored_keys(s3_server.endpoint, bucket)
-            assert any(k.endswith("/source/diarize/done.json") for k in keys)
-            assert any(k.endswith("/targets/es/translate/done.json") for k in keys)
+            assert any(is_done(k, "source/diarize") for k in keys)
+            assert any(is_done(k, "targets/es/translate") for k in keys)
 
             generated = c.post(
                 f"/v3/video-translations/proofreads/{proofread_id}/generate",
@@ -273,7 +280,7 @@ def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
     assert data["progress"] == 1.0
     keys = stored_keys(s3_server.endpoint, bucket)
     assert f"polydub/translations/{translation_id}/video.mp4" in keys
-    assert any(k.endswith("/targets/es/lipsync/done.json") for k in keys)
+    assert any(is_done(k, "targets/es/lipsync") for k in keys)
     # A Lip Sync job is of the same kind: the gpu worker ran it too.
     assert f"Task polydub.lipsync_job[lipsync-{lipsync_id}]" in gpu_log
     assert "Task polydub.lipsync_job[" not in cpu_log

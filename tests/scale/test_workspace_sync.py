@@ -41,17 +41,18 @@ def produce(directory, calls: list):
 def test_a_stage_finished_on_one_machine_is_reused_on_another(blobs, tmp_path):
     calls: list = []
     first = tmp_path / "machine-a" / "work" / "abc123"
-    run_checkpointed(
+    _, made = run_checkpointed(
         first / "source" / "separate", "separate", {"up": 1}, lambda d: produce(d, calls), Stem
     )
-    (first / "source" / "transcribe").mkdir(parents=True)  # started, never finished
-    (first / "source" / "transcribe" / "partial.json").write_text("{}")
+    (first / "source" / "transcribe" / "f00d").mkdir(parents=True)  # started, never finished
+    (first / "source" / "transcribe" / "f00d" / "partial.json").write_text("{}")
     assert WorkspaceMirror(blobs, first).push("source") == 3  # wav, artifact, done.json
 
     stored = blobs.listing("work/abc123")
     assert not any("transcribe" in key for key in stored)
-    artifact = json.loads(blobs.path("work/abc123/source/separate/artifact.json").read_text())
-    assert artifact["wav"] == f"{PLACEHOLDER}/source/separate/speech.wav"
+    output = made.directory.relative_to(first).as_posix()  # source/separate/<key>
+    artifact = json.loads(blobs.path(f"work/abc123/{output}/artifact.json").read_text())
+    assert artifact["wav"] == f"{PLACEHOLDER}/{output}/speech.wav"
 
     second = tmp_path / "machine-b" / "elsewhere" / "abc123"
     assert WorkspaceMirror(blobs, second).pull("source") == 3
@@ -59,8 +60,32 @@ def test_a_stage_finished_on_one_machine_is_reused_on_another(blobs, tmp_path):
         second / "source" / "separate", "separate", {"up": 1}, lambda d: produce(d, calls), Stem
     )
     assert outcome.cached and len(calls) == 1  # not produced again
-    assert stem.wav == str(second / "source" / "separate" / "speech.wav")
-    assert (second / "source" / "separate" / "speech.wav").read_bytes() == b"RIFF" + bytes(100)
+    assert stem.wav == str(second / output / "speech.wav")
+    assert (second / output / "speech.wav").read_bytes() == b"RIFF" + bytes(100)
+
+
+def test_outputs_of_different_settings_are_stored_side_by_side(blobs, tmp_path):
+    # Two jobs on one video with different settings, on two machines: each machine's push
+    # keeps the other's output, and a third machine can resume either.
+    a = tmp_path / "machine-a" / "work" / "cafe01"
+    b = tmp_path / "machine-b" / "work" / "cafe01"
+    run_checkpointed(
+        a / "targets" / "pt" / "mix", "mix", {"music": True}, lambda d: produce(d, []), Stem
+    )
+    run_checkpointed(
+        b / "targets" / "pt" / "mix", "mix", {"music": False}, lambda d: produce(d, []), Stem
+    )
+    assert WorkspaceMirror(blobs, a).push("targets/pt") == 3
+    assert WorkspaceMirror(blobs, b).push("targets/pt") == 3
+    c = tmp_path / "machine-c" / "work" / "cafe01"
+    assert WorkspaceMirror(blobs, c).pull("targets/pt") == 6
+    calls: list = []
+    for music in (True, False):
+        _, outcome = run_checkpointed(
+            c / "targets" / "pt" / "mix", "mix", {"music": music}, lambda d: produce(d, calls), Stem
+        )
+        assert outcome.cached
+    assert calls == []
 
 
 def test_push_sends_only_what_changed(blobs, tmp_path):

@@ -35,15 +35,15 @@ def test_interrupted_stage_reruns_from_scratch(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_checkpointed(tmp_path / "s", "s", {}, crash, Out)
-    assert not (tmp_path / "s" / DONE_FILE).exists()
     out, outcome = run_checkpointed(tmp_path / "s", "s", {}, lambda d: Out(value=7), Out)
     assert out.value == 7 and not outcome.cached
-    assert not (tmp_path / "s" / "partial.bin").exists()
+    assert (outcome.directory / DONE_FILE).exists()
+    assert not (outcome.directory / "partial.bin").exists()
 
 
 def test_damaged_checkpoint_is_redone(tmp_path):
-    run_checkpointed(tmp_path / "s", "s", {}, lambda d: Out(value=1), Out)
-    (tmp_path / "s" / "artifact.json").write_text("{not json")
+    _, first = run_checkpointed(tmp_path / "s", "s", {}, lambda d: Out(value=1), Out)
+    (first.directory / "artifact.json").write_text("{not json")
     out, outcome = run_checkpointed(tmp_path / "s", "s", {}, lambda d: Out(value=2), Out)
     assert out.value == 2 and not outcome.cached
 
@@ -78,4 +78,25 @@ def test_concurrent_identical_stages_run_once_and_share_the_checkpoint(tmp_path)
     assert len(calls) == 1
     assert sorted(outcome.cached for _, outcome in results) == [False, True]
     assert all(artifact == Out(value=1) for artifact, _ in results)
-    assert (tmp_path / "s" / "media.bin").read_bytes() == b"x"
+    assert (results[0][1].directory / "media.bin").read_bytes() == b"x"
+
+
+def test_different_inputs_never_touch_each_others_output(tmp_path):
+    # Two jobs on one video with different settings: the second must neither wipe nor
+    # overwrite the first's files, which the first's later stages may still read.
+    def produce(value):
+        def make(d):
+            (d / "premix.wav").write_bytes(bytes([value]) * 8)
+            return Out(value=value)
+
+        return make
+
+    a, first = run_checkpointed(tmp_path / "mix", "mix", {"music": True}, produce(1), Out)
+    b, second = run_checkpointed(tmp_path / "mix", "mix", {"music": False}, produce(2), Out)
+    assert first.directory != second.directory
+    assert (first.directory / "premix.wav").read_bytes() == bytes([1]) * 8
+    assert (second.directory / "premix.wav").read_bytes() == bytes([2]) * 8
+    # Each key's output is still reused (resume), the other's still intact.
+    again, third = run_checkpointed(tmp_path / "mix", "mix", {"music": True}, produce(9), Out)
+    assert again == a and third.cached and third.directory == first.directory
+    assert b == Out(value=2)

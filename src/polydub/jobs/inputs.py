@@ -13,6 +13,7 @@ from polydub.errors import InvalidInputError
 from polydub.jobs.models import Asset
 from polydub.jobs.netguard import UnsafeUrlError, check_url, guarded_client
 from polydub.jobs.spec import MediaRef
+from polydub.storage.atomic import atomic_path, exclusive_lock
 
 DOWNLOAD_TIMEOUT_S = 60.0
 
@@ -54,7 +55,9 @@ def check_callback_url(url: str | None, *, allow_private: bool) -> None:
 def download(url: str, downloads: Path, *, max_bytes: int, allow_private: bool) -> Path:
     """Download `url` once (named by the URL's hash, so a resumed job finds it again).
 
-    Every connection, redirects included, is checked at connect time.
+    Every connection, redirects included, is checked at connect time. Concurrent jobs on one
+    URL download it once: the others wait on its lock, then reuse the file; the file appears
+    whole (a temporary of this download's own, renamed), so no job reads a part.
 
     Raises:
         InvalidInputError: refused by the guard, too large, or the download failed.
@@ -63,28 +66,24 @@ def download(url: str, downloads: Path, *, max_bytes: int, allow_private: bool) 
     target = downloads / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
     if target.is_file():
         return target
-    downloads.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    try:
-        check_url(url, allow_private=allow_private)
-        with guarded_client(
-            allow_private=allow_private, timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True
-        ) as client:
-            with client.stream("GET", url) as response:
-                response.raise_for_status()
-                _copy_limited(response, part, max_bytes)
-    except UnsafeUrlError as exc:
-        part.unlink(missing_ok=True)
-        raise InvalidInputError(f"refused to fetch {url}: {exc}", param="video.url") from exc
-    except httpx.HTTPError as exc:
-        part.unlink(missing_ok=True)
-        raise InvalidInputError(
-            f"could not download {url}: {download_failure(exc)}", param="video.url"
-        ) from exc
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    part.replace(target)
+    with exclusive_lock(downloads / f".{target.name}.lock"):
+        if target.is_file():  # an identical job fetched it while this one waited
+            return target
+        try:
+            check_url(url, allow_private=allow_private)
+            with guarded_client(
+                allow_private=allow_private, timeout=DOWNLOAD_TIMEOUT_S, follow_redirects=True
+            ) as client:
+                with client.stream("GET", url) as response:
+                    response.raise_for_status()
+                    with atomic_path(target) as part:
+                        _copy_limited(response, part, max_bytes)
+        except UnsafeUrlError as exc:
+            raise InvalidInputError(f"refused to fetch {url}: {exc}", param="video.url") from exc
+        except httpx.HTTPError as exc:
+            raise InvalidInputError(
+                f"could not download {url}: {download_failure(exc)}", param="video.url"
+            ) from exc
     return target
 
 

@@ -1,10 +1,12 @@
 """Checkpoints through the object store: what one worker finished, another can resume from.
 
-A pipeline workspace (`<work_root>/<content key>/source/<stage>`, `.../targets/<lang>/...`) is
-mirrored under `work/<content key>/` in the blob store. A stage is pushed only once it is done
-(its done.json exists) and done.json goes last, so a reader never sees a half-pushed stage as
-finished. Artifacts hold absolute paths, so the workspace's own path is written as a
-placeholder in stored JSON and put back on pull: each worker may keep its work elsewhere.
+A pipeline workspace (`<work_root>/<content key>/source/<stage>/<key>`,
+`.../targets/<lang>/<stage>/<key>`) is mirrored under `work/<content key>/` in the blob store. A
+stage output is pushed only once it is done (its done.json exists) and done.json goes last, so
+a reader never sees a half-pushed output as finished. Outputs are keyed by their inputs, so
+jobs with different settings push to different keys and never overwrite each other's.
+Artifacts hold absolute paths, so the workspace's own path is written as a placeholder in
+stored JSON and put back on pull: each worker may keep its work elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from pathlib import Path
 
 from polydub.pipeline.checkpoint import DONE_FILE
+from polydub.storage.atomic import atomic_path
 from polydub.storage.s3 import S3BlobStore
 
 logger = logging.getLogger(__name__)
@@ -56,13 +59,18 @@ class WorkspaceMirror:
         return fetched
 
     def _fetch(self, key: str, local: Path) -> None:
-        self.blobs.download(key, local)
-        if local.suffix == ".json":
-            text = local.read_text(encoding="utf-8")
-            local.write_text(text.replace(PLACEHOLDER, str(self.workspace)), encoding="utf-8")
+        if local.suffix != ".json":
+            self.blobs.download(key, local)
+            return
+        # JSON is rewritten for this workspace: through a temporary, so no reader sees a part.
+        with atomic_path(local) as tmp:
+            self.blobs.download(key, tmp)
+            text = tmp.read_text(encoding="utf-8")
+            tmp.write_text(text.replace(PLACEHOLDER, str(self.workspace)), encoding="utf-8")
 
     def push(self, side: str) -> int:
-        """Send the finished stages (and the line cache) of one side; returns files sent."""
+        """Send the finished stage outputs (and the line cache) of one side; returns files
+        sent."""
         root = self.workspace / side
         if not root.is_dir():
             return 0
@@ -70,14 +78,15 @@ class WorkspaceMirror:
         for stage in sorted(p for p in root.iterdir() if p.is_dir()):
             if stage.name == "targets":
                 continue
-            done = stage / DONE_FILE
-            if stage.name != LINE_CACHE and not done.is_file():
-                continue  # unfinished: its task will redo it wherever it runs next
-            files = [
-                f for f in stage.rglob("*") if f.is_file() and f != done and not _is_temporary(f)
-            ]
-            for path in [*files, done] if done.is_file() else files:
-                sent += self._push_file(path)
+            if stage.name == LINE_CACHE:
+                sent += sum(self._push_file(f) for f in _stored_files(stage))
+                continue
+            for output in sorted(p for p in stage.iterdir() if p.is_dir()):
+                done = output / DONE_FILE
+                if not done.is_file():
+                    continue  # unfinished: its task will redo it wherever it runs next
+                files = [f for f in _stored_files(output) if f != done]
+                sent += sum(self._push_file(path) for path in [*files, done])
         return sent
 
     def _push_file(self, path: Path) -> int:
@@ -91,6 +100,10 @@ class WorkspaceMirror:
             self.blobs.put_file(self._key(path), path)
         self._pushed[path] = stamp
         return 1
+
+
+def _stored_files(root: Path) -> list[Path]:
+    return [f for f in root.rglob("*") if f.is_file() and not _is_temporary(f)]
 
 
 def _stamp(path: Path) -> tuple[int, float]:

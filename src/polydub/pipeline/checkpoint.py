@@ -1,21 +1,23 @@
 """Stage checkpoints: a stage's output is reused when the hash of its inputs is unchanged.
 
-Each stage writes into its own directory and finishes by writing `done.json` (atomically) with
-the hash of everything it depended on: upstream artifact hashes, settings and engine versions.
-A crash mid-stage leaves no `done.json`, so the stage reruns; a changed input changes the hash,
-so the stage and everything downstream of it reruns, and nothing else does.
+A stage's output lives in a directory named by that hash (its key: upstream artifact hashes,
+settings and engine versions), `<stage dir>/<key>/`, finished by writing `done.json`
+(atomically) last. A crash mid-stage leaves no `done.json`, so the stage reruns; a changed
+input changes the key, so the stage and everything downstream of it run into new directories,
+and nothing else does.
 
-Two jobs on the same video (identical requests at the same moment) share stage directories:
-a stage holds an exclusive lock on its directory while it checks and makes its checkpoint, so
-the second job waits and then reuses what the first made, instead of wiping it mid-write.
+Keying directories by input is what keeps concurrent jobs apart: two jobs on one video with
+different settings (music kept or not) make different keys, so neither reads nor wipes the
+other's output, while work with equal inputs (the source side, shared by every language and
+every settings variant that does not change it) is made once. Jobs with the same key (identical
+requests at the same moment) take an exclusive lock on the key's directory: the second waits,
+then reuses what the first made. A finished directory is never rewritten.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -26,10 +28,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from polydub.storage.atomic import exclusive_lock, write_text_atomic
+
 A = TypeVar("A", bound=BaseModel)
 
 ARTIFACT_FILE = "artifact.json"
 DONE_FILE = "done.json"
+KEY_DIR_CHARS = 20  # of a key's hex digits, naming its directory: 80 bits, no collisions
 
 
 def content_key(inputs: Any) -> str:
@@ -63,12 +68,12 @@ class StageOutcome:
     key: str
     cached: bool
     seconds: float
+    directory: Path | None = None  # where the output lives
 
 
-def _write_json_atomic(path: Path, data: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
+def checkpoint_dir(stage_dir: Path, key: str) -> Path:
+    """The directory of the stage output made from `key`."""
+    return stage_dir / key[:KEY_DIR_CHARS]
 
 
 def run_checkpointed(
@@ -78,29 +83,31 @@ def run_checkpointed(
     produce: Callable[[Path], A],
     model: type[A],
 ) -> tuple[A, StageOutcome]:
-    """Return the stage's artifact from its checkpoint, or run `produce(stage_dir)` to make it.
+    """Return the stage's artifact from its checkpoint, or run `produce` to make it.
 
     Args:
-        stage_dir: the stage's own directory; wiped before a fresh run.
+        stage_dir: the stage's own directory; each key's output goes in a subdirectory
+            (`checkpoint_dir`), which `produce` is given, wiped first if a run was cut short.
         name: the stage name, for the outcome record.
         inputs: everything the output depends on (JSON-able).
         produce: makes the artifact, writing any media into the directory it is given.
         model: the artifact's type, to load a checkpoint.
     """
     key = content_key({"stage": name, "inputs": inputs})
-    with stage_lock(stage_dir):
-        cached = _load_checkpoint(stage_dir, key, model)
+    directory = checkpoint_dir(stage_dir, key)
+    with stage_lock(directory):
+        cached = _load_checkpoint(directory, key, model)
         if cached is not None:
-            return cached, StageOutcome(name, key, True, 0.0)
-        if stage_dir.exists():
-            shutil.rmtree(stage_dir)
-        stage_dir.mkdir(parents=True)
+            return cached, StageOutcome(name, key, True, 0.0, directory)
+        if directory.exists():  # cut short (or damaged): nobody else holds it, we hold the lock
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
         started = time.perf_counter()
-        artifact = produce(stage_dir)
+        artifact = produce(directory)
         seconds = time.perf_counter() - started
-        _write_json_atomic(stage_dir / ARTIFACT_FILE, artifact.model_dump_json(indent=1))
-        _write_json_atomic(stage_dir / DONE_FILE, json.dumps({"key": key, "seconds": seconds}))
-    return artifact, StageOutcome(name, key, False, seconds)
+        write_text_atomic(directory / ARTIFACT_FILE, artifact.model_dump_json(indent=1))
+        write_text_atomic(directory / DONE_FILE, json.dumps({"key": key, "seconds": seconds}))
+    return artifact, StageOutcome(name, key, False, seconds, directory)
 
 
 def _load_checkpoint(stage_dir: Path, key: str, model: type[A]) -> A | None:
@@ -118,16 +125,11 @@ def _load_checkpoint(stage_dir: Path, key: str, model: type[A]) -> A | None:
 
 
 @contextmanager
-def stage_lock(stage_dir: Path) -> Iterator[None]:
-    """Hold the stage directory exclusively (threads and processes alike, via flock).
+def stage_lock(directory: Path) -> Iterator[None]:
+    """Hold a checkpoint directory exclusively (threads and processes alike).
 
     The lock file sits beside the directory, which a fresh run deletes and remakes; the
     kernel drops the lock with a killed process, so a dead job never blocks another.
     """
-    stage_dir.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(stage_dir.parent / f".{stage_dir.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(directory.parent / f".{directory.name}.lock"):
         yield
-    finally:
-        os.close(fd)

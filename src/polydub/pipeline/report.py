@@ -7,7 +7,6 @@ only: no absolute server path appears anywhere in it (build_report scrubs every 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from polydub.pipeline.checkpoint import StageOutcome
 from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
 from polydub.server_paths import scrub_strings
+from polydub.storage.atomic import copy_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     from polydub.pipeline.lipsync_stage import LipSyncArtifact
@@ -170,12 +170,8 @@ def publish(
         "report": Path(base + ".report.json"),
     }
     for name, src in (("video", rendered.video), ("srt", rendered.srt), ("vtt", rendered.vtt)):
-        tmp = paths[name].with_name(paths[name].name + ".part")
-        shutil.copyfile(src, tmp)
-        tmp.replace(paths[name])
-    tmp = paths["report"].with_name(paths["report"].name + ".part")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
-    tmp.replace(paths["report"])
+        copy_atomic(src, paths[name])
+    write_text_atomic(paths["report"], json.dumps(report, indent=2, ensure_ascii=False))
     return DubResult(
         dubbed.target, paths["video"], paths["srt"], paths["vtt"], paths["report"], report
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
+
+from polydub.storage.atomic import atomic_path, copy_atomic, write_bytes_atomic
 
 
 class LocalBlobStore:
@@ -20,26 +23,27 @@ class LocalBlobStore:
         return target
 
     def put_file(self, key: str, source: Path) -> str:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        """Store a copy of `source` under `key`; concurrent writers of one key never tear it."""
+        copy_atomic(source, self.path(key))
         return key
 
     def move_file(self, key: str, source: Path) -> str:
         """Store `source` under `key`, taking the file (a rename when on the same volume)."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source, target)
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            with atomic_path(target) as tmp:  # another volume: copy beside it, then rename
+                shutil.copyfile(source, tmp)
+            source.unlink()
         return key
 
     def put_bytes(self, key: str, data: bytes) -> str:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        """Store `data` under `key`; concurrent writers of one key never tear it."""
+        write_bytes_atomic(self.path(key), data)
         return key
 
     def exists(self, key: str) -> bool:

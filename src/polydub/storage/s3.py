@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
+from polydub.storage.atomic import atomic_path
 from polydub.storage.cache import files_under, prune
 
 ETAG_SUFFIX = ".etag"  # beside each cached copy: the version of the object it copies
@@ -187,16 +188,13 @@ class S3BlobStore:
         """Copy the blob to `target` atomically; False when there is no such blob."""
         from botocore.exceptions import ClientError
 
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
         try:
-            self.client.download_file(self.location.bucket, self._object(key), str(tmp))
+            with atomic_path(target) as tmp:
+                self.client.download_file(self.location.bucket, self._object(key), str(tmp))
         except ClientError as exc:
-            tmp.unlink(missing_ok=True)
             if _is_missing(exc):
                 return False
             raise
-        os.replace(tmp, target)
         return True
 
     # -- internals ------------------------------------------------------------------------------
