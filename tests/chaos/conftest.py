@@ -3,10 +3,8 @@ concurrent jobs on one video; black-box, over HTTP."""
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
+from file_server import serving
 
 
 @pytest.fixture(scope="session")
@@ -18,18 +16,8 @@ def clip_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("chaos-served")
     make_talking_clip(folder / "talk.mp4", 4.0, width=640, height=360)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as base:
+        yield f"{base}/talk.mp4"
 
 
 def _scale_fixtures():

@@ -3,20 +3,19 @@ SQLite and on PostgreSQL; and a server killed mid-job that resumes the job after
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from file_server import serving
 from webhook_receiver import Receiver
 
 from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook
@@ -97,18 +96,8 @@ def clip_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     make_talking_clip(folder / "talk.mp4", 6.0)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as base:
+        yield f"{base}/talk.mp4"
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ comes up and gets every event exactly once, signed."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import signal
 import sqlite3
-import threading
 import time
 from collections import Counter
 
 import httpx
 import pytest
+from file_server import serving
 from test_http_flow import Service, free_port
 from webhook_receiver import Receiver
 
@@ -36,18 +35,8 @@ def clip_url(tmp_path):
     folder.mkdir()
     make_talking_clip(folder / "talk.mp4", 4.0)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as base:
+        yield f"{base}/talk.mp4"
 
 
 @pytest.fixture
@@ -56,18 +45,8 @@ def missing_input_url(tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/gone.mp4"
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as base:
+        yield f"{base}/gone.mp4"
 
 
 def create_failing_jobs(client: httpx.Client, video_url: str, hook_url: str) -> dict[str, str]:

@@ -3,11 +3,10 @@ fresh PostgreSQL database, and a short talking clip served over HTTP."""
 
 from __future__ import annotations
 
-import http.server
-import threading
 import uuid
 
 import pytest
+from file_server import serving
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -69,15 +68,5 @@ def clip_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     make_talking_clip(folder / "talk.mp4", 4.0)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/talk.mp4"
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as base:
+        yield f"{base}/talk.mp4"
