@@ -14,7 +14,7 @@ stops the chaos, lets every job finish (`--drain-minutes`) and prints:
 Once a request has been dubbed, an identical one completes from its checkpoints in a fraction
 of a second, so most jobs counted are repeats; the kills land on whatever is running.
 Not a test (it runs for minutes); tests/chaos checks each kind of death once. Figures:
-benchmarks/reports/soak-2026-12-04.md.
+bench/reports/soak.md.
 
     .venv/bin/python bench/soak.py [--minutes 30] [--job-workers 2] [--seed 1]
 """
