@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from face_clips import FPS, SECONDS
+from stage_files import checkpoints, leftovers
 
 from polydub import cancellation
 from polydub.domain.audio import Audio
@@ -19,7 +20,6 @@ from polydub.pipeline.artifacts import (
     MixArtifact,
     SeparationArtifact,
 )
-from polydub.pipeline.checkpoint import DONE_FILE
 from polydub.pipeline.lipsync_stage import LipSyncArtifact, lipsync
 from polydub.pipeline.runner import StageEvent, StageRunner
 from polydub.pipeline.synthesize import LineSynthesizer
@@ -130,7 +130,7 @@ def test_a_cancel_in_the_render_pass_draws_no_further_frame(stage_inputs, tmp_pa
         _run_lipsync(runner, stage_inputs, tmp_path / "face-scans")
     fractions = [e.fraction for e in job.events if e.status == "progress"]
     assert fractions == [0.0]  # frames 50 and 100 (of 125) were never reached
-    assert not runner.stage_dir("lipsync", "en").exists()  # no checkpoint, no partial video
+    assert leftovers(runner.stage_dir("lipsync", "en")) == []  # no checkpoint, no partial video
     assert list((tmp_path / "face-scans").iterdir())  # the finished scan is kept for reuse
 
 
@@ -141,10 +141,10 @@ def test_a_cancel_in_the_scan_keeps_no_partial_scan(stage_inputs, tmp_path):
         _run_lipsync(runner, stage_inputs, tmp_path / "face-scans")
     assert [e.status for e in job.events] == ["start"]  # the render pass never began
     assert not (tmp_path / "face-scans").exists() or not list((tmp_path / "face-scans").iterdir())
-    assert not (runner.stage_dir("lipsync", "en") / DONE_FILE).exists()
+    assert checkpoints(runner.stage_dir("lipsync", "en")) == []
 
     # Not cancelled, the same stage runs through and checkpoints.
     rerun = StageRunner(tmp_path)
     synced, _ = _run_lipsync(rerun, stage_inputs, tmp_path / "face-scans")
     assert synced.frames == int(SECONDS * FPS)
-    assert (rerun.stage_dir("lipsync", "en") / DONE_FILE).exists()
+    assert len(checkpoints(rerun.stage_dir("lipsync", "en"))) == 1

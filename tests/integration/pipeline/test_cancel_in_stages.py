@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stage_files import leftovers
 
 from polydub import cancellation
 from polydub.domain.audio import Audio
@@ -122,7 +123,7 @@ def test_synthesize_stops_after_the_lines_in_hand(tmp_path):
     assert len(spoken) == 2 < len(LINES)
     assert all(read_wav(path).duration > 0.5 for path in spoken)  # finished lines only
     assert [e.fraction for e in job.events if e.status == "progress"] == [2 / len(LINES)]
-    assert not runner.stage_dir("synthesize", "en").exists()  # no checkpoint, no leftovers
+    assert leftovers(runner.stage_dir("synthesize", "en")) == []  # no checkpoint, no leftovers
 
 
 @pytest.fixture(scope="module")
@@ -194,5 +195,5 @@ def test_render_kills_its_ffmpeg(tmp_path, long_render):
         )
     assert seen, "ffmpeg was never seen running"
     assert _children_named("ffmpeg") == []  # killed and reaped
-    assert not runner.stage_dir("render", "es").exists()  # no half-written video.mp4
+    assert leftovers(runner.stage_dir("render", "es")) == []  # no half-written video.mp4
     assert [e.status for e in job.events] == ["start"]  # never "done"
