@@ -217,6 +217,9 @@ def test_client_flow(database, clip_url, hooks, tmp_path, request):
         client_flow(service, clip_url, hooks, tmp_path)
     finally:
         service.kill(signal.SIGTERM)
+    # Every batch settled, so the inputs staged for its workers are gone (checkpoints stay).
+    staged = tmp_path / "data" / "blobs" / "batches"
+    assert staged.is_dir() and list(staged.glob("*/source*")) == []
 
 
 def test_job_resumes_after_the_server_is_killed(clip_url, tmp_path):

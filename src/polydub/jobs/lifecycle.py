@@ -207,4 +207,4 @@ def settle_batch(context, batch_id: str) -> str | None:
 
 def staged_input_prefix(batch_id: str) -> str:
     """Where a batch's input video is kept while its jobs run (workers anywhere read it)."""
-    return f"batches/{batch_id}/"
+    return f"batches/{batch_id}"
