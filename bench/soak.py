@@ -80,7 +80,12 @@ class Soak:
     def __init__(self, args, work: Path) -> None:
         self.args = args
         self.random = random.Random(args.seed)
-        self.server = Server(work / "data", POLYDUB_JOB_WORKERS=str(args.job_workers))
+        # No rate limit: collecting hundreds of outputs at the end must not be throttled.
+        self.server = Server(
+            work / "data",
+            POLYDUB_JOB_WORKERS=str(args.job_workers),
+            POLYDUB_RATE_LIMIT_PER_MINUTE="0",
+        )
         self.hooks = Receiver()
         self.clips, self.clip_server = serve_clips(work / "clips")
         self.jobs: dict[str, Job] = {}
