@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -10,9 +11,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from polydub.config import Settings
-from polydub.errors import InvalidInputError
+from polydub.errors import InvalidInputError, PolydubError, client_message
 from polydub.jobs.spec import JobSpec, MediaRef, dub_options
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubResult, StageEvent
+
+logger = logging.getLogger(__name__)
+
+
+class TargetsFailedError(PolydubError):
+    """Some target languages failed; the others were dubbed and written."""
+
+    code = "targets_failed"
 
 
 def fetch_input(source: str, downloads: Path, *, max_bytes: int) -> tuple[Path, str]:
@@ -112,6 +121,7 @@ def run_translate(
         target_lufs=settings.target_lufs,
     )
     view_kind = _ProgressView if console.is_terminal else _PlainProgress
+    failures: dict[str, Exception] = {}
     with view_kind(console, codes) as view:
         results = dub(
             path,
@@ -120,11 +130,20 @@ def run_translate(
             work_root=settings.work_dir,
             output_stem=out_dir / name,
             on_event=view.update,
+            on_target_error=failures.__setitem__,  # one target failing never stops the others
         )
     for result in results:
         print_summary(console, result)
+    for target, exc in failures.items():
+        logger.debug("target %s failed", target, exc_info=exc)
+        console.print(f"[bold red]{escape(target)}: failed[/]: {escape(client_message(exc))}")
     if save_voices and results:
         save_speaker_voices(engines, results[0], save_voices, console)
+    if failures:
+        raise TargetsFailedError(
+            f"{len(failures)} of {len(codes)} targets failed ({', '.join(failures)}); "
+            f"the others were written"
+        )
     return results
 
 

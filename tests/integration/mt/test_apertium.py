@@ -89,3 +89,17 @@ def test_glossary_terms_survive(engine):
     assert "Polydub" in out[0] and "herramienta" in words(out[0])
     assert "Reformer" in out[1] and "modelo" in words(out[1])
     assert {"gato", "pupitre"} <= words(out[2]) and "mesa" not in words(out[2])
+
+
+def test_french_and_italian_from_english_go_through_spanish_with_installed_pairs():
+    from polydub.engines.mt.select import build_translators, choose_translator
+
+    translators = build_translators()
+    for target, expected in (("fr", "dossier"), ("it", "cartella")):
+        try:
+            route = choose_translator(translators, "en", target)
+        except Exception:
+            pytest.skip(f"apertium es-{target} not installed")
+        assert route.route("en", target) == ["apertium en->es", f"apertium es->{target}"]
+        (text,) = route.translate(["Which folder should I save this message to?"], "en", target)
+        assert expected in text.lower(), text

