@@ -69,6 +69,7 @@ def run_translate_stage(
             {
                 "up": shared.diarization_key,
                 "engine": translator.name if translator else "identity",
+                "units": "sentences",  # whole sentences, split back over segments
                 "glossary": options.glossary,
                 "max_rate": options.max_rate,
             },

@@ -7,6 +7,7 @@ from polydub.engines.mt.base import TranslationRequest, Translator
 from polydub.engines.mt.pivot import PivotTranslator
 from polydub.pipeline.artifacts import DiarizationArtifact, GlossaryMiss, TranslationArtifact
 from polydub.pipeline.glossary import translate_with_glossary
+from polydub.pipeline.sentence_units import sentence_units, split_translation
 
 # Typical speaking rate, characters per second, used to aim translations at their time slot.
 CHARS_PER_SECOND = 15.0
@@ -33,21 +34,13 @@ def translate(
     segments = transcript.segments
     source = transcript.language
     texts = [s.text.strip() for s in segments]
-    request = TranslationRequest(
-        context=transcript.text, max_chars=length_targets(segments, max_rate)
-    )
     if source == target:
         translations, misses = list(texts), []
     else:
-        translations, violations = translate_with_glossary(
-            translator, texts, source, target, glossary, request
+        translations, misses = _translate_by_sentence(
+            segments, translator, source, target, glossary, length_targets(segments, max_rate)
         )
-        misses = [
-            GlossaryMiss(
-                segment=segments[v.index].index, source_term=v.source, target_term=v.target
-            )
-            for v in violations
-        ]
+        translations = [t if text else "" for t, text in zip(translations, texts, strict=True)]
     translated = [
         s.model_copy(update={"translation": t}) for s, t in zip(segments, translations, strict=True)
     ]
@@ -61,3 +54,31 @@ def translate(
         route_quality=pivot.expected_quality if pivot else None,
         glossary_misses=misses,
     )
+
+
+def _translate_by_sentence(segments, translator, source, target, glossary, budgets):
+    """Each unit of segments that makes one sentence is translated whole (with the transcript
+    as context for engines that read it), then split back over its segments."""
+    units = sentence_units(segments)
+    unit_texts = [unit.text(segments) for unit in units]
+    request = TranslationRequest(
+        context=" ".join(unit_texts),
+        max_chars=[sum(budgets[i] or 0 for i in unit.members) or None for unit in units],
+    )
+    translated, violations = translate_with_glossary(
+        translator, unit_texts, source, target, glossary, request
+    )
+    translations = [""] * len(segments)
+    for unit, text in zip(units, translated, strict=True):
+        parts = [segments[i].text for i in unit.members]
+        for i, piece in zip(unit.members, split_translation(text, parts), strict=True):
+            translations[i] = piece
+    misses = [
+        GlossaryMiss(
+            segment=segments[units[v.index].members[0]].index,
+            source_term=v.source,
+            target_term=v.target,
+        )
+        for v in violations
+    ]
+    return translations, misses
