@@ -118,6 +118,7 @@ def run_translate(
         tuple(codes),
         resolve=lambda ref, _param: Path(ref.value),
         max_rate=settings.max_speech_rate,
+        max_slowdown=settings.max_slowdown,
         target_lufs=settings.target_lufs,
     )
     view_kind = _ProgressView if console.is_terminal else _PlainProgress

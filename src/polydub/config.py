@@ -74,6 +74,8 @@ class Settings(BaseSettings):
 
     # Timing: the fastest speech rate the fit stage may ask of a voice before slowing video.
     max_speech_rate: float = 1.25
+    # The most any stretch of video is slowed to fit a long line; past it, lines speak faster.
+    max_slowdown: float = Field(default=1.3, ge=1.0, le=3.0)
 
     # Loudness target of the final mix, EBU R128 integrated.
     target_lufs: float = -16.0

@@ -40,17 +40,23 @@ def _check_common(plan, naturals, options):
 
 @settings(max_examples=300, deadline=None)
 @given(timelines())
-def test_dynamic_duration_bounds_rate_and_has_no_drift(case):
+def test_dynamic_duration_bounds_rate_slowdown_and_drift(case):
     spans, naturals, duration = case
-    options = TimingOptions(max_rate=1.25, dynamic_duration=True)
+    options = TimingOptions(max_rate=1.25, dynamic_duration=True, max_slowdown=1.3)
     plan = solve_timing(make_slots(spans, duration), naturals, duration, options)
     _check_common(plan, naturals, options)
+    capped = {s.segment for s in plan.stretches if s.factor >= options.max_slowdown - TOL}
     for seg in plan.segments:
         assert seg.rate <= options.max_rate + TOL
-        assert seg.effective_rate <= options.max_rate + TOL
-        assert seg.tempo == 1.0
-        # Start drift: every line starts exactly where its source line lands on the output.
-        assert seg.output_start == pytest.approx(plan.to_output_time(seg.source_start), abs=1e-9)
+        # Faster than the bound only where the video is already slowed as far as it may be.
+        assert seg.effective_rate <= options.max_rate + TOL or seg.index in capped
+        # Start drift: at most the lead into the silence before the line.
+        assert 0.0 <= seg.lead <= options.max_lead + TOL
+        assert plan.to_output_time(seg.source_start) - seg.output_start == pytest.approx(
+            seg.lead, abs=1e-9
+        )
+    assert all(1.0 < s.factor <= options.max_slowdown + TOL for s in plan.stretches)
+    assert all(s.reason for s in plan.stretches)
     assert plan.output_duration >= duration - TOL
     # The dub never runs past the end of the output.
     assert plan.segments[-1].output_end <= plan.output_duration + 1e-6
@@ -92,13 +98,40 @@ def test_speeds_up_within_bound_then_slows_video():
     plan = solve_timing(make_slots(spans, 4.0), [2.28, 1.0], 4.0)
     assert plan.segments[0].rate == pytest.approx(1.2)
     assert plan.stretches == []
-    # needs 2x: 1.25x speech, the rest by slowing [0, 2) of video
-    plan = solve_timing(make_slots(spans, 4.0), [3.8, 1.0], 4.0)
+    # needs 1.5x: 1.25x speech, the rest by slowing [0, 2) of video (within the 1.3x cap)
+    plan = solve_timing(make_slots(spans, 4.0), [2.8, 1.0], 4.0)
     assert plan.segments[0].rate == pytest.approx(1.25)
     (stretch,) = plan.stretches
-    assert (stretch.start, stretch.end) == (0.0, 2.0)
-    assert stretch.factor == pytest.approx((3.8 / 1.25 + 0.1) / 2.0)
+    assert (stretch.start, stretch.end, stretch.segment) == (0.0, 2.0, 0)
+    assert stretch.factor == pytest.approx((2.8 / 1.25 + 0.1) / 2.0)
     assert plan.segments[1].output_start == pytest.approx(2.0 * stretch.factor)
+    assert "video slowed" in stretch.reason and "capped" not in stretch.reason
+
+
+def test_slowdown_is_capped_and_the_rest_is_spoken_faster():
+    spans = [(0, 0.0, 2.0), (1, 2.0, 4.0)]
+    # needs 2x: the video slows only 1.3x; the line is sped up to fit what that gives
+    plan = solve_timing(make_slots(spans, 4.0), [3.8, 1.0], 4.0)
+    (stretch,) = plan.stretches
+    assert stretch.factor == pytest.approx(1.3)
+    assert "capped at 1.30x" in stretch.reason
+    first = plan.segments[0]
+    assert first.output_end == pytest.approx(2.0 * 1.3 - 0.1)
+    assert first.dub_duration * first.effective_rate == pytest.approx(3.8)
+    # A configured cap holds too.
+    plan = solve_timing(make_slots(spans, 4.0), [3.8, 1.0], 4.0, TimingOptions(max_slowdown=1.1))
+    assert plan.stretches[0].factor == pytest.approx(1.1)
+
+
+def test_silence_before_a_line_is_borrowed_before_slowing_video():
+    # The second line has 1.9 s of room; at 1.25x its dub takes 2.1 s. The first line ends at
+    # 0.8 s, so 0.2 s of the silence before it is borrowed (up to max_lead, 0.3 s).
+    spans = [(0, 0.0, 1.0), (1, 2.0, 4.0), (2, 4.0, 5.0)]
+    plan = solve_timing(make_slots(spans, 6.0), [0.8, 2.1 * 1.25, 1.0], 6.0)
+    second = plan.segments[1]
+    assert plan.stretches == []
+    assert second.lead == pytest.approx(0.2)
+    assert second.output_start == pytest.approx(1.8)
 
 
 def test_time_mapping_round_trips():
@@ -156,9 +189,12 @@ def test_produced_lengths_keep_every_invariant(case, error):
         plan = solve_timing(slots, real, duration, options, produced=produced)
         _check_common(plan, real, options)
         if dynamic:
+            capped = {s.segment for s in plan.stretches if s.factor >= options.max_slowdown - TOL}
             assert all(
-                s.effective_rate <= options.max_rate + TOL or s.tempo == 1.0 for s in plan.segments
+                s.effective_rate <= options.max_rate + TOL or s.tempo == 1.0 or s.index in capped
+                for s in plan.segments
             )
+            assert all(s.factor <= options.max_slowdown + TOL for s in plan.stretches)
         else:
             assert plan.output_duration == pytest.approx(duration)
             assert plan.segments[-1].output_end <= duration + 1e-6

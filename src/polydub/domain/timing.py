@@ -29,6 +29,8 @@ class VideoStretch(BaseModel):
     start: float
     end: float
     factor: float
+    segment: int | None = None  # the line whose dub needed the time
+    reason: str = ""  # why, in words, for the report
 
     @property
     def extra(self) -> float:
@@ -45,7 +47,7 @@ class SegmentTiming(BaseModel):
     rate: float  # speech rate asked of the voice (1.0 = natural)
     tempo: float = 1.0  # extra time-stretch after synthesis; > 1 only when nothing else fits
     dub_duration: float  # length of the fitted dub, as it will sound
-    lead: float = 0.0  # seconds the dub starts before the source line (fixed duration only)
+    lead: float = 0.0  # seconds the dub starts early, into the silence before the line
     output_start: float = 0.0
     output_end: float = 0.0
 

@@ -83,6 +83,7 @@ def dub_options(
     max_rate: float,
     target_lufs: float,
     edits: Mapping[str, Mapping[int, str]] | None = None,
+    max_slowdown: float = 1.3,
 ) -> DubOptions:
     """The pipeline's options for `targets` (ISO codes), with the spec's media resolved to
     files by `resolve(ref, param)`; `max_rate` and `target_lufs` are the service's settings."""
@@ -104,6 +105,7 @@ def dub_options(
         dynamic_duration=spec.dynamic_duration,
         glossary=spec.glossary,
         max_rate=max_rate,
+        max_slowdown=max_slowdown,
         target_lufs=target_lufs,
         edits={code: dict(lines) for code, lines in (edits or {}).items()},
         source_srt=file(spec.source_srt, "srt"),

@@ -115,6 +115,7 @@ def job_options(context, owner_id: str, spec: JobSpec, targets: tuple[str, ...])
         targets,
         resolve=lambda ref, param: resolve_input(context, owner_id, ref, param),
         max_rate=settings.max_speech_rate,
+        max_slowdown=settings.max_slowdown,
         target_lufs=settings.target_lufs,
         edits=proofread_edits(context, spec.proofread_id) if spec.proofread_id else None,
     )

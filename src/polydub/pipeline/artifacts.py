@@ -57,6 +57,9 @@ class TranslationArtifact(BaseModel):
     # of it; a direct engine leaves both empty.
     route: list[str] = Field(default_factory=list)
     route_quality: str | None = None
+    # Segments left without words of their own because their sentence's translation was too
+    # short to share (the neighbour in the same sentence speaks it): not dropped speech.
+    carried_by_neighbour: list[int] = Field(default_factory=list)
     glossary_misses: list[GlossaryMiss] = Field(default_factory=list)
 
 

@@ -27,6 +27,7 @@ class DubOptions:
     dynamic_duration: bool = True
     glossary: Glossary | None = None
     max_rate: float = 1.25
+    max_slowdown: float = 1.3  # the most a stretch of video is slowed
     target_lufs: float = -16.0
     # Proofread edits: target code -> segment index -> the reviewed translation.
     edits: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -48,7 +49,9 @@ class DubOptions:
     def timing(self) -> TimingOptions:
         # Audio-only output keeps every frame, so video can never be slowed.
         dynamic = self.dynamic_duration and not self.audio_only
-        return TimingOptions(max_rate=self.max_rate, dynamic_duration=dynamic)
+        return TimingOptions(
+            max_rate=self.max_rate, dynamic_duration=dynamic, max_slowdown=self.max_slowdown
+        )
 
 
 def workspace_for(source: Path, work_root: Path) -> Path:

@@ -10,6 +10,7 @@ import soundfile as sf
 from pydantic import BaseModel, Field
 
 from polydub.cancellation import raise_if_cancelled
+from polydub.domain.timing import VideoStretch
 from polydub.engines.asr.base import TranscribeOptions, Transcriber
 from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
@@ -35,6 +36,8 @@ class TimingReport(BaseModel):
     duration_change: float  # seconds added by slowing video
     video_stretches: int
     max_video_slowdown: float
+    # Every slowed stretch of video: where, how much, for which line and why.
+    stretches: list[VideoStretch] = Field(default_factory=list)
 
 
 class IntelligibilityReport(BaseModel):
@@ -68,12 +71,8 @@ def timing_report(translated: TranslationArtifact, fitted: FitArtifact) -> Timin
             truncated += 1
         if k + 1 < len(timings) and t.output_start + produced > timings[k + 1].output_start + 1e-3:
             overlapping += 1
-    spoken = {t.index for t in timings}
-    dropped = sum(
-        1
-        for s in translated.segments
-        if s.text.strip() and (not s.translation.strip() or s.index not in spoken)
-    )
+    spoken = {t.index for t in timings} | set(translated.carried_by_neighbour)
+    dropped = sum(1 for s in translated.segments if s.text.strip() and s.index not in spoken)
     return TimingReport(
         segments=len(timings),
         rate_per_segment=[round(r, 4) for r in rates],
@@ -89,6 +88,7 @@ def timing_report(translated: TranslationArtifact, fitted: FitArtifact) -> Timin
         duration_change=plan.output_duration - plan.source_duration,
         video_stretches=len(plan.stretches),
         max_video_slowdown=max((s.factor for s in plan.stretches), default=1.0),
+        stretches=plan.stretches,
     )
 
 

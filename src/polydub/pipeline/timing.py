@@ -4,11 +4,12 @@ Per segment, in order:
 1. The room is from the line's start to the next line's start, less a small gap.
 2. If the natural dub is longer than the room, ask the voice to speak faster (re-synthesis),
    up to `max_rate`.
-3. Still too long: with dynamic duration, slow that stretch of video (line plus the silence
-   after it) just enough; with fixed duration, start up to `max_lead` early into free silence
-   before the line, then speak as fast as needed (the rate bound yields, never the text).
-Every line starts at its own source start mapped to the output timeline, so errors never
-accumulate: start drift is 0 with dynamic duration and at most `max_lead` without it.
+3. Still too long: start up to `max_lead` early into free silence before the line.
+4. Still too long, with dynamic duration: slow that stretch of video (line plus the silence
+   after it) just enough, but never more than `max_slowdown` (slow motion past ~1.3x shows).
+5. Still too long: speak as fast as needed (the rate bound yields, never the text).
+Every line starts at its own source start mapped to the output timeline (less its lead), so
+errors never accumulate: start drift is at most `max_lead`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ class TimingOptions:
     max_rate: the fastest speech rate asked of a voice before slowing video (1.25 = 25% faster).
     dynamic_duration: allow slowing video; False keeps the output exactly as long as the input.
     min_gap: silence kept between consecutive dubbed lines, in seconds.
-    max_lead: how early a line may start, fixed duration only, to borrow preceding silence.
+    max_lead: how early a line may start, to borrow preceding silence.
+    max_slowdown: the most any stretch of video is slowed (dynamic duration).
     """
 
     max_rate: float = 1.25
     dynamic_duration: bool = True
     min_gap: float = 0.1
     max_lead: float = 0.3
+    max_slowdown: float = 1.3
 
 
 def make_slots(spans: list[tuple[int, float, float]], range_end: float) -> list[SegmentSlot]:
@@ -72,34 +75,45 @@ def solve_timing(
         raise ValueError("one produced (rate, duration) per slot is required")
     timings: list[SegmentTiming] = []
     stretches: list[VideoStretch] = []
-    prev_dub_end = 0.0  # on the source timeline; leads exist only with fixed duration
+    # Where the previous dub ends, on the source timeline (an overestimate after a stretch,
+    # which only makes the next lead more cautious).
+    prev_dub_end = 0.0
     for k, (slot, natural) in enumerate(zip(slots, natural_durations, strict=True)):
         gap = 0.0 if k + 1 == len(slots) else options.min_gap
         room = max(slot.limit - slot.start - gap, _EPS)
         free_before = max(0.0, slot.start - (prev_dub_end + options.min_gap)) if k else slot.start
-        lead_room = 0.0 if options.dynamic_duration else min(options.max_lead, free_before)
+        lead_room = min(options.max_lead, free_before)
         if produced is None:
             rate = _choose_rate(natural, room, lead_room, options)
             dub = natural / rate
         else:
             rate, dub = produced[k]
         lead, tempo = 0.0, 1.0
+        if dub > room + _EPS and options.dynamic_duration:
+            # A voice overshooting its asked length is first closed by a small tempo stretch,
+            # while the line stays within max_rate.
+            tempo = min(dub / room, max(1.0, options.max_rate / rate))
+            dub /= tempo
         if dub > room + _EPS:
-            if options.dynamic_duration:
-                # A voice overshooting its asked length is first closed by a small tempo
-                # stretch, while the line stays within max_rate; only the rest slows video.
-                tempo = min(dub / room, max(1.0, options.max_rate / rate))
-                dub /= tempo
-            if options.dynamic_duration and dub > room + _EPS:
-                span = max(slot.limit - slot.start, _EPS)
-                stretches.append(
-                    VideoStretch(start=slot.start, end=slot.limit, factor=(dub + gap) / span)
+            lead = min(lead_room, dub - room)
+        if dub > room + lead + _EPS and options.dynamic_duration:
+            span = max(slot.limit - slot.start, _EPS)
+            needed = (dub - lead + gap) / span
+            factor = min(needed, options.max_slowdown)
+            stretches.append(
+                VideoStretch(
+                    start=slot.start,
+                    end=slot.limit,
+                    factor=factor,
+                    segment=slot.index,
+                    reason=_stretch_reason(dub, room, rate * tempo, needed, options),
                 )
-            elif not options.dynamic_duration:
-                lead = min(lead_room, dub - room)
-                if dub > room + lead:
-                    tempo = dub / (room + lead)
-                    dub = room + lead
+            )
+            room = span * factor - gap
+        if dub > room + lead + _EPS:
+            # Past every bound: the line is spoken faster still; the text is never cut.
+            tempo *= dub / (room + lead)
+            dub = room + lead
         timings.append(
             SegmentTiming(
                 index=slot.index,
@@ -124,6 +138,18 @@ def solve_timing(
         t.output_start = plan.to_output_time(t.source_start) - t.lead
         t.output_end = t.output_start + t.dub_duration
     return plan
+
+
+def _stretch_reason(
+    dub: float, room: float, rate: float, needed: float, options: TimingOptions
+) -> str:
+    said = (
+        f"the dub needs {dub:.2f}s at {rate:.2f}x speech rate, its slot has {room:.2f}s; "
+        f"video slowed {min(needed, options.max_slowdown):.2f}x"
+    )
+    if needed > options.max_slowdown + _EPS:
+        said += f" (capped at {options.max_slowdown:.2f}x; the rest spoken faster)"
+    return said
 
 
 def _choose_rate(natural: float, room: float, lead_room: float, options: TimingOptions) -> float:

@@ -34,10 +34,11 @@ def translate(
     segments = transcript.segments
     source = transcript.language
     texts = [s.text.strip() for s in segments]
+    carried: list[int] = []
     if source == target:
         translations, misses = list(texts), []
     else:
-        translations, misses = _translate_by_sentence(
+        translations, misses, carried = _translate_by_sentence(
             segments, translator, source, target, glossary, length_targets(segments, max_rate)
         )
         translations = [t if text else "" for t, text in zip(translations, texts, strict=True)]
@@ -52,13 +53,17 @@ def translate(
         segments=translated,
         route=pivot.route(source, target) if pivot else [],
         route_quality=pivot.expected_quality if pivot else None,
+        carried_by_neighbour=carried,
         glossary_misses=misses,
     )
 
 
 def _translate_by_sentence(segments, translator, source, target, glossary, budgets):
     """Each unit of segments that makes one sentence is translated whole (with the transcript
-    as context for engines that read it), then split back over its segments."""
+    as context for engines that read it), then split back over its segments.
+
+    Returns the translations, the glossary misses, and the indexes of segments whose sentence
+    gave them no words (a neighbour speaks the whole short translation)."""
     units = sentence_units(segments)
     unit_texts = [unit.text(segments) for unit in units]
     request = TranslationRequest(
@@ -69,10 +74,13 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
         translator, unit_texts, source, target, glossary, request
     )
     translations = [""] * len(segments)
+    carried = []
     for unit, text in zip(units, translated, strict=True):
         parts = [segments[i].text for i in unit.members]
         for i, piece in zip(unit.members, split_translation(text, parts), strict=True):
             translations[i] = piece
+            if not piece and text.strip() and segments[i].text.strip():
+                carried.append(segments[i].index)
     misses = [
         GlossaryMiss(
             segment=segments[units[v.index].members[0]].index,
@@ -81,4 +89,4 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
         )
         for v in violations
     ]
-    return translations, misses
+    return translations, misses, carried
