@@ -110,6 +110,8 @@ def complete(
         "srt_key": blobs.put_file(f"{prefix}/captions.srt", result.srt),
         "vtt_key": blobs.put_file(f"{prefix}/captions.vtt", result.vtt),
     }
+    if result.audio is not None and hasattr(table.model, "audio_key"):
+        keys["audio_key"] = blobs.put_file(f"{prefix}/audio{result.audio.suffix}", result.audio)
     report = {**result.report, "stages": report_stages(result.report["stages"], list(record))}
     with context.db.session() as session:
         row = session.get(table.model, job_id)
