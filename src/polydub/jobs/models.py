@@ -138,6 +138,7 @@ class Proofread(Base):
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     folder_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    input_language: Mapped[str | None] = mapped_column(String(64), nullable=True)  # detected
     output_language: Mapped[str] = mapped_column(String(64))
     output_code: Mapped[str] = mapped_column(String(16))
     srt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -1,5 +1,5 @@
-"""translations keep their dubbed audio track and translate_audio_only; HeyGen's batch
-resource (job_batches and their items)
+"""translations keep their dubbed audio track and translate_audio_only; proofreads their
+source language; HeyGen's batch resource (job_batches and their items)
 
 Revision ID: 0007
 Revises: 0006
@@ -22,6 +22,8 @@ def upgrade() -> None:
                 "translate_audio_only", sa.Boolean(), nullable=False, server_default=sa.false()
             )
         )
+    with op.batch_alter_table("proofreads") as batch:
+        batch.add_column(sa.Column("input_language", sa.String(length=64), nullable=True))
     op.create_table(
         "job_batches",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -54,6 +56,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("job_batch_items")
     op.drop_table("job_batches")
+    with op.batch_alter_table("proofreads") as batch:
+        batch.drop_column("input_language")
     with op.batch_alter_table("translations") as batch:
         batch.drop_column("translate_audio_only")
         batch.drop_column("audio_key")
