@@ -9,6 +9,7 @@ fields, video_url, audio_url and the caption URLs, are checked against what they
 from __future__ import annotations
 
 import functools
+import socket
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -17,7 +18,7 @@ import pytest
 from heygen_schema import check_request, check_response, path_for
 from sqlalchemy import func, select
 
-from polydub.jobs.models import JobBatch, Translation
+from polydub.jobs.models import JobBatch, Translation, WebhookDelivery
 
 GET = "GET /v3/video-translations/{video_translation_id}"
 LIST = "GET /v3/video-translations"
@@ -181,7 +182,7 @@ def test_statuses_of_ids_and_unknown_ids(client, auth, make_key):
 
 
 def test_statuses_page_with_token(client, auth):
-    ids = create(client, auth, output_languages=["Spanish", "French", "German"])
+    ids = create(client, auth, output_languages=["Spanish", "French"]) + create(client, auth)
     params = {"video_translation_ids": ",".join(ids), "limit": 2}
     first = client.get("/v3/video-translations/statuses", params=params, headers=auth).json()
     check_response(STATUSES, first)
@@ -227,7 +228,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
             payload(mode="turbo"),  # refused by the request schema
             payload(video={"type": "asset_id", "asset_id": "no-such-asset"}),
             "not an object",
-            payload(output_languages=["German"]),
+            payload(output_languages=["French"], title="last"),
         ],
     }
     check_request(BATCH_CREATE, {**body, "video_translations": body["video_translations"][:1]})
@@ -254,7 +255,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
         "queued",
     ]
     assert items[2]["video_id"] is None and items[2]["error"]["param"] == "mode"
-    assert items[3]["error"]["code"] == "not_found"
+    # The same refusal the single create answers for an unknown asset.
     assert items[3]["error"]["param"] == "video.asset_id"
     assert items[4]["error"]["code"] == "invalid_parameter"
     assert created["counts_by_status"] == {"queued": 3, "failed": 3}
@@ -263,7 +264,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
     # The created items are ordinary translations, made as the single create makes them.
     spanish = get(client, auth, items[0]["video_id"])
     assert spanish["title"] == "two languages" and spanish["output_language"] == "Spanish"
-    assert get(client, auth, items[5]["video_id"])["output_language"] == "German"
+    assert get(client, auth, items[5]["video_id"])["title"] == "last"
 
     batch_id = created["batch_id"]
     again = client.get(path_for(BATCH_GET, batch_id=batch_id), headers=auth)
@@ -339,6 +340,65 @@ def test_missing_or_foreign_batch_is_404(client, auth, make_key):
     # A translation batch is not a lip-sync batch.
     response = client.get(f"/v3/lipsyncs/batches/{created['batch_id']}", headers=auth)
     assert error_of(response, 404)["code"] == "not_found"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def batch_events(app, batch_id: str) -> list[dict]:
+    with app.state.context.db.session() as session:
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.entity_id == batch_id)
+        ).all()
+        return [row.body for row in rows]
+
+
+def test_batch_webhook_goes_once_when_the_last_item_finishes(client, auth, app):
+    """A job that fails (its source cannot be downloaded) fails its item alone; once no item
+    is left running, the batch's callback_url gets one event."""
+    from polydub.jobs.steps import run_batch_here
+
+    gone = {"type": "url", "url": f"http://127.0.0.1:{closed_port()}/gone.mp4"}
+    body = {
+        "callback_url": "http://127.0.0.1:9/batch-hook",
+        "video_translations": [payload(video=gone), payload(video=gone), payload(mode="x")],
+    }
+    created = client.post("/v3/video-translations/batches", json=body, headers=auth)
+    assert created.status_code == 202, created.text
+    batch = created.json()["data"]
+    assert batch["callback_url"] == body["callback_url"]
+    first, second = (item["video_id"] for item in batch["items"][:2])
+    context = app.state.context
+    with context.db.session() as session:
+        internal = [session.get(Translation, i).batch_id for i in (first, second)]
+
+    run_batch_here(context, internal[0], lambda: False)
+    assert batch_events(app, batch["batch_id"]) == []  # one item still queued
+    partial = client.get(path_for(BATCH_GET, batch_id=batch["batch_id"]), headers=auth).json()
+    check_response(BATCH_GET, partial)
+    assert [i["status"] for i in partial["data"]["items"]] == ["failed", "queued", "failed"]
+    assert "could not download" in partial["data"]["items"][0]["error"]["message"]
+
+    run_batch_here(context, internal[1], lambda: False)
+    run_batch_here(context, internal[1], lambda: False)  # a redelivered task: still one event
+    (event,) = batch_events(app, batch["batch_id"])
+    assert event["event_type"] == "video_translate.batch_complete"
+    assert event["event_data"]["status"] == "failed"
+    assert event["event_data"]["counts_by_status"] == {"failed": 3}
+    done = client.get(path_for(BATCH_GET, batch_id=batch["batch_id"]), headers=auth).json()
+    check_response(BATCH_GET, done)
+    assert done["data"]["status"] == "failed"
+
+
+def test_a_batch_refused_whole_sends_its_webhook_at_once(client, auth, app):
+    body = {"callback_url": "http://127.0.0.1:9/hook", "video_translations": [payload(mode="x")]}
+    batch = client.post("/v3/video-translations/batches", json=body, headers=auth).json()["data"]
+    assert batch["status"] == "failed"
+    (event,) = batch_events(app, batch["batch_id"])
+    assert event["event_data"]["items"] == [{"item_index": 0, "status": "failed", "video_id": None}]
 
 
 # -- a real job ----------------------------------------------------------------------------------

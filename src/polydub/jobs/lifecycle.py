@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from polydub.domain.language import language_name
 from polydub.errors import JobCancelled, client_message
+from polydub.jobs.job_batches import notify_batch_of_job
 from polydub.jobs.models import Batch, Lipsync, Translation
 from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.stage_record import report_stages
@@ -128,6 +129,7 @@ def complete(
             row.input_language = language_name(report["source"]["language"])
     logger.info("%s %s completed", table.name, job_id)
     table.notify(context, job_id)
+    notify_batch_of_job(context, job_id)
 
 
 def fail(context, table: JobTable, job_id: str, message: str) -> None:
@@ -144,6 +146,7 @@ def fail(context, table: JobTable, job_id: str, message: str) -> None:
     if failed:
         logger.warning("%s %s failed: %s", table.name, job_id, message)
         table.notify(context, job_id)
+        notify_batch_of_job(context, job_id)
 
 
 def discard(context, table: JobTable, job_id: str) -> None:

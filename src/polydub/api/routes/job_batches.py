@@ -32,6 +32,7 @@ from polydub.api.schemas.lipsyncs import CreateLipsyncRequest
 from polydub.api.schemas.video_translations import CreateVideoTranslationRequest
 from polydub.errors import PolydubError
 from polydub.jobs.inputs import check_callback_url
+from polydub.jobs.job_batches import notify_batch
 from polydub.jobs.models import JobBatch, JobBatchItem
 from polydub.server_paths import scrub_paths
 
@@ -121,6 +122,7 @@ def create_batch(kind: BatchKind, payloads: list, body, key, context, session: S
     batch.total_items = index
     session.commit()  # the executor reads the jobs from its own session
     submit(context, to_run)
+    notify_batch(context, batch.id)  # every payload refused: the batch is already finished
     return {"data": batch_view(session, batch, MAX_PAGE, 0)}
 
 

@@ -13,18 +13,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polydub.api.batch_reads import (
-    MAX_PAGE,
-    batch_items,
-    decode_offset,
-    encode_offset,
-    job_status,
-    jobs_by_id,
-)
+from polydub.api.batch_reads import MAX_PAGE, decode_offset, encode_offset
 from polydub.api.deps import CurrentKey, SessionDep
 from polydub.api.errors import invalid
 from polydub.api.schemas.fields import MAX_ID
 from polydub.api.schemas.job_batches import StatusList
+from polydub.jobs.job_batches import batch_items, job_status, jobs_by_id
 from polydub.jobs.models import JobBatch
 
 router = APIRouter(tags=["Batches"])

@@ -25,7 +25,9 @@ class VideoTranslationBatchRequest(BaseModel):
         description="Payloads shaped like POST /v3/video-translations; one item per language",
     )
     title: Title | None = Field(default=None, description="Display name for the batch")
-    callback_url: Url | None = Field(default=None, description="Kept with the batch")
+    callback_url: Url | None = Field(
+        default=None, description="Webhook URL, called once when every item has finished"
+    )
 
 
 class LipsyncBatchRequest(BaseModel):
@@ -38,7 +40,9 @@ class LipsyncBatchRequest(BaseModel):
         description="Payloads shaped like POST /v3/lipsyncs; one item each",
     )
     title: Title | None = Field(default=None, description="Display name for the batch")
-    callback_url: Url | None = Field(default=None, description="Kept with the batch")
+    callback_url: Url | None = Field(
+        default=None, description="Webhook URL, called once when every item has finished"
+    )
 
 
 class BatchItem(BaseModel):
