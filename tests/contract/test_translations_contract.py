@@ -203,6 +203,7 @@ def test_statuses_page_with_token(client, auth):
         ({"video_translation_ids": "a", "limit": "many"}, "limit"),
         ({"video_translation_ids": "a", "token": "bogus"}, "token"),
         ({"batch_ids": "x" * 300}, "batch_ids"),
+        ({"batch_ids": "a\x00b"}, "batch_ids"),
     ],
 )
 def test_statuses_refuse_bad_queries(client, auth, params, param):
@@ -228,6 +229,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
             payload(mode="turbo"),  # refused by the request schema
             payload(video={"type": "asset_id", "asset_id": "no-such-asset"}),
             "not an object",
+            payload(**{"odd\x00field": 1}),
             payload(output_languages=["French"], title="last"),
         ],
     }
@@ -236,7 +238,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
     assert response.status_code == 202, response.text
     created = response.json()["data"]
     check_response(BATCH_GET, response.json())
-    assert created["title"] == "Launch" and created["total_items"] == 6
+    assert created["title"] == "Launch" and created["total_items"] == 7
     items = created["items"]
     assert [(i["item_index"], i["payload_index"]) for i in items] == [
         (0, 0),
@@ -245,10 +247,12 @@ def test_a_bad_payload_fails_alone(client, auth, app):
         (3, 2),
         (4, 3),
         (5, 4),
+        (6, 5),
     ]
     assert [i["status"] for i in items] == [
         "queued",
         "queued",
+        "failed",
         "failed",
         "failed",
         "failed",
@@ -258,13 +262,14 @@ def test_a_bad_payload_fails_alone(client, auth, app):
     # The same refusal the single create answers for an unknown asset.
     assert items[3]["error"]["param"] == "video.asset_id"
     assert items[4]["error"]["code"] == "invalid_parameter"
-    assert created["counts_by_status"] == {"queued": 3, "failed": 3}
+    assert items[5]["error"]["param"] == "oddfield"  # stored without its NUL
+    assert created["counts_by_status"] == {"queued": 3, "failed": 4}
     assert created["status"] == "processing"
 
     # The created items are ordinary translations, made as the single create makes them.
     spanish = get(client, auth, items[0]["video_id"])
     assert spanish["title"] == "two languages" and spanish["output_language"] == "Spanish"
-    assert get(client, auth, items[5]["video_id"])["title"] == "last"
+    assert get(client, auth, items[6]["video_id"])["title"] == "last"
 
     batch_id = created["batch_id"]
     again = client.get(path_for(BATCH_GET, batch_id=batch_id), headers=auth)
@@ -280,7 +285,7 @@ def test_a_bad_payload_fails_alone(client, auth, app):
         params={"limit": 4, "token": page.json()["data"]["next_token"]},
         headers=auth,
     ).json()["data"]
-    assert [i["item_index"] for i in rest["items"]] == [4, 5] and rest["has_more"] is False
+    assert [i["item_index"] for i in rest["items"]] == [4, 5, 6] and rest["has_more"] is False
 
     statuses = client.get(
         "/v3/video-translations/statuses", params={"batch_ids": batch_id}, headers=auth
@@ -405,17 +410,20 @@ def test_a_batch_refused_whole_sends_its_webhook_at_once(client, auth, app):
 
 
 @pytest.fixture(scope="module")
-def clip_url(tmp_path_factory):
-    """A short generated talking clip, served over loopback HTTP."""
+def served(tmp_path_factory):
+    """A short generated talking clip and its speech as a separate track (the dub audio),
+    served over loopback HTTP; yields the base URL."""
+    from polydub.media.ffmpeg import run_ffmpeg
     from polydub.samples import make_talking_clip
 
     root = tmp_path_factory.mktemp("served")
-    make_talking_clip(root / "talk.mp4", 6.0, width=320, height=240)
+    make_talking_clip(root / "talk.mp4", 4.0, width=320, height=240)
+    run_ffmpeg(["-i", str(root / "talk.mp4"), "-vn", "-c:a", "copy", str(root / "speech.m4a")])
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a, **k: None
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/talk.mp4"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -427,16 +435,22 @@ def fetch(client, url: str) -> bytes:
     return response.content
 
 
-def test_a_completed_batch_job_serves_video_audio_and_captions(client, auth, app, clip_url):
+@pytest.mark.integration
+def test_a_completed_batch_job_serves_video_audio_and_captions(client, auth, app, served):
+    """One real job, kept to seconds: the dub audio is given (HeyGen's `audio`: no machine
+    translation or synthesis) and only the audio is dubbed (no lip sync); the rest of the
+    pipeline (ingest, separation, captions from speech recognition, mix, render) runs."""
     from polydub.jobs.steps import run_batch_here
     from polydub.media.probe import probe
 
     body = {
         "video_translations": [
             {
-                "video": {"type": "url", "url": clip_url},
+                "video": {"type": "url", "url": f"{served}/talk.mp4"},
+                "audio": {"type": "url", "url": f"{served}/speech.m4a"},
+                "input_language": "English",
                 "output_languages": ["Spanish"],
-                "translate_audio_only": True,  # no lip sync: seconds, not minutes
+                "translate_audio_only": True,
                 "enable_caption": True,
                 "callback_id": "real-1",
             }
@@ -459,7 +473,7 @@ def test_a_completed_batch_job_serves_video_audio_and_captions(client, auth, app
     srt = fetch(client, data["srt_caption_url"]).decode("utf-8")
     vtt = fetch(client, data["vtt_caption_url"]).decode("utf-8")
     assert video[4:8] == b"ftyp" and audio[4:8] == b"ftyp"
-    assert "-->" in srt and vtt.startswith("WEBVTT")
+    assert "-->" in srt and "product" in srt.lower() and vtt.startswith("WEBVTT")
     assert data["caption_url"] == {"srt": data["srt_caption_url"], "vtt": data["vtt_caption_url"]}
 
     served = app.state.context.blobs.path(f"translations/{translation_id}/audio.m4a")

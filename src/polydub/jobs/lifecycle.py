@@ -125,8 +125,10 @@ def complete(
         row.duration = report["timing"]["output_duration"]
         row.report = report
         row.completed_at = datetime.now(UTC)
-        if table is TRANSLATIONS and not row.input_language:
-            row.input_language = language_name(report["source"]["language"])
+        detected = report["source"]["language"]
+        # "und": a dub of the user's own audio recognises no source speech; null, not a code.
+        if table is TRANSLATIONS and not row.input_language and detected != "und":
+            row.input_language = language_name(detected)
     logger.info("%s %s completed", table.name, job_id)
     table.notify(context, job_id)
     notify_batch_of_job(context, job_id)

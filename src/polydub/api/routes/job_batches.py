@@ -134,13 +134,23 @@ def _create_item(
         request = kind.payload_model.model_validate(payload)
     except ValidationError as exc:
         message, param = validation_message(exc.errors(), in_body=False)
-        return [], {"code": "invalid_parameter", "message": message, "param": param}
+        return [], item_error("invalid_parameter", message, param)
     try:
         internal, job_ids = kind.create(context, session, owner_id, request)
     except (ApiError, PolydubError) as exc:
-        return [], {"code": exc.code, "message": scrub_paths(exc.message), "param": exc.param}
+        return [], item_error(exc.code, exc.message, exc.param)
     to_run.extend(internal)
     return job_ids, None
+
+
+def item_error(code: str, message: str, param: str | None) -> dict:
+    """A refused payload's error as stored and shown: no server path, and no NUL (a field
+    name may carry one, which PostgreSQL cannot store)."""
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else scrub_paths(text).replace("\x00", "")
+
+    return {"code": code, "message": clean(message), "param": clean(param)}
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page")]

@@ -99,6 +99,8 @@ def split_ids(raw: str | None, param: str) -> list[str]:
     ids = list(dict.fromkeys(part.strip() for part in (raw or "").split(",") if part.strip()))
     if any(len(i) > MAX_ID for i in ids):
         raise invalid(f"an id in {param} is longer than {MAX_ID} characters", param=param)
+    if any("\x00" in i for i in ids):  # PostgreSQL text cannot hold NUL: a 500, not a miss
+        raise invalid(f"an id in {param} contains a NUL character", param=param)
     return ids
 
 
