@@ -42,6 +42,7 @@ router = APIRouter(tags=["Batches"])
 @dataclass(frozen=True)
 class BatchKind:
     kind: str  # "translation" | "lipsync"
+    field: str  # the request field holding the payloads
     payload_model: type[BaseModel]
     # (context, session, owner, payload) -> (internal batch ids to run, job ids in item order)
     create: Callable[..., tuple[list[str], list[str]]]
@@ -64,9 +65,15 @@ def _languages_in(payload: Any) -> int:
 
 
 TRANSLATION_BATCHES = BatchKind(
-    "translation", CreateVideoTranslationRequest, _create_translation, _languages_in
+    "translation",
+    "video_translations",
+    CreateVideoTranslationRequest,
+    _create_translation,
+    _languages_in,
 )
-LIPSYNC_BATCHES = BatchKind("lipsync", CreateLipsyncRequest, _create_lipsync, lambda _: 1)
+LIPSYNC_BATCHES = BatchKind(
+    "lipsync", "lipsyncs", CreateLipsyncRequest, _create_lipsync, lambda _: 1
+)
 
 
 @router.post(
@@ -91,9 +98,10 @@ def create_lipsync_batch(
 
 
 def create_batch(kind: BatchKind, payloads: list, body, key, context, session: Session) -> dict:
-    field = "video_translations" if kind is TRANSLATION_BATCHES else "lipsyncs"
+    """Create every payload through its single create, in order, one item per job made (or
+    per refused payload), commit them together, and answer the batch resource."""
     if sum(kind.expands_to(p) for p in payloads) > MAX_BATCH_ITEMS:
-        raise invalid(f"a batch holds at most {MAX_BATCH_ITEMS} items", param=field)
+        raise invalid(f"a batch holds at most {MAX_BATCH_ITEMS} items", param=kind.field)
     check_callback_url(body.callback_url, allow_private=context.settings.allow_private_urls)
     batch = JobBatch(
         owner_id=key.id,
