@@ -428,10 +428,12 @@ def served(tmp_path_factory):
     server.server_close()
 
 
-def fetch(client, url: str) -> bytes:
+def fetch(client, url: str, media_type: str | None = None) -> bytes:
     parsed = urlparse(url)
     response = client.get(f"{parsed.path}?{parsed.query}")
     assert response.status_code == 200, response.text
+    if media_type is not None:
+        assert response.headers["content-type"].startswith(media_type)
     return response.content
 
 
@@ -468,8 +470,8 @@ def test_a_completed_batch_job_serves_video_audio_and_captions(client, auth, app
     assert data["status"] == "completed", data["failure_message"]
     assert data["input_language"] == "English" and data["translate_audio_only"] is True
     assert data["callback_id"] == "real-1" and data["duration"] > 0
-    video = fetch(client, data["video_url"])
-    audio = fetch(client, data["audio_url"])
+    video = fetch(client, data["video_url"], "video/mp4")
+    audio = fetch(client, data["audio_url"], "audio/mp4")
     srt = fetch(client, data["srt_caption_url"]).decode("utf-8")
     vtt = fetch(client, data["vtt_caption_url"]).decode("utf-8")
     assert video[4:8] == b"ftyp" and audio[4:8] == b"ftyp"
