@@ -57,7 +57,9 @@ def test_create_then_get(client, auth, app):
     assert data["id"] == lipsync_id and data["status"] == "pending"
     assert data["title"] == "Dialogue fix" and data["mode"] == "precision"
     assert data["callback_id"] == "c-1" and data["progress"] == 0
-    assert data["video_url"] is None and data["caption_url"] == {"srt": None, "vtt": None}
+    # HeyGen's caption_url is the SRT's URL (a string once completed), not an object.
+    assert data["video_url"] is None and data["caption_url"] is None
+    assert data["vtt_caption_url"] is None
     assert isinstance(data["created_at"], int) and data["completed_at"] is None
     with app.state.context.db.session() as session:
         batch = session.get(Batch, lipsync_id)

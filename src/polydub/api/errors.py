@@ -60,6 +60,22 @@ def _param_of(loc: tuple) -> str | None:
     return ".".join(parts) or (str(loc[0]) if loc else None)
 
 
+def validation_message(errors, *, in_body: bool = True) -> tuple[str, str | None]:
+    """The message and `param` of pydantic's first validation error. `in_body`: the locations
+    start with the request part ("body", ...), as FastAPI reports them; a model validated by
+    hand (a batch item) has none."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    loc = tuple(first.get("loc", ()))
+    param = _param_of(loc if in_body else ("body", *loc))
+    if first.get("type") == "extra_forbidden":
+        message = f"unknown field '{param}'"
+    elif first.get("type") == "missing":
+        message = f"'{param}' is required."
+    else:
+        message = f"{param}: {first.get('msg')}" if param else str(first.get("msg"))
+    return message, param
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -73,14 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        param = _param_of(tuple(first.get("loc", ())))
-        if first.get("type") == "extra_forbidden":
-            message = f"unknown field '{param}'"
-        elif first.get("type") == "missing":
-            message = f"'{param}' is required."
-        else:
-            message = f"{param}: {first.get('msg')}" if param else str(first.get("msg"))
+        message, param = validation_message(exc.errors())
         return JSONResponse(envelope("invalid_parameter", message, param), 400)
 
     @app.exception_handler(StarletteHTTPException)

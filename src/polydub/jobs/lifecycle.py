@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from polydub.domain.language import language_name
 from polydub.errors import JobCancelled, client_message
+from polydub.jobs.job_batches import notify_batch_of_job
 from polydub.jobs.models import Batch, Lipsync, Translation
 from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.stage_record import report_stages
@@ -110,6 +111,8 @@ def complete(
         "srt_key": blobs.put_file(f"{prefix}/captions.srt", result.srt),
         "vtt_key": blobs.put_file(f"{prefix}/captions.vtt", result.vtt),
     }
+    if result.audio is not None and hasattr(table.model, "audio_key"):
+        keys["audio_key"] = blobs.put_file(f"{prefix}/audio{result.audio.suffix}", result.audio)
     report = {**result.report, "stages": report_stages(result.report["stages"], list(record))}
     with context.db.session() as session:
         row = session.get(table.model, job_id)
@@ -122,10 +125,13 @@ def complete(
         row.duration = report["timing"]["output_duration"]
         row.report = report
         row.completed_at = datetime.now(UTC)
-        if table is TRANSLATIONS and not row.input_language:
-            row.input_language = language_name(report["source"]["language"])
+        detected = report["source"]["language"]
+        # "und": a dub of the user's own audio recognises no source speech; null, not a code.
+        if table is TRANSLATIONS and not row.input_language and detected != "und":
+            row.input_language = language_name(detected)
     logger.info("%s %s completed", table.name, job_id)
     table.notify(context, job_id)
+    notify_batch_of_job(context, job_id)
 
 
 def fail(context, table: JobTable, job_id: str, message: str) -> None:
@@ -142,6 +148,7 @@ def fail(context, table: JobTable, job_id: str, message: str) -> None:
     if failed:
         logger.warning("%s %s failed: %s", table.name, job_id, message)
         table.notify(context, job_id)
+        notify_batch_of_job(context, job_id)
 
 
 def discard(context, table: JobTable, job_id: str) -> None:

@@ -111,6 +111,8 @@ class Translation(Base):
     video_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     srt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     vtt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    audio_key: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the dub alone
+    translate_audio_only: Mapped[bool] = mapped_column(Boolean, default=False)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
     report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     failure_message: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -136,6 +138,7 @@ class Proofread(Base):
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     folder_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    input_language: Mapped[str | None] = mapped_column(String(64), nullable=True)  # detected
     output_language: Mapped[str] = mapped_column(String(64))
     output_code: Mapped[str] = mapped_column(String(16))
     srt_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -179,6 +182,33 @@ class Lipsync(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class JobBatch(Base):
+    """HeyGen's batch resource: up to 100 create payloads sent at once. Each item is created
+    on its own (an invalid one fails alone); the batch only remembers which job each became."""
+
+    __tablename__ = "job_batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "translation" | "lipsync"
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    total_items: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobBatchItem(Base):
+    """One item of a JobBatch: the job it became (job_id), or why it could not be (error)."""
+
+    __tablename__ = "job_batch_items"
+    __table_args__ = (UniqueConstraint("batch_id", "item_index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("job_batches.id"), index=True)
+    item_index: Mapped[int] = mapped_column(Integer)
+    payload_index: Mapped[int] = mapped_column(Integer)  # its payload (one per language)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {code, message, param}
 
 
 class IdempotencyRecord(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from polydub.domain.language import language_name
 from polydub.domain.transcript import Segment
 from polydub.errors import InvalidInputError
 from polydub.jobs.models import Proofread
@@ -42,6 +43,7 @@ def store_script(context, proofread_id: str, translated) -> None:
         if row is None:
             return
         row.srt_key = keys["srt"]
+        row.input_language = language_name(translated.source_language)
         row.status = "completed"
         row.failure_message = None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from polydub.media.ffmpeg import run_ffmpeg
 from polydub.pipeline.artifacts import (
     DiarizationArtifact,
     FitArtifact,
@@ -62,6 +63,7 @@ class DubResult:
     vtt: Path
     report_path: Path
     report: dict[str, Any]
+    audio: Path | None = None  # the final soundtrack alone (AAC), for clients that want it
 
 
 def build_report(
@@ -179,6 +181,16 @@ def publish(
     for name, src in (("video", rendered.video), ("srt", rendered.srt), ("vtt", rendered.vtt)):
         copy_atomic(src, paths[name])
     write_text_atomic(paths["report"], json.dumps(report, indent=2, ensure_ascii=False))
+    audio = encode_audio_track(dubbed.mixed.mix_wav, Path(base + ".m4a"))
     return DubResult(
-        dubbed.target, paths["video"], paths["srt"], paths["vtt"], paths["report"], report
+        dubbed.target, paths["video"], paths["srt"], paths["vtt"], paths["report"], report, audio
     )
+
+
+def encode_audio_track(mix_wav: Path, dest: Path) -> Path:
+    """The dubbed soundtrack on its own, as AAC (HeyGen's audio_url): a fraction of the WAV's
+    size, written next to the other outputs under a temporary name, then moved in place."""
+    partial = dest.with_name(dest.name + ".part.m4a")
+    run_ffmpeg(["-i", str(mix_wav), "-vn", "-c:a", "aac", "-b:a", "192k", str(partial)])
+    partial.replace(dest)
+    return dest

@@ -6,12 +6,14 @@ import importlib
 
 from fastapi import FastAPI
 
-# Order matters where paths overlap: /v3/video-translations/languages and /proofreads before
-# /v3/video-translations/{id}.
+# Order matters where paths overlap: /v3/video-translations/languages, /proofreads, /statuses
+# and /batches before /v3/video-translations/{id} (and the same for /v3/lipsyncs).
 ROUTER_MODULES = (
     "health",
     "languages",
     "proofreads",
+    "job_statuses",
+    "job_batches",
     "video_translations",
     "lipsyncs",
     "assets",

@@ -16,6 +16,7 @@ _MEDIA_TYPES = {
     ".mov": "video/quicktime",
     ".mkv": "video/x-matroska",
     ".webm": "video/webm",
+    ".m4a": "audio/mp4",  # a translation's dubbed soundtrack (audio_url)
     ".srt": "application/x-subrip",
     ".vtt": "text/vtt",
     ".json": "application/json",

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep, read_in_thread
 from polydub.api.errors import invalid, not_found
-from polydub.api.pagination import newest_first_page, unix
-from polydub.api.schemas.common import DataEnvelope
+from polydub.api.pagination import (
+    PageToken,
+    PageTokenAlias,
+    newest_first_page,
+    token_param,
+    unix,
+)
+from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest
 from polydub.api.schemas.lipsyncs import (
     CreateLipsyncRequest,
     LipsyncCreated,
@@ -20,7 +26,6 @@ from polydub.api.schemas.lipsyncs import (
     LipsyncList,
     LipsyncPublic,
 )
-from polydub.api.schemas.video_translations import CaptionUrls
 from polydub.jobs.heygen_requests import spec_from_request
 from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.lifecycle import LIPSYNCS
@@ -38,26 +43,37 @@ def create_lipsync(
     body: CreateLipsyncRequest, key: CurrentKey, context: ContextDep, session: SessionDep
 ) -> dict:
     """Redraw the speaker's mouth in `video` to follow `audio`; returns the job's id."""
-    validate_request(context, session, key.id, body)
-    spec = spec_from_request("lipsync", body.model_dump(mode="json"))
-    batch = Batch(owner_id=key.id, kind="lipsync", request=spec.model_dump(mode="json"))
-    session.add(batch)
-    session.flush()
-    session.add(
-        Lipsync(
-            id=batch.id,
-            owner_id=key.id,
-            title=body.title,
-            folder_id=body.folder_id,
-            mode=body.mode.value,
-            callback_url=body.callback_url,
-            callback_id=body.callback_id,
-        )
-    )
+    row = add_lipsync(context, session, key.id, body)
     session.commit()  # the executor reads these rows from its own session
     if context.executor is not None:
-        context.executor.submit(batch.id)
-    return {"data": {"lipsync_id": batch.id}}
+        context.executor.submit(row.id)
+    return {"data": {"lipsync_id": row.id}}
+
+
+def add_lipsync(context, session: Session, owner_id: str, body: CreateLipsyncRequest) -> Lipsync:
+    """A create request's job (its batch has its id), added to `session` (not committed): the
+    single create and every item of a bulk create go through here.
+
+    Raises:
+        PolydubError: before anything is added, for what the job would fail on.
+    """
+    validate_request(context, session, owner_id, body)
+    spec = spec_from_request("lipsync", body.model_dump(mode="json"))
+    batch = Batch(owner_id=owner_id, kind="lipsync", request=spec.model_dump(mode="json"))
+    session.add(batch)
+    session.flush()
+    row = Lipsync(
+        id=batch.id,
+        owner_id=owner_id,
+        title=body.title,
+        folder_id=body.folder_id,
+        mode=body.mode.value,
+        callback_url=body.callback_url,
+        callback_id=body.callback_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def validate_request(context, session: Session, owner_id: str, body: CreateLipsyncRequest) -> None:
@@ -85,15 +101,18 @@ def list_lipsyncs(
     context: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    next_token: Annotated[str | None, Query(description="From the previous page")] = None,
+    token: PageToken = None,
+    next_token: PageTokenAlias = None,
 ) -> dict:
-    """The caller's lip syncs, newest first; pass next_token to get the next page."""
+    """The caller's lip syncs, newest first; pass the answer's next_token as `token` to get
+    the next page."""
     query = select(Lipsync).where(Lipsync.owner_id == key.id)
-    page, has_more, token = newest_first_page(session, query, Lipsync, limit, next_token)
+    cursor, param = token_param(token, next_token)
+    page, has_more, after = newest_first_page(session, query, Lipsync, limit, cursor, param=param)
     return {
         "data": [public_model(context, row).model_dump() for row in page],
         "has_more": has_more,
-        "next_token": token,
+        "next_token": after,
     }
 
 
@@ -108,14 +127,27 @@ async def read_lipsync(lipsync_id: str, key: CurrentKey, context: ContextDep) ->
     return Response(body, media_type="application/json")
 
 
+@router.patch("/{lipsync_id}", response_model=PublicEnvelope)
+def update_lipsync(
+    lipsync_id: str,
+    body: UpdateTitleRequest,
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+) -> dict:
+    """Change a lip sync's display title; answers the lip sync."""
+    row = owned_lipsync(session, key.id, lipsync_id)
+    row.title = body.title
+    session.commit()
+    return {"data": public_model(context, row).model_dump()}
+
+
 @router.delete("/{lipsync_id}", response_model=DataEnvelope[LipsyncDeleted])
 def delete_lipsync(
     lipsync_id: str, key: CurrentKey, context: ContextDep, session: SessionDep
 ) -> dict:
     """Delete a lip sync: a queued or running job is cancelled and its files are removed."""
-    row = session.get(Lipsync, lipsync_id)
-    if row is None or row.owner_id != key.id:
-        raise not_found("Lipsync", param="lipsync_id")
+    row = owned_lipsync(session, key.id, lipsync_id)
     if context.executor is not None:
         context.executor.cancel(row.id)  # stops inside its running stage
     session.delete(row)
@@ -125,6 +157,14 @@ def delete_lipsync(
     session.commit()
     context.blobs.delete_prefix(LIPSYNCS.blob_prefix(row.id))
     return {"data": {"id": row.id, "deleted": True}}
+
+
+def owned_lipsync(session: Session, owner_id: str, lipsync_id: str) -> Lipsync:
+    """The caller's lip sync; another key's rows are as absent as missing ones."""
+    row = session.get(Lipsync, lipsync_id)
+    if row is None or row.owner_id != owner_id:
+        raise not_found("Lipsync", param="lipsync_id")
+    return row
 
 
 def owned_lipsync_row(connection: Connection, owner_id: str, lipsync_id: str) -> Row:
@@ -144,9 +184,8 @@ def public_model(context, row: Lipsync | Row) -> LipsyncPublic:
         progress=round(row.progress or 0.0, 4),
         mode=row.mode,
         video_url=context_file_url(context, row.video_key),
-        caption_url=CaptionUrls(
-            srt=context_file_url(context, row.srt_key), vtt=context_file_url(context, row.vtt_key)
-        ),
+        caption_url=context_file_url(context, row.srt_key),
+        vtt_caption_url=context_file_url(context, row.vtt_key),
         duration=row.duration,
         failure_message=row.failure_message,
         callback_id=row.callback_id,

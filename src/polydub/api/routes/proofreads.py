@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep
 from polydub.api.errors import ApiError, invalid, not_found
+from polydub.api.pagination import unix
 from polydub.api.routes.video_translations import glossary_terms
 from polydub.api.schemas.common import DataEnvelope
 from polydub.api.schemas.proofreads import (
@@ -23,8 +25,8 @@ from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.errors import InvalidInputError
 from polydub.jobs.heygen_requests import media_ref, spec_from_request, stored_spec
-from polydub.jobs.inputs import check_ref, resolve_input
-from polydub.jobs.models import Batch, Proofread, Translation
+from polydub.jobs.inputs import check_callback_url, check_ref, resolve_input
+from polydub.jobs.models import Asset, Batch, Proofread, Translation
 from polydub.jobs.proofread_scripts import store_edited_srt
 from polydub.jobs.spec import JobSpec
 from polydub.storage.signed_urls import context_file_url
@@ -79,7 +81,7 @@ def create_proofread(
 @router.get("/{proofread_id}", response_model=DataEnvelope[ProofreadPublic])
 def read_proofread(proofread_id: str, key: CurrentKey, session: SessionDep) -> dict:
     """A proofread session's status: processing, completed or failed (with failure_message)."""
-    return {"data": public_proofread(owned_proofread(session, key.id, proofread_id))}
+    return {"data": public_proofread(session, owned_proofread(session, key.id, proofread_id))}
 
 
 @router.get("/{proofread_id}/srt", response_model=DataEnvelope[ProofreadSrtLink])
@@ -89,7 +91,24 @@ def read_proofread_srt(
     """A signed, expiring link to the proofread's SRT: the translated script, one cue per
     line on the source video's times (the uploaded edit, once there is one)."""
     row = completed_proofread(session, key.id, proofread_id)
-    return {"data": {"srt_url": context_file_url(context, row.edited_srt_key or row.srt_key)}}
+    return {
+        "data": {
+            "srt_url": context_file_url(context, row.edited_srt_key or row.srt_key),
+            "original_srt_url": original_srt_url(context, session, row),
+        }
+    }
+
+
+def original_srt_url(context, session: Session, row: Proofread) -> str | None:
+    """Where the SRT given at creation is: its URL as given, or its asset, signed."""
+    origin = session.get(Batch, row.batch_id)
+    ref = stored_spec(origin.kind, origin.request).source_srt
+    if ref is None or ref.kind == "path":
+        return None
+    if ref.kind == "url":
+        return ref.value
+    asset = session.get(Asset, ref.value)
+    return None if asset is None else context_file_url(context, asset.storage_key)
 
 
 @router.put("/{proofread_id}/srt", response_model=DataEnvelope[ProofreadSrtUploaded])
@@ -102,7 +121,7 @@ def upload_proofread_srt(
 ) -> dict:
     """Upload the reviewed SRT (by url or asset_id). Cues map back to lines by their number,
     else by time; generating afterwards re-voices only the lines whose text changed."""
-    completed_proofread(session, key.id, proofread_id)
+    row = completed_proofread(session, key.id, proofread_id)
     ref = body.srt.model_dump()
     check_ref(session, key.id, ref, "srt", allow_private=context.settings.allow_private_urls)
     try:
@@ -110,7 +129,8 @@ def upload_proofread_srt(
         edits = store_edited_srt(context, proofread_id, path)
     except InvalidInputError as exc:
         raise invalid(exc.message, param=exc.param or "srt") from exc
-    return {"data": {"id": proofread_id, "edited_segments": len(edits)}}
+    session.refresh(row)
+    return {"data": {**public_proofread(session, row), "edited_segments": len(edits)}}
 
 
 @router.post("/{proofread_id}/generate", response_model=DataEnvelope[GeneratedVideoTranslation])
@@ -124,8 +144,9 @@ def generate_from_proofread(
     """Dub the video with the proofread (and edited) script; returns a video_translation_id
     to poll at GET /v3/video-translations/{id}."""
     row = completed_proofread(session, key.id, proofread_id)
+    check_callback_url(body.callback_url, allow_private=context.settings.allow_private_urls)
     origin = session.get(Batch, row.batch_id)
-    spec = generated_spec(stored_spec(origin.kind, origin.request), row, captions=body.captions)
+    spec = generated_spec(stored_spec(origin.kind, origin.request), row, body)
     batch = Batch(owner_id=key.id, kind="translation", request=spec.model_dump(mode="json"))
     session.add(batch)
     session.flush()
@@ -136,21 +157,32 @@ def generate_from_proofread(
         title=row.title,
         folder_id=row.folder_id,
         mode=spec.mode,
+        input_language=row.input_language,
         output_language=row.output_language,
         output_code=row.output_code,
+        callback_url=body.callback_url,
+        callback_id=body.callback_id,
+        translate_audio_only=body.translate_audio_only,
     )
     session.add(translation)
     session.commit()
     if context.executor is not None:
         context.executor.submit(batch.id)
-    return {"data": {"video_translation_id": translation.id}}
+    return {"data": {"video_translation_id": translation.id, "status": "processing"}}
 
 
-def generated_spec(proofread_spec: JobSpec, row: Proofread, *, captions: bool) -> JobSpec:
+def generated_spec(
+    proofread_spec: JobSpec, row: Proofread, body: GenerateFromProofreadRequest
+) -> JobSpec:
     """The translation a generate stands for: the proofread's own spec (its stretching flag
     is already the spec's dynamic_duration), dubbed with the proofread's script."""
     return proofread_spec.model_copy(
-        update={"kind": "translation", "embed_captions": captions, "proofread_id": row.id}
+        update={
+            "kind": "translation",
+            "embed_captions": body.captions,
+            "audio_only": body.translate_audio_only,
+            "proofread_id": row.id,
+        }
     )
 
 
@@ -185,14 +217,17 @@ def completed_proofread(session: Session, owner_id: str, proofread_id: str) -> P
     return row
 
 
-def public_proofread(row: Proofread) -> dict:
-    from polydub.api.pagination import unix
-
+def public_proofread(session: Session, row: Proofread) -> dict:
+    generated = session.scalar(
+        select(Translation.id).where(Translation.proofread_id == row.id).limit(1)
+    )
     return ProofreadPublic(
         id=row.id,
         title=row.title,
         status=row.status,
+        input_language=row.input_language,
         output_language=row.output_language,
+        submitted_for_review=generated is not None,
         created_at=unix(row.created_at),
         failure_message=row.failure_message,
     ).model_dump()

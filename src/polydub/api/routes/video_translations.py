@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep, read_in_thread
 from polydub.api.errors import invalid, not_found
-from polydub.api.pagination import newest_first_page, unix
-from polydub.api.schemas.common import DataEnvelope
+from polydub.api.pagination import PageToken, PageTokenAlias, newest_first_page, token_param, unix
+from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest
 from polydub.api.schemas.video_translations import (
     CaptionLink,
     CaptionUrls,
@@ -40,13 +40,29 @@ def create_video_translation(
     body: CreateVideoTranslationRequest, key: CurrentKey, context: ContextDep, session: SessionDep
 ) -> dict:
     """Translate a video into one or more languages; returns one id per language."""
-    spec = translation_spec(context, session, key.id, body)
-    batch = Batch(owner_id=key.id, kind="translation", request=spec.model_dump(mode="json"))
+    batch, rows = add_translations(context, session, key.id, body)
+    session.commit()  # the executor reads these rows from its own session
+    submit(context, [batch.id])
+    return {"data": {"video_translation_ids": [row.id for row in rows]}}
+
+
+def add_translations(
+    context, session: Session, owner_id: str, body: CreateVideoTranslationRequest
+) -> tuple[Batch, list[Translation]]:
+    """A create request's job rows, one per language, added to `session` (not committed):
+    the single create and every item of a bulk create go through here.
+
+    Raises:
+        PolydubError: before anything is added, for what the job would fail on.
+    """
+    spec = translation_spec(context, session, owner_id, body)
+    languages = target_languages(body.output_languages)
+    batch = Batch(owner_id=owner_id, kind="translation", request=spec.model_dump(mode="json"))
     session.add(batch)
     session.flush()
     rows = [
         Translation(
-            owner_id=key.id,
+            owner_id=owner_id,
             batch_id=batch.id,
             title=body.title,
             folder_id=body.folder_id,
@@ -56,14 +72,20 @@ def create_video_translation(
             output_code=language.code,
             callback_url=body.callback_url,
             callback_id=body.callback_id,
+            translate_audio_only=body.translate_audio_only,
         )
-        for language in target_languages(body.output_languages)
+        for language in languages
     ]
     session.add_all(rows)
-    session.commit()  # the executor reads these rows from its own session
+    session.flush()
+    return batch, rows
+
+
+def submit(context, batch_ids: list[str]) -> None:
+    """Hand committed batches to the executor (none in an API-only process)."""
     if context.executor is not None:
-        context.executor.submit(batch.id)
-    return {"data": {"video_translation_ids": [row.id for row in rows]}}
+        for batch_id in batch_ids:
+            context.executor.submit(batch_id)
 
 
 def target_languages(names: list[str]) -> list:
@@ -121,15 +143,20 @@ def list_video_translations(
     context: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    next_token: Annotated[str | None, Query(description="From the previous page")] = None,
+    token: PageToken = None,
+    next_token: PageTokenAlias = None,
 ) -> dict:
-    """The caller's translations, newest first; pass next_token to get the next page."""
+    """The caller's translations, newest first; pass the answer's next_token as `token` to
+    get the next page."""
     query = select(Translation).where(Translation.owner_id == key.id)
-    page, has_more, token = newest_first_page(session, query, Translation, limit, next_token)
+    cursor, param = token_param(token, next_token)
+    page, has_more, after = newest_first_page(
+        session, query, Translation, limit, cursor, param=param
+    )
     return {
         "data": [public_translation(context, row) for row in page],
         "has_more": has_more,
-        "next_token": token,
+        "next_token": after,
     }
 
 
@@ -147,6 +174,21 @@ async def read_video_translation(
     row = await read_in_thread(context, owned_translation_row, key.id, video_translation_id)
     body = PublicEnvelope(data=public_model(context, row)).model_dump_json()
     return Response(body, media_type="application/json")
+
+
+@router.patch("/{video_translation_id}", response_model=PublicEnvelope)
+def update_video_translation(
+    video_translation_id: str,
+    body: UpdateTitleRequest,
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+) -> dict:
+    """Change a translation's display title; answers the translation."""
+    row = owned_translation(session, key.id, video_translation_id)
+    row.title = body.title
+    session.commit()
+    return {"data": public_translation(context, row)}
 
 
 @router.delete("/{video_translation_id}", response_model=DataEnvelope[VideoTranslationDeleted])
@@ -210,6 +252,10 @@ def public_model(context, row: Translation | Row) -> VideoTranslationPublic:
         output_language=row.output_language,
         mode=row.mode,
         video_url=context_file_url(context, row.video_key),
+        audio_url=context_file_url(context, row.audio_key),
+        srt_caption_url=context_file_url(context, row.srt_key),
+        vtt_caption_url=context_file_url(context, row.vtt_key),
+        translate_audio_only=bool(row.translate_audio_only),
         caption_url=CaptionUrls(
             srt=context_file_url(context, row.srt_key), vtt=context_file_url(context, row.vtt_key)
         ),

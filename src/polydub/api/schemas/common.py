@@ -6,7 +6,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from polydub.api.schemas.fields import REQUEST_CONFIG, ResourceId, Url
+from polydub.api.schemas.fields import REQUEST_CONFIG, ResourceId, Title, Url
 
 T = TypeVar("T")
 
@@ -39,6 +39,13 @@ def time_range_problem(start: float | None, end: float | None) -> tuple[str, str
     if start is not None and end is not None and end <= start:
         return "end_time", "end_time must be greater than start_time"
     return None
+
+
+class UpdateTitleRequest(BaseModel):
+    """Body of PATCH /v3/video-translations/{id} and /v3/lipsyncs/{id}: the display title."""
+
+    model_config = REQUEST_CONFIG
+    title: Title = Field(description="New title")
 
 
 class DataEnvelope(BaseModel, Generic[T]):

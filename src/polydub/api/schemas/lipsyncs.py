@@ -18,7 +18,7 @@ from polydub.api.schemas.fields import (
     Title,
     Url,
 )
-from polydub.api.schemas.video_translations import CaptionUrls, FpsMode, VideoTranslationMode
+from polydub.api.schemas.video_translations import FpsMode, VideoTranslationMode
 
 
 class CreateLipsyncRequest(BaseModel):
@@ -69,7 +69,8 @@ class LipsyncPublic(BaseModel):
     progress: float
     mode: str
     video_url: str | None
-    caption_url: CaptionUrls
+    caption_url: str | None = Field(description="Signed URL of the SRT captions")
+    vtt_caption_url: str | None = Field(description="Signed URL of the WebVTT captions")
     duration: float | None
     failure_message: str | None
     callback_id: str | None

@@ -15,11 +15,13 @@ from polydub.api.schemas.common import AssetRef
 from polydub.api.schemas.fields import (
     MAX_OUTPUT_LANGUAGES,
     REQUEST_CONFIG,
+    CallbackId,
     Count,
     Flag,
     LanguageName,
     ResourceId,
     Title,
+    Url,
 )
 from polydub.api.schemas.video_translations import VideoTranslationMode
 
@@ -72,13 +74,18 @@ class ProofreadPublic(BaseModel):
     id: str
     title: str | None
     status: ProofreadStatus
+    input_language: str | None = Field(description="The source's language, once detected")
     output_language: str
+    submitted_for_review: bool = Field(description="Whether a video was generated from it")
     created_at: int
     failure_message: str | None = None
 
 
 class ProofreadSrtLink(BaseModel):
     srt_url: str = Field(description="Signed, expiring URL of the SRT (the edited one if any)")
+    original_srt_url: str | None = Field(
+        default=None, description="The SRT given at creation (its URL, or the asset signed)"
+    )
 
 
 class UploadProofreadSrtRequest(BaseModel):
@@ -88,8 +95,9 @@ class UploadProofreadSrtRequest(BaseModel):
     srt: AssetRef = Field(description="The edited SRT: {type: 'url', url} or {type: 'asset_id'}")
 
 
-class ProofreadSrtUploaded(BaseModel):
-    id: str
+class ProofreadSrtUploaded(ProofreadPublic):
+    """The proofread session after the upload (HeyGen's answer), and what the upload changed."""
+
     edited_segments: int = Field(description="How many lines the upload changed")
 
 
@@ -98,7 +106,13 @@ class GenerateFromProofreadRequest(BaseModel):
 
     model_config = REQUEST_CONFIG
     captions: Flag = Field(default=False, description="Embed captions in the video")
+    translate_audio_only: Flag = Field(default=False, description="Keep the original frames")
+    callback_url: Url | None = Field(default=None, description="Webhook URL")
+    callback_id: CallbackId | None = Field(
+        default=None, description="ID included in webhook payload"
+    )
 
 
 class GeneratedVideoTranslation(BaseModel):
     video_translation_id: str
+    status: Literal["processing"] = Field(description="Initial status (always processing)")

@@ -135,7 +135,11 @@ class VideoTranslationPublic(BaseModel):
     output_language: str
     mode: str
     video_url: str | None
-    caption_url: CaptionUrls
+    audio_url: str | None = Field(description="The dubbed soundtrack alone (AAC), signed")
+    srt_caption_url: str | None
+    vtt_caption_url: str | None
+    translate_audio_only: bool
+    caption_url: CaptionUrls = Field(description="Polydub's older form of the two caption URLs")
     duration: float | None
     failure_message: str | None
     callback_id: str | None
