@@ -515,3 +515,17 @@ def test_upload_urls_are_not_file_urls(app):
     assert not verify_upload_signature(secret, "a1", expires, file_signature(secret, "a1", expires))
     url = signed_upload_url("http://h", secret, "a1", 60)
     assert Path(urlsplit(url).path).parts[-2:] == ("uploads", "a1")
+
+
+def test_sizes_past_32_bits(client, auth):
+    # The upload limit itself (2 GiB) is past a 32-bit integer; a refused batch item's size
+    # may be anything a JSON integer holds, and still fails alone.
+    at_limit = _direct(client, auth, size_bytes=2 * 1024**3)
+    assert at_limit.status_code == 200, at_limit.text
+    read = client.get(f"/v3/assets/{at_limit.json()['data']['asset_id']}", headers=auth)
+    assert read.json()["data"]["size_bytes"] == 2 * 1024**3
+    files = [{"filename": "huge.mp4", "content_type": "video/mp4", "size_bytes": 10**30}]
+    created = _batch(client, auth, files)
+    assert created.status_code == 200, created.text
+    item = created.json()["data"]["items"][0]
+    assert item["status"] == "failed" and "files.0.size_bytes" in item["error"]["message"]

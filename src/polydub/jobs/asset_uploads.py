@@ -98,6 +98,7 @@ def open_direct_upload(
         asset.storage_key = f"assets/{asset.id}/content.{fmt}"
     else:
         asset.kind, asset.storage_key = "unknown", f"assets/{asset.id}/content"
+        asset.size = 0  # what was declared may not even fit the column
         asset.status = FAILED
         asset.failure = {"code": INVALID_DECLARATION, "message": refused}
     return asset

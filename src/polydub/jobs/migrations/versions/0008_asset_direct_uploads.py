@@ -1,4 +1,5 @@
-"""assets uploaded straight to storage: a status, the declared checksum, their upload batch
+"""assets uploaded straight to storage: a status, the declared checksum, their upload batch;
+sizes as 64-bit integers (an upload of the 2 GiB limit overflowed PostgreSQL's integer)
 
 Revision ID: 0008
 Revises: 0006
@@ -15,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("assets") as batch:
+        batch.alter_column("size", type_=sa.BigInteger(), existing_nullable=False)
         batch.add_column(
             sa.Column("status", sa.String(length=16), nullable=False, server_default="completed")
         )
@@ -44,3 +46,4 @@ def downgrade() -> None:
         batch.drop_index(batch.f("ix_assets_upload_batch_id"))
         for column in ("failure", "batch_index", "upload_batch_id", "checksum_sha256", "status"):
             batch.drop_column(column)
+        batch.alter_column("size", type_=sa.Integer(), existing_nullable=False)
