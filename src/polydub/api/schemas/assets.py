@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from polydub.api.schemas.fields import REQUEST_CONFIG, Count, ResourceId, Title, Url
 
 MAX_BATCH_FILES = 100
-Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+Sha256Hex = Annotated[str, Field(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$")]
 # No NUL (PostgreSQL text cannot hold one), as every other text field.
 FileName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")]
 MimeType = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
