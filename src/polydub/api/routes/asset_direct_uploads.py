@@ -198,7 +198,15 @@ def read_asset_batch(
     )
 
 
-@router.put("/v3/uploads/{asset_id}")
+_RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put("/v3/uploads/{asset_id}", openapi_extra=_RAW_BODY)
 async def receive_direct_upload(
     asset_id: str,
     request: Request,
