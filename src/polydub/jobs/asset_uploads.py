@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 from pathlib import Path
@@ -22,6 +23,7 @@ from polydub.errors import InvalidInputError, NotFoundError, NotReadyError, Poly
 from polydub.jobs.models import Asset, AssetUploadBatch, new_id
 from polydub.media import declared_types
 from polydub.media.sniff import SniffedType, UnsupportedContent, confirm_media, sniff_file
+from polydub.storage.signed_urls import signed_upload_url
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +112,6 @@ def upload_slot(context, asset: Asset) -> dict:
     if settings.storage_presigned_urls and hasattr(context.blobs, "presigned_upload_url"):
         checksum_b64 = None
         if asset.checksum_sha256:
-            import base64
-
             checksum_b64 = base64.b64encode(bytes.fromhex(asset.checksum_sha256)).decode()
         url, headers = context.blobs.presigned_upload_url(
             asset.storage_key,
@@ -121,8 +121,6 @@ def upload_slot(context, asset: Asset) -> dict:
             checksum_b64=checksum_b64,
         )
     else:
-        from polydub.storage.signed_urls import signed_upload_url
-
         url = signed_upload_url(
             settings.public_base_url, context.secret, asset.id, UPLOAD_URL_TTL_S
         )
