@@ -42,6 +42,14 @@ class NotFoundError(PolydubError):
     http_status = 404
 
 
+class NotReadyError(PolydubError):
+    """A resource exists but cannot be used yet (an asset whose direct upload is not
+    completed)."""
+
+    code = "resource_not_ready"
+    http_status = 409
+
+
 class EngineError(PolydubError):
     """A model or external tool failed while processing valid input."""
 

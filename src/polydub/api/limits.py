@@ -1,8 +1,8 @@
 """What a request body may be: at most `max_json_body_bytes` of standard JSON.
 
-Every request body except a streamed upload (multipart/form-data to POST /v3/assets, which
-writes the file to disk as it arrives under its own limit, `max_upload_bytes`) is read here
-before any route sees it:
+Every request body except a streamed upload (multipart/form-data to POST /v3/assets, or the
+raw bytes of a direct upload to PUT /v3/uploads/{asset_id}, which write the file to disk as it
+arrives under their own limit) is read here before any route sees it:
 
 - past the limit it is answered 413 in HeyGen's envelope, before it is parsed: at once when
   Content-Length says so, else (a chunked body) as soon as the bytes read pass the limit, the
@@ -26,6 +26,8 @@ from polydub.api.errors import envelope
 
 # Routes that stream a multipart body to disk themselves, under max_upload_bytes.
 STREAMED_UPLOADS = frozenset({("POST", "/v3/assets")})
+# Routes under these prefixes take a raw body of any type, streamed the same way.
+STREAMED_UPLOAD_PREFIXES = (("PUT", "/v3/uploads/"),)
 
 
 class _NonFinite:
@@ -115,6 +117,11 @@ def _find_non_finite(value: Any, where: tuple[str, ...]) -> tuple[str, str] | No
 
 
 def _is_streamed_upload(scope: Scope) -> bool:
+    if any(
+        scope["method"] == method and scope["path"].startswith(prefix)
+        for method, prefix in STREAMED_UPLOAD_PREFIXES
+    ):
+        return True
     content_type = (_header(scope, b"content-type") or "").lower()
     return (
         content_type.startswith("multipart/form-data")

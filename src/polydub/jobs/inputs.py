@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import httpx
 from sqlalchemy.orm import Session
 
-from polydub.errors import InvalidInputError
+from polydub.errors import InvalidInputError, NotReadyError
 from polydub.jobs.models import Asset
 from polydub.jobs.netguard import UnsafeUrlError, check_url, guarded_client
 from polydub.jobs.spec import MediaRef
@@ -32,6 +32,7 @@ def check_ref(
             raise InvalidInputError(
                 f"asset {ref['asset_id']!r} not found", param=f"{param}.asset_id"
             )
+        check_asset_ready(asset, param)
         return
     try:
         check_url(ref["url"], allow_private=allow_private)
@@ -151,4 +152,24 @@ def owned_asset(context, owner_id: str, asset_id: str, param: str) -> Asset:
         asset = session.get(Asset, asset_id)
     if asset is None or asset.owner_id != owner_id:
         raise InvalidInputError(f"asset {asset_id!r} not found", param=f"{param}.asset_id")
+    check_asset_ready(asset, param)
     return asset
+
+
+def check_asset_ready(asset: Asset, param: str) -> None:
+    """A direct upload's asset is usable only once completed (its bytes verified).
+
+    Raises:
+        NotReadyError: 409 `<param>.asset_id`, saying what the asset still needs.
+    """
+    if asset.status == "completed":
+        return
+    if asset.status == "failed":
+        reason = (asset.failure or {}).get("message", "its upload failed")
+        message = f"asset {asset.id!r} cannot be used: {reason}"
+    else:
+        message = (
+            f"asset {asset.id!r} is not ready: its direct upload is {asset.status}; PUT the "
+            f"file to its upload_url, then POST /v3/assets/{asset.id}/complete"
+        )
+    raise NotReadyError(message, param=f"{param}.asset_id")

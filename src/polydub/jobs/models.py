@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -53,8 +54,26 @@ class Asset(Base):
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))  # "video" | "audio" | "srt" | "image"
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)  # uploads reach 2 GiB, past int32
     storage_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "completed" (usable), or a direct upload's "pending_upload" -> "processing" (being
+    # verified) -> "completed" | "failed". Until completed, `content_type`, `kind` and `size`
+    # are what the client declared.
+    status: Mapped[str] = mapped_column(String(16), default="completed", server_default="completed")
+    checksum_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    upload_batch_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    batch_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    failure: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {"code", "message"}
+
+
+class AssetUploadBatch(Base):
+    """Direct uploads requested together (POST /v3/assets/direct-uploads/batches)."""
+
+    __tablename__ = "asset_upload_batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

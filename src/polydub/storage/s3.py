@@ -105,6 +105,28 @@ class S3BlobStore:
             ExpiresIn=min(ttl_s, 7 * 24 * 3600),
         )
 
+    def presigned_upload_url(
+        self, key: str, ttl_s: int, *, content_type: str, size: int, checksum_b64: str | None
+    ) -> tuple[str, dict[str, str]]:
+        """A URL that takes the blob's bytes by PUT straight into the bucket, and the headers
+        the PUT must send: type, length and (when given) checksum are signed, so the bucket
+        refuses another size or content. Made locally, without a request to the server."""
+        params = {
+            "Bucket": self.location.bucket,
+            "Key": self._object(key),
+            "ContentType": content_type,
+            "ContentLength": size,
+        }
+        headers = {"Content-Type": content_type}
+        if checksum_b64:
+            params["ChecksumSHA256"] = checksum_b64
+            headers["x-amz-checksum-sha256"] = checksum_b64
+        url = self.client.generate_presigned_url(
+            "put_object", Params=params, ExpiresIn=min(ttl_s, 7 * 24 * 3600)
+        )
+        self._drop_cached(key)
+        return url, headers
+
     def put_file(self, key: str, source: Path) -> str:
         self.client.upload_file(str(source), self.location.bucket, self._object(key))
         self._drop_cached(key)

@@ -47,3 +47,32 @@ def context_file_url(context, key: str | None) -> str | None:
     if settings.storage_presigned_urls and hasattr(context.blobs, "presigned_url"):
         return context.blobs.presigned_url(key, settings.signed_url_ttl_s)
     return signed_file_url(settings.public_base_url, context.secret, key, settings.signed_url_ttl_s)
+
+
+# Direct uploads to Polydub itself (the local store, or an S3 bucket clients cannot reach):
+# PUT /v3/uploads/<asset_id>?expires=<unix>&signature=<hex>. The message differs from a file
+# URL's ("upload" cannot be a key's first line), so a download grant never grants an upload.
+UPLOADS_PREFIX = "/v3/uploads/"
+
+
+def upload_signature(secret: str, asset_id: str, expires: int) -> str:
+    message = f"upload\n{asset_id}\n{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_upload_url(
+    base_url: str, secret: str, asset_id: str, ttl_s: int, *, now: float | None = None
+) -> str:
+    """An absolute URL that accepts one asset's bytes by PUT for `ttl_s` seconds."""
+    expires = int((time.time() if now is None else now) + ttl_s)
+    signature = upload_signature(secret, asset_id, expires)
+    path = UPLOADS_PREFIX + quote(asset_id, safe="")
+    return f"{base_url.rstrip('/')}{path}?expires={expires}&signature={signature}"
+
+
+def verify_upload_signature(
+    secret: str, asset_id: str, expires: int, signature: str, *, now: float | None = None
+) -> bool:
+    if expires < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(upload_signature(secret, asset_id, expires), signature)

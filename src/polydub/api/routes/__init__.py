@@ -17,6 +17,7 @@ ROUTER_MODULES = (
     "video_translations",
     "lipsyncs",
     "assets",
+    "asset_direct_uploads",
     "glossaries",
     "files",
     "webhooks",

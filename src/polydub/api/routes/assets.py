@@ -10,20 +10,30 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import select
 
+from polydub.api.asset_views import asset_public, public_status
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep
 from polydub.api.errors import ApiError, invalid, not_found
-from polydub.api.schemas.assets import AssetDeleted, AssetPublic
+from polydub.api.pagination import newest_first_page
+from polydub.api.schemas.assets import (
+    AssetDeleted,
+    AssetList,
+    AssetPublic,
+    AssetStatus,
+    AssetStatusList,
+)
 from polydub.api.schemas.common import DataEnvelope
+from polydub.jobs.asset_uploads import identify_upload
 from polydub.jobs.context import ServiceContext
 from polydub.jobs.in_use import jobs_using_asset
 from polydub.jobs.models import Asset
-from polydub.media.sniff import SniffedType, UnsupportedContent, confirm_media, sniff_file
 
 logger = logging.getLogger(__name__)
 
@@ -163,42 +173,8 @@ async def _receive_upload(request: Request, target: Path, limit: int) -> _FilePa
     return receiver
 
 
-def _identify(path: Path) -> SniffedType:
-    """Sniff then confirm; raises the 400 a client can act on."""
-    sniffed = sniff_file(path)
-    if sniffed is None:
-        raise invalid(
-            "unsupported file content: upload a video (mp4, mov, webm, mkv, avi), audio (wav, "
-            "mp3, m4a, ogg, flac), image (png, jpeg) or caption (srt, vtt) file",
-            FILE_FIELD,
-        )
-    try:
-        return confirm_media(path, sniffed)
-    except UnsupportedContent as exc:
-        raise invalid(f"the file cannot be used: {exc}", FILE_FIELD) from exc
-
-
-def _asset_url(context: ServiceContext, storage_key: str) -> str | None:
-    from polydub.storage.signed_urls import context_file_url
-
-    return context_file_url(context, storage_key)
-
-
-def _public(context: ServiceContext, asset: Asset) -> AssetPublic:
-    return AssetPublic(
-        id=asset.id,
-        name=asset.filename,
-        file_type=asset.kind,
-        format=asset.storage_key.rsplit(".", 1)[-1],
-        content_type=asset.content_type,
-        size=asset.size,
-        created_at=int(asset.created_at.timestamp()),
-        url=_asset_url(context, asset.storage_key),
-    )
-
-
 def _store(context: ServiceContext, owner_id: str, upload: Path, name: str, size: int) -> Asset:
-    sniffed = _identify(upload)
+    sniffed = identify_upload(upload)
     asset_id = uuid.uuid4().hex
     storage_key = f"assets/{asset_id}/content.{sniffed.format}"
     # Locally a rename (the upload already sits on the data volume); on S3 an upload.
@@ -239,7 +215,10 @@ async def upload_asset(
     finally:
         upload.unlink(missing_ok=True)
     logger.info("asset %s uploaded: %s, %d bytes", asset.id, asset.kind, asset.size)
-    return DataEnvelope(data=_public(context, asset))
+    return DataEnvelope(data=asset_public(context, asset, key))
+
+
+MAX_STATUS_IDS = 100
 
 
 def _owned_asset(session, owner_id: str, asset_id: str) -> Asset:
@@ -249,12 +228,93 @@ def _owned_asset(session, owner_id: str, asset_id: str) -> Asset:
     return asset
 
 
+@router.get("", response_model=AssetList)
+def list_assets(
+    key: CurrentKey,
+    context: ContextDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    token: Annotated[str | None, Query(description="next_token of the previous page")] = None,
+    next_token: Annotated[str | None, Query(description="Same as token")] = None,
+    folder_id: Annotated[
+        str | None, Query(max_length=255, description="Assets have no folder: '' lists all")
+    ] = None,
+    username: Annotated[
+        str | None, Query(max_length=255, description="Accepted; a key sees only its own")
+    ] = None,
+) -> dict:
+    """The caller's assets, newest first (direct uploads still pending included); pass
+    `token` (the previous page's next_token) for the next page."""
+    if folder_id:  # no asset is in a folder: HeyGen's filter matches none
+        return {"data": [], "has_more": False, "next_token": None}
+    query = select(Asset).where(Asset.owner_id == key.id)
+    page, has_more, following = newest_first_page(session, query, Asset, limit, token or next_token)
+    return {
+        "data": [asset_public(context, row, key).model_dump() for row in page],
+        "has_more": has_more,
+        "next_token": following,
+    }
+
+
+def _id_list(raw: str | None, param: str) -> list[str]:
+    ids = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    if any(len(part) > 255 for part in ids):
+        raise invalid(f"{param}: an id is longer than 255 characters", param)
+    return list(dict.fromkeys(ids))
+
+
+@router.get("/statuses", response_model=AssetStatusList)
+def asset_statuses(
+    key: CurrentKey,
+    session: SessionDep,
+    asset_ids: Annotated[str | None, Query(description="Comma-separated asset IDs")] = None,
+    batch_ids: Annotated[str | None, Query(description="Comma-separated batch IDs")] = None,
+) -> dict:
+    """Statuses of up to 100 assets, named directly or by their upload batch: queued (not
+    uploaded yet), processing, completed, failed, or not_found (unknown or another key's)."""
+    assets, batches = _id_list(asset_ids, "asset_ids"), _id_list(batch_ids, "batch_ids")
+    if not assets and not batches:
+        raise invalid("give asset_ids or batch_ids (comma-separated)", "asset_ids")
+    if len(assets) + len(batches) > MAX_STATUS_IDS:
+        raise invalid(f"at most {MAX_STATUS_IDS} ids per request", "asset_ids")
+    entries: list[AssetStatus] = []
+    for asset_id in assets:
+        row = session.get(Asset, asset_id)
+        if row is None or row.owner_id != key.id:
+            entries.append(AssetStatus(video_id=asset_id, asset_id=asset_id, status="not_found"))
+        else:
+            entries.append(_status_entry(row, with_batch=False))
+    for batch_id in batches:
+        rows = session.scalars(
+            select(Asset)
+            .where(Asset.owner_id == key.id, Asset.upload_batch_id == batch_id)
+            .order_by(Asset.batch_index)
+        ).all()
+        if not rows:
+            entries.append(
+                AssetStatus(video_id=None, asset_id=None, status="not_found", batch_id=batch_id)
+            )
+        entries.extend(_status_entry(row, with_batch=True) for row in rows)
+    return {"data": [e.model_dump() for e in entries], "has_more": False, "next_token": None}
+
+
+def _status_entry(row: Asset, *, with_batch: bool) -> AssetStatus:
+    return AssetStatus(
+        video_id=row.id,
+        asset_id=row.id,
+        status=public_status(row.status),
+        error=row.failure,
+        batch_id=row.upload_batch_id if with_batch else None,
+        item_index=row.batch_index if with_batch else None,
+    )
+
+
 @router.get("/{asset_id}")
 def read_asset(
     asset_id: str, key: CurrentKey, session: SessionDep, context: ContextDep
 ) -> DataEnvelope[AssetPublic]:
-    """An uploaded asset."""
-    return DataEnvelope(data=_public(context, _owned_asset(session, key.id, asset_id)))
+    """An asset (a direct upload's too, whatever its status)."""
+    return DataEnvelope(data=asset_public(context, _owned_asset(session, key.id, asset_id), key))
 
 
 @router.delete("/{asset_id}")
