@@ -43,8 +43,10 @@ EVENT_TYPES = "GET /v3/webhooks/event-types"
 EVENTS = "GET /v3/webhooks/events"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database_url(request):
+    """One PostgreSQL database for the module (tests keep apart by using their own keys);
+    SQLite is a new file in each test's data dir."""
     if request.param == "sqlite":
         yield None  # the data dir's SQLite file
         return
@@ -337,9 +339,14 @@ def settle(app) -> None:
     raise AssertionError("deliveries still pending")
 
 
-def delivery_rows(app) -> list[WebhookDelivery]:
+def delivery_rows(app, auth_headers) -> list[WebhookDelivery]:
+    """The deliveries of the key in `auth_headers`."""
+    from polydub.jobs.keys import find_key
+
     with app.state.context.db.session() as session:
-        return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+        owner_id = find_key(session, auth_headers["x-api-key"]).id
+        query = select(WebhookDelivery).where(WebhookDelivery.owner_id == owner_id)
+        return list(session.scalars(query.order_by(WebhookDelivery.id)))
 
 
 def received_types(receiver: Receiver, secret: str) -> list[str]:
@@ -393,7 +400,7 @@ def test_each_event_goes_once_to_each_endpoint_whose_filter_takes_it(app, client
         hooks["fails"]["secret"], fails.requests[0][1], callback.requests[0][0][SIGNATURE_HEADER]
     )
     # One delivery record per (event, destination); each destination sees its own event id.
-    rows = delivery_rows(app)
+    rows = delivery_rows(app, auth)
     assert len(rows) == 6 and len({(r.entity_id, r.event_type, r.destination) for r in rows}) == 6
     assert {r.status for r in rows} == {"delivered"}
     assert fails.requests[0][0][EVENT_ID_HEADER] != callback.requests[0][0][EVENT_ID_HEADER]
@@ -440,7 +447,7 @@ def test_deleting_or_disabling_an_endpoint_stops_its_pending_deliveries(
     assert len(down_a.requests) == len(down_b.requests) == 1  # nothing more after the change
     assert len(kept.requests) == 1  # the retry went to the new URL
     assert received_types(moved, redirected["secret"]) == ["video_translate.fail"]
-    status = {row.destination: (row.status, row.url) for row in delivery_rows(app)}
+    status = {row.destination: (row.status, row.url) for row in delivery_rows(app, auth)}
     assert status[deleted][0] == status[disabled][0] == "cancelled"
     assert status[redirected["endpoint_id"]] == ("delivered", moved.url)
     events = call(client, EVENTS, auth)["data"]
