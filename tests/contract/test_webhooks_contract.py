@@ -26,6 +26,7 @@ from polydub.jobs.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     notify_translation,
+    resend_undelivered,
     verify_webhook,
 )
 
@@ -378,9 +379,11 @@ def test_each_event_goes_once_to_each_endpoint_whose_filter_takes_it(app, client
     register(client, other_key, other.url)  # another key's endpoint hears nothing of ours
     callback = receivers()
 
-    failed = add_finished_translation(app, auth, callback_url=callback.url)
+    failed = add_finished_translation(app, auth, status="running", callback_url=callback.url)
     completed = add_finished_translation(app, auth, status="completed")
     hooks["scoped"] = register(client, auth, scoped.url, None, entity_id=failed)
+    with app.state.context.db.session() as session:  # the job ends after its registration
+        session.get(Translation, failed).status = "failed"
     for translation_id in (failed, completed):
         assert notify_translation(app.state.context, translation_id)
     assert notify_translation(app.state.context, failed) is None  # recorded once
@@ -467,6 +470,23 @@ def test_a_rotated_secret_signs_every_later_attempt_at_once(app, client, auth, r
     assert verify_webhook(rotated, retry_body, retry_headers[SIGNATURE_HEADER])
     assert not verify_webhook(created["secret"], retry_body, retry_headers[SIGNATURE_HEADER])
     assert first_headers[EVENT_ID_HEADER] == retry_headers[EVENT_ID_HEADER]
+
+
+def test_a_restart_records_the_missing_events_of_endpoints_registered_before_the_job_ended(
+    app, client, auth, receivers
+):
+    """A process that died between finishing a job and recording its event: the next start
+    (resend_undelivered) records it for the endpoints the key had by then, and only those."""
+    early, late = receivers(), receivers()
+    hook = register(client, auth, early.url)
+    finished = add_finished_translation(app, auth)  # no callback_url; no event recorded
+    register(client, auth, late.url)  # registered after the job ended
+    assert resend_undelivered(app.state.context) == 1
+    assert resend_undelivered(app.state.context) == 0
+    settle(app)
+    assert received_types(early, hook["secret"]) == ["video_translate.fail"]
+    assert json.loads(early.requests[0][1])["event_data"]["video_translation_id"] == finished
+    assert late.requests == []
 
 
 # --- end to end: real jobs, the app's own dispatcher -------------------------------------

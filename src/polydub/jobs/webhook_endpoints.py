@@ -10,6 +10,7 @@ signature; receivers switch to the new secret when they store it.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,12 +27,18 @@ def new_secret() -> str:
 
 
 def endpoints_for_event(
-    session: Session, owner_id: str, event_type: str, entity_id: str
+    session: Session, owner_id: str, event_type: str, entity_id: str, ended_at: datetime
 ) -> list[WebhookEndpoint]:
-    """The owner's enabled endpoints whose filter takes this event, oldest first."""
+    """The owner's enabled endpoints whose filter takes this event, oldest first: those
+    registered by the time the job ended (`ended_at`), so an event recorded late (after a
+    crash, by resend_undelivered) goes where it would have gone then."""
     rows = session.scalars(
         select(WebhookEndpoint)
-        .where(WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.status == "enabled")
+        .where(
+            WebhookEndpoint.owner_id == owner_id,
+            WebhookEndpoint.status == "enabled",
+            WebhookEndpoint.created_at <= ended_at,
+        )
         .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     ).all()
     return [row for row in rows if takes_event(row.events, row.entity_id, event_type, entity_id)]

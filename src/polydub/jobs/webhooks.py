@@ -165,7 +165,9 @@ def notify(context, model: type, row_id: str) -> str | None:
         destinations = [(CALLBACK_DESTINATION, row.callback_url)] if row.callback_url else []
         destinations += [
             (endpoint.id, endpoint.url)
-            for endpoint in endpoints_for_event(session, owner_id, body["event_type"], row_id)
+            for endpoint in endpoints_for_event(
+                session, owner_id, body["event_type"], row_id, row.updated_at
+            )
         ]
     event_id = record_event(
         context.db,
