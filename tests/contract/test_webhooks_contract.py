@@ -577,3 +577,52 @@ def test_real_jobs_reach_the_endpoints_their_filters_name(tmp_path, database_url
             assert len(history) == 6 and {e["status"] for e in history} == {"delivered"}
     finally:
         app.state.context.db.engine.dispose()
+
+
+@pytest.mark.integration
+def test_a_real_dub_reaches_only_the_endpoint_that_asks_for_successes(tmp_path, engines, receivers):
+    """A real translation of a generated 4-second clip completes; the endpoint filtering on
+    video_translate.success gets it, signed with its secret, and the one filtering on
+    failures gets nothing."""
+    from polydub.samples import make_talking_clip
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    make_talking_clip(folder / "talk.mp4", 4.0, width=320, height=240)
+    settings = make_settings(tmp_path, None, executor="inprocess")
+    app = create_app(settings)
+    app.state.context.extras["engines"] = engines  # built once per test session
+    wants_success, wants_failure = receivers(), receivers()
+    try:
+        with TestClient(app) as client, serving(folder) as base:
+            auth = new_key(app)
+            good = register(client, auth, wants_success.url, ["video_translate.success"])
+            register(client, auth, wants_failure.url, ["video_translate.fail"])
+            created = client.post(
+                "/v3/video-translations",
+                headers=auth,
+                json={
+                    "video": {"type": "url", "url": f"{base}/talk.mp4"},
+                    "output_languages": ["Spanish"],
+                },
+            )
+            assert created.status_code == 200, created.text
+            [job_id] = created.json()["data"]["video_translation_ids"]
+            data: dict = {}
+
+            def done() -> bool:
+                nonlocal data
+                data = client.get(f"/v3/video-translations/{job_id}", headers=auth).json()["data"]
+                return data["status"] in ("completed", "failed")
+
+            wait_for(done, 900)
+            assert data["status"] == "completed", data
+            wait_for(lambda: len(wants_success.requests) == 1)
+            assert received_types(wants_success, good["secret"]) == ["video_translate.success"]
+            event = json.loads(wants_success.requests[0][1])["event_data"]
+            assert event["video_translation_id"] == job_id and event["url"]
+            assert wants_failure.requests == []
+            [listed] = call(client, EVENTS, auth)["data"]
+            assert listed["endpoint_id"] == good["endpoint_id"] and listed["status"] == "delivered"
+    finally:
+        app.state.context.db.engine.dispose()
