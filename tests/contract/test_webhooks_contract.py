@@ -522,12 +522,16 @@ def finish(client, auth, path: str) -> dict:
     return data
 
 
-def test_real_jobs_reach_the_endpoints_their_filters_name(tmp_path, database_url, receivers):
+def test_real_jobs_reach_the_endpoints_their_filters_name(
+    tmp_path, database_url, engines, receivers
+):
     """Two endpoints with different filters on local receivers; real jobs (their inputs are
     missing on a local file server, so they fail in the pipeline's download) run by the
     in-process executor; the app's dispatcher delivers. Rotate, run again, check again."""
     settings = make_settings(tmp_path, database_url, executor="inprocess")
     app = create_app(settings)
+    # The session's engines: what a request's language check loads is loaded once.
+    app.state.context.extras["engines"] = engines
     translations, lipsyncs = receivers(), receivers()
     empty = tmp_path / "served"
     empty.mkdir()
