@@ -208,6 +208,19 @@ def test_event_types_are_those_sent_and_each_can_be_subscribed(client, auth):
     assert heygen["events"] == ["avatar_video.success"]
 
 
+def test_a_retried_registration_replays_the_same_endpoint(client, auth):
+    """Idempotency-Key on create: the retry gets the first answer (its secret included) and
+    no second endpoint is made."""
+    headers = {**auth, "Idempotency-Key": "register-1"}
+    body = {"url": "https://198.51.100.7/once"}
+    first = client.post("/v3/webhooks/endpoints", json=body, headers=headers)
+    again = client.post("/v3/webhooks/endpoints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert len(call(client, LIST, auth)["data"]) == 1
+
+
 def test_another_keys_endpoint_is_not_found(app, client, auth):
     theirs = register(client, new_key(app, "other"), "https://198.51.100.7/t")["endpoint_id"]
     for endpoint, body in (

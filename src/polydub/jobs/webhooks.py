@@ -162,7 +162,8 @@ def notify(context, model: type, row_id: str) -> str | None:
             return None
         body = EVENTS[model](row, context_file_url(context, row.video_key))
         owner_id = row.owner_id
-        destinations = [(CALLBACK_DESTINATION, row.callback_url)] if row.callback_url else []
+        callback_url = getattr(row, "callback_url", None)  # a job kind may have none
+        destinations = [(CALLBACK_DESTINATION, callback_url)] if callback_url else []
         destinations += [
             (endpoint.id, endpoint.url)
             for endpoint in endpoints_for_event(
