@@ -132,7 +132,7 @@ def _webhook_deliveries(session) -> list:
     that got no 2xx answer), from the deliveries table."""
     events = GaugeMetricFamily(
         "polydub_webhook_events",
-        "Webhook events by job kind and delivery status (pending, delivered, failed).",
+        "Webhook deliveries by job kind and status (pending, delivered, failed, cancelled).",
         labels=["kind", "status"],
     )
     attempts = CounterMetricFamily(

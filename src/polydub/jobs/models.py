@@ -248,21 +248,63 @@ class IdempotencyRecord(Base):
     )
 
 
-class WebhookDelivery(Base):
-    """One webhook event and its delivery to the job's callback_url; its id is the event id
-    (header X-Polydub-Event-Id) and the rows are the history GET /v3/webhooks/events lists.
+class WebhookEndpoint(Base):
+    """A URL registered with POST /v3/webhooks/endpoints: every event of its owner's jobs that
+    its filter takes is delivered there, signed with its own secret.
 
-    A (entity, event_type) pair is recorded once, so a job finished twice sends one event.
-    `claimed_by` / `claim_expires_at` lease the row to one dispatcher while it sends.
+    `events` None takes every event type; `entity_id` set takes only that job's events. The
+    secret is kept as is (an HMAC key must be at hand to sign), shown only at creation and
+    rotation.
+    """
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    entity_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="enabled")  # | "disabled"
+    secret: Mapped[str] = mapped_column(String(128))
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+# WebhookDelivery.destination of the delivery to the job's own callback_url; any other value
+# is the id of a WebhookEndpoint.
+CALLBACK_DESTINATION = "callback"
+
+
+class WebhookDelivery(Base):
+    """One webhook event's delivery to one destination: the job's callback_url or a
+    registered endpoint. Its id is the event id (header X-Polydub-Event-Id) and the rows are
+    the history GET /v3/webhooks/events lists.
+
+    A (entity, event_type, destination) triple is recorded once, so a job finished twice
+    sends one event to each. `claimed_by` / `claim_expires_at` lease the row to one
+    dispatcher while it sends.
     """
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("entity_id", "event_type"),
+        UniqueConstraint(
+            "entity_id", "event_type", "destination", name="uq_webhook_deliveries_event_destination"
+        ),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    # CALLBACK_DESTINATION or a webhook endpoint's id (no foreign key: a deleted endpoint's
+    # deliveries stay in the history).
+    destination: Mapped[str] = mapped_column(
+        String(32), default=CALLBACK_DESTINATION, server_default=CALLBACK_DESTINATION, index=True
+    )
     event_type: Mapped[str] = mapped_column(String(64))  # "video_translate.success", ...
     entity_kind: Mapped[str] = mapped_column(String(16))  # "translation" | "lipsync"
     entity_id: Mapped[str] = mapped_column(String(32))
@@ -270,7 +312,8 @@ class WebhookDelivery(Base):
     body: Mapped[dict] = mapped_column(JSON)  # {"event_type", "event_data"}, as POSTed
     # The X-Request-Id of the request that created the job, sent along with the event.
     request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered | failed
+    # pending | delivered | failed (given up) | cancelled (its endpoint deleted or disabled)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

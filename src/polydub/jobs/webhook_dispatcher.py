@@ -17,11 +17,13 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from polydub.jobs.models import utcnow
+from polydub.jobs.models import CALLBACK_DESTINATION, utcnow
 from polydub.jobs.netguard import guarded_client
+from polydub.jobs.webhook_endpoints import delivery_target
 from polydub.jobs.webhook_policy import AttemptOutcome, RetryPolicy, next_attempt_at
 from polydub.jobs.webhook_store import (
     ClaimedDelivery,
+    cancel_claimed,
     claim_due,
     finish_attempt,
     listen_for_events,
@@ -118,6 +120,17 @@ class WebhookDispatcher:
             self._send(delivery)
 
     def _send(self, delivery: ClaimedDelivery) -> None:
+        url, secret = delivery.url, self.context.secret
+        if delivery.destination != CALLBACK_DESTINATION:
+            # A registered endpoint: its URL and secret as they are now (PATCH, rotation).
+            target = delivery_target(self.context.db, delivery.destination)
+            if target is None:
+                cancel_claimed(
+                    self.context.db, delivery.id, self.claimant, "endpoint deleted or disabled"
+                )
+                logger.info("webhook %s cancelled: its endpoint is gone", delivery.id)
+                return
+            url, secret = target
         client = self._client
         if client is None:
             client = guarded_client(
@@ -127,10 +140,10 @@ class WebhookDispatcher:
         try:
             outcome = post_event(
                 client,
-                delivery.url,
+                url,
                 delivery.body,
                 delivery.id,
-                self.context.secret,
+                secret,
                 utcnow(),
                 request_id=delivery.request_id,
             )

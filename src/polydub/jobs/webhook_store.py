@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from polydub.jobs.models import WebhookDelivery, utcnow
+from polydub.jobs.models import CALLBACK_DESTINATION, WebhookDelivery, utcnow
 
 # Who wants to hear at once that this process recorded an event (its running dispatchers).
 _listeners: set[Callable[[], None]] = set()
@@ -51,6 +51,7 @@ class ClaimedDelivery:
     attempts: int
     created_at: datetime
     request_id: str | None = None
+    destination: str = CALLBACK_DESTINATION
 
 
 def record_event(
@@ -59,33 +60,39 @@ def record_event(
     owner_id: str,
     entity_kind: str,
     entity_id: str,
-    url: str,
+    destinations: list[tuple[str, str]],
     body: dict,
     request_id: str | None = None,
 ) -> str | None:
-    """Store an event to deliver now; its id, or None when (entity, event type) already has
-    one (a redelivered task finishing a job twice sends one event)."""
+    """Store an event to deliver now to each (destination, url): one row each, in one
+    transaction. The first row's id, or None when nothing is to be sent: no destination, or
+    (entity, event type) already recorded (a redelivered task finishing a job twice sends
+    one event)."""
     event_type = body["event_type"]
-    if event_recorded(db, entity_id, event_type):
+    if not destinations or event_recorded(db, entity_id, event_type):
         return None
-    row = WebhookDelivery(
-        owner_id=owner_id,
-        event_type=event_type,
-        entity_kind=entity_kind,
-        entity_id=entity_id,
-        url=url,
-        body=body,
-        request_id=request_id,
-    )
+    rows = [
+        WebhookDelivery(
+            owner_id=owner_id,
+            event_type=event_type,
+            entity_kind=entity_kind,
+            entity_id=entity_id,
+            destination=destination,
+            url=url,
+            body=body,
+            request_id=request_id,
+        )
+        for destination, url in destinations
+    ]
     try:
         with db.session() as session:
-            session.add(row)
+            session.add_all(rows)
     except IntegrityError:
         if event_recorded(db, entity_id, event_type):  # another process recorded it meanwhile
             return None
         raise
     _announce()
-    return row.id
+    return rows[0].id
 
 
 def event_recorded(db, entity_id: str, event_type: str | None = None) -> bool:
@@ -132,7 +139,13 @@ def claim_due(
                     created = created.replace(tzinfo=UTC)
                 claimed.append(
                     ClaimedDelivery(
-                        row.id, row.url, row.body, row.attempts, created, row.request_id
+                        row.id,
+                        row.url,
+                        row.body,
+                        row.attempts,
+                        created,
+                        row.request_id,
+                        row.destination,
                     )
                 )
     return claimed
@@ -176,5 +189,20 @@ def finish_attempt(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == claimant)
                 .values(**values)
+            ).rowcount
+        )
+
+
+def cancel_claimed(db, delivery_id: str, claimant: str, reason: str) -> bool:
+    """Stop a claimed delivery without sending it (its endpoint is gone or disabled) and
+    release the claim; False when the claim was lost meanwhile."""
+    with db.session() as session:
+        return bool(
+            session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == claimant)
+                .values(
+                    status="cancelled", claimed_by=None, claim_expires_at=None, last_error=reason
+                )
             ).rowcount
         )

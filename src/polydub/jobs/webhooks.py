@@ -1,4 +1,5 @@
-"""Webhooks: a job's callback_url is POSTed when it completes or fails.
+"""Webhooks: a job's callback_url, and each of its owner's registered endpoints whose filter
+takes the event (jobs/webhook_endpoints.py), are POSTed when it completes or fails.
 
 Body of a translation: {"event_type": "video_translate.success" | "video_translate.fail",
        "event_data": {"video_translation_id", "status", "url", "callback_id",
@@ -6,10 +7,13 @@ Body of a translation: {"event_type": "video_translate.success" | "video_transla
 Body of a lip sync: {"event_type": "lipsync.success" | "lipsync.fail",
        "event_data": {"lipsync_id", "status", "url", "callback_id", "failure_message"}}
 
-Header `X-Polydub-Signature: t=<unix seconds>,v1=<hex>`, where hex is HMAC-SHA256, keyed by the
-service's signing secret (POLYDUB_SIGNING_SECRET, or data_dir/signing.secret when generated),
-of "<t>.<raw body>". Receivers recompute it and reject old timestamps to stop replays.
-Header `X-Polydub-Event-Id`: the same on every attempt of one event, for receivers to dedupe.
+Header `X-Polydub-Signature: t=<unix seconds>,v1=<hex>`, where hex is HMAC-SHA256 of
+"<t>.<raw body>", keyed, for a callback_url, by the service's signing secret
+(POLYDUB_SIGNING_SECRET, or data_dir/signing.secret when generated), and for a registered
+endpoint by that endpoint's own secret (its current one, at each attempt). Receivers
+recompute it and reject old timestamps to stop replays.
+Header `X-Polydub-Event-Id`: the delivery's id, the same on every attempt of one event to one
+destination, for receivers to dedupe.
 
 A finished job records its event in the database (webhook_store); the dispatcher of
 `polydub serve` (webhook_dispatcher) sends it, retrying for hours, across restarts.
@@ -26,10 +30,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from polydub.jobs.models import Lipsync, Translation, WebhookDelivery, utcnow
+from polydub.jobs.models import (
+    CALLBACK_DESTINATION,
+    Lipsync,
+    Translation,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from polydub.jobs.netguard import UnsafeUrlError
+from polydub.jobs.webhook_endpoints import endpoints_for_event
 from polydub.jobs.webhook_policy import AttemptOutcome, outcome_of_status
 from polydub.jobs.webhook_store import event_recorded, record_event
 from polydub.request_ids import HEADER as REQUEST_ID_HEADER
@@ -141,30 +153,46 @@ def notify_lipsync(context, lipsync_id: str) -> str | None:
 
 
 def notify(context, model: type, row_id: str) -> str | None:
-    """Record the webhook of a finished job row (Translation or Lipsync) for delivery and wake
-    this process's dispatcher; the event id, or None when there is nothing new to send."""
+    """Record the webhook of a finished job row (Translation or Lipsync) for delivery to its
+    callback_url and to its owner's endpoints whose filter takes it, and wake this process's
+    dispatcher; the first delivery's id, or None when there is nothing new to send."""
     with context.db.session() as session:
         row = session.get(model, row_id)
-        if row is None or not row.callback_url or row.status not in ("completed", "failed"):
+        if row is None or row.status not in ("completed", "failed"):
             return None
         body = EVENTS[model](row, context_file_url(context, row.video_key))
-        owner_id, url = row.owner_id, row.callback_url
+        owner_id = row.owner_id
+        callback_url = getattr(row, "callback_url", None)  # a job kind may have none
+        destinations = [(CALLBACK_DESTINATION, callback_url)] if callback_url else []
+        destinations += [
+            (endpoint.id, endpoint.url)
+            for endpoint in endpoints_for_event(
+                session, owner_id, body["event_type"], row_id, row.updated_at
+            )
+        ]
     event_id = record_event(
         context.db,
         owner_id=owner_id,
         entity_kind=ENTITY_KINDS[model],
         entity_id=row_id,
-        url=url,
+        destinations=destinations,
         body=body,
         request_id=current_request_id(),  # the job's, set while it runs
     )
     if event_id is not None:
-        logger.info("webhook %s of %s %s recorded", event_id, ENTITY_KINDS[model], row_id)
+        logger.info(
+            "webhook %s of %s %s recorded for %d destination(s)",
+            event_id,
+            ENTITY_KINDS[model],
+            row_id,
+            len(destinations),
+        )
     return event_id
 
 
 def resend_undelivered(context) -> int:
-    """At start: record the webhooks of finished jobs that have none, so they go out.
+    """At start: record the webhooks of finished jobs that have none, so they go out (jobs
+    with a callback_url, or whose owner had a webhook endpoint when they finished).
 
     Covers jobs finished before deliveries were stored in the database (their old
     webhook_delivered flag is still false) and a process that died between finishing a job
@@ -178,7 +206,7 @@ def resend_undelivered(context) -> int:
             ids = session.scalars(
                 select(model.id).where(
                     model.status.in_(("completed", "failed")),
-                    model.callback_url.is_not(None),
+                    or_(model.callback_url.is_not(None), _had_endpoint(model)),
                     model.webhook_delivered.is_(False),
                     model.updated_at >= since,
                     ~select(WebhookDelivery.id)
@@ -190,3 +218,15 @@ def resend_undelivered(context) -> int:
             if not event_recorded(context.db, row_id) and notify(context, model, row_id):
                 recorded += 1
     return recorded
+
+
+def _had_endpoint(model: type):
+    """SQL: the job's owner had registered a webhook endpoint by the time it finished."""
+    return (
+        select(WebhookEndpoint.id)
+        .where(
+            WebhookEndpoint.owner_id == model.owner_id,
+            WebhookEndpoint.created_at <= model.updated_at,
+        )
+        .exists()
+    )

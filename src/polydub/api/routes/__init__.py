@@ -21,6 +21,7 @@ ROUTER_MODULES = (
     "glossaries",
     "files",
     "webhooks",
+    "webhook_endpoints",
 )
 
 
