@@ -16,6 +16,7 @@ ROUTER_MODULES = (
     "lipsyncs",
     "assets",
     "glossaries",
+    "brand_kits",
     "files",
     "webhooks",
 )
