@@ -65,7 +65,7 @@ def test_authenticated_operations_declare_both_schemes(spec):
     assert schemes["ApiKeyAuth"] == {**schemes["ApiKeyAuth"], "type": "apiKey", "in": "header"}
     assert schemes["ApiKeyAuth"]["name"].lower() == "x-api-key"
     assert schemes["BearerAuth"]["scheme"] == "bearer"
-    for method, path, operation in _operations(spec):
+    for _method, path, operation in _operations(spec):
         if path.startswith("/v3/files/"):
             # Signed download links: the signature in the URL is the credential.
             assert "security" not in operation
@@ -87,7 +87,7 @@ def test_mutations_take_idempotency_key_and_may_answer_409(spec):
         assert key["required"] is False
         assert key["schema"]["pattern"] == KEY_PATTERN.pattern
         assert "409" in operation["responses"], f"{method} {path}"
-    for method, path, operation in _operations(spec):
+    for method, _path, operation in _operations(spec):
         if method == "GET":
             assert "409" not in operation["responses"]
 
