@@ -311,7 +311,10 @@ def test_voice_clone_then_dub(server, media):
         body={
             "video": video_input(base),
             "output_languages": ["Spanish"],
-            "stock_voice_config": {"use_stock_voice": True, "preferred_stock_voice_ids": [voice_id]},
+            "stock_voice_config": {
+                "use_stock_voice": True,
+                "preferred_stock_voice_ids": [voice_id],
+            },
         }
     ).json()["data"]["video_translation_ids"][0]
     data = wait(lambda: heygen.get_video_translation(video_translation_id=dubbed))
