@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from polydub.domain.glossary import Glossary
@@ -30,7 +32,9 @@ def test_create_and_read(client, auth):
         ("Reformer", "Reformer"),
         ("sign-up", "registro"),
     ]
-    assert isinstance(created["created_at"], int)
+    # HeyGen's list declares brand_glossary_id and ISO 8601 times; `id` stays as an alias.
+    assert created["brand_glossary_id"] == created["id"]
+    assert datetime.fromisoformat(created["created_at"]).tzinfo is not None
     read = client.get(f"/v3/brand-glossaries/{created['id']}", headers=auth)
     assert read.json()["data"] == created
 
@@ -77,12 +81,13 @@ def test_delete(client, auth):
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_list_pages_newest_first(client, auth, make_key):
+@pytest.mark.parametrize("token_param", ["token", "next_token"])  # HeyGen's, Polydub's old
+def test_list_pages_newest_first(client, auth, make_key, token_param):
     ids = [_create(client, auth, name=f"g{i}")["id"] for i in range(5)]
     _create(client, {"x-api-key": make_key("other")}, name="not mine")
     seen, token, pages = [], None, 0
     while True:
-        params = {"limit": 2, **({"next_token": token} if token else {})}
+        params = {"limit": 2, **({token_param: token} if token else {})}
         body = client.get("/v3/brand-glossaries", headers=auth, params=params).json()
         pages += 1
         seen += [g["id"] for g in body["data"]]
@@ -94,7 +99,9 @@ def test_list_pages_newest_first(client, auth, make_key):
     assert seen == list(reversed(ids))
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"next_token": "garbage!"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"next_token": "garbage!"}, {"token": "garbage!"}]
+)
 def test_list_rejects_bad_paging(client, auth, params):
     response = client.get("/v3/brand-glossaries", headers=auth, params=params)
     assert response.status_code == 400

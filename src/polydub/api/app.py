@@ -1,14 +1,17 @@
 """The FastAPI application: one router per resource, HeyGen's error envelope, the job executor
-started and stopped with the app, an access log with request ids, health checks and metrics."""
+started and stopped with the app, an access log with request ids, health checks and metrics,
+an OpenAPI that documents auth, errors and Idempotency-Key, and offline /docs."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from polydub.api.errors import install_error_handlers
 from polydub.api.limits import RequestBodyLimitMiddleware
+from polydub.api.openapi import install_openapi
 from polydub.config import Settings, check_secrets
 from polydub.jobs.context import ServiceContext
 
@@ -39,11 +42,15 @@ def create_app(
         if dispatcher is not None:
             dispatcher.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from files the fastapi-offline package ships,
+    # not from a CDN: a server with no internet still shows its documentation.
+    app = FastAPIOffline(
         title="Polydub",
         version="3",
         lifespan=lifespan,
         description="HeyGen Video Translation API v3, self-hosted.",
+        # Swagger UI would otherwise ask validator.swagger.io for a badge on every load.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.context = context
     install_error_handlers(app)
@@ -55,6 +62,7 @@ def create_app(
     from polydub.api.routes import include_routers
 
     include_routers(app)
+    install_openapi(app, rate_limited=settings.rate_limit_per_minute > 0)
     return app
 
 

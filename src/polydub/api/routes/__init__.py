@@ -19,6 +19,7 @@ ROUTER_MODULES = (
     "assets",
     "asset_direct_uploads",
     "glossaries",
+    "brand_kits",
     "files",
     "webhooks",
     "webhook_endpoints",

@@ -29,11 +29,12 @@ router = APIRouter(prefix="/v3/brand-glossaries", tags=["Brand"])
 
 def _public(row: Glossary) -> GlossaryPublic:
     return GlossaryPublic(
+        brand_glossary_id=row.id,
         id=row.id,
         name=row.name,
         terms=[GlossaryTermIn(**term) for term in row.terms],
-        created_at=int(as_utc(row.created_at).timestamp()),
-        updated_at=int(as_utc(row.updated_at).timestamp()),
+        created_at=as_utc(row.created_at).isoformat(timespec="seconds"),
+        updated_at=as_utc(row.updated_at).isoformat(timespec="seconds"),
     )
 
 
@@ -64,12 +65,20 @@ def list_glossaries(
     key: CurrentKey,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    next_token: Annotated[str | None, Query(max_length=500)] = None,
+    token: Annotated[str | None, Query(max_length=500)] = None,
+    next_token: Annotated[
+        str | None, Query(max_length=500, description="Polydub's earlier name for `token`")
+    ] = None,
 ) -> GlossaryList:
-    """The caller's brand glossaries, newest first, a page at a time."""
+    """The caller's brand glossaries, newest first, a page at a time (HeyGen's clients send
+    the previous page's `next_token` back as `token`)."""
     query = select(Glossary).where(Glossary.owner_id == key.id)
-    page, has_more, token = newest_first_page(session, query, Glossary, limit, next_token)
-    return GlossaryList(data=[_public(row) for row in page], has_more=has_more, next_token=token)
+    page, has_more, following = newest_first_page(
+        session, query, Glossary, limit, token or next_token
+    )
+    return GlossaryList(
+        data=[_public(row) for row in page], has_more=has_more, next_token=following
+    )
 
 
 @router.get("/{glossary_id}")

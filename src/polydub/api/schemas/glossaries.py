@@ -53,17 +53,22 @@ class GlossaryUpdate(BaseModel):
 
 
 class GlossaryPublic(BaseModel):
-    """A brand glossary; its id goes in `brand_glossary_id` (or legacy `brand_voice_id`)."""
+    """A brand glossary as HeyGen lists one (`brand_glossary_id`, `name`, times as ISO 8601
+    UTC strings), plus Polydub's `terms` and `id` (the same value as `brand_glossary_id`, kept
+    for clients written before it). Its id goes in a translation's `brand_glossary_id` (or the
+    legacy `brand_voice_id`)."""
 
-    id: str
+    brand_glossary_id: str
+    id: str = Field(description="Same as brand_glossary_id (Polydub's earlier name)")
     name: str
     terms: list[GlossaryTermIn]
-    created_at: int = Field(description="Unix seconds")
-    updated_at: int = Field(description="Unix seconds")
+    created_at: str = Field(description="Creation time, ISO 8601 UTC")
+    updated_at: str = Field(description="Last update time, ISO 8601 UTC")
 
 
 class GlossaryList(BaseModel):
-    """A page of glossaries, newest first; pass `next_token` back to get the next page."""
+    """A page of glossaries, newest first; pass `next_token` back as `token` to get the next
+    page."""
 
     data: list[GlossaryPublic]
     has_more: bool

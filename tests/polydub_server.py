@@ -1,0 +1,96 @@
+"""A real `polydub serve` process for end-to-end tests (uvicorn on loopback, its own data dir
+and database, the real pipeline behind it), and fresh PostgreSQL databases for one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+POLYDUB = [sys.executable, "-m", "polydub.cli"]
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """A `polydub serve` subprocess on its own data dir (and database)."""
+
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "POLYDUB_DATA_DIR": str(data_dir),
+            "POLYDUB_ALLOW_PRIVATE_URLS": "true",
+            "POLYDUB_PUBLIC_BASE_URL": self.base,
+        }
+        if database_url:
+            self.env["POLYDUB_DATABASE_URL"] = database_url
+        self.process: subprocess.Popen | None = None
+        self.log = data_dir / "server.log"
+
+    def create_key(self, name: str) -> str:
+        done = subprocess.run(
+            [*POLYDUB, "keys", "create", name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log, "ab")
+        self.process = subprocess.Popen(
+            [*POLYDUB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches its ffmpeg too
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                httpx.get(self.base + "/v3/video-translations", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        raise AssertionError("server did not start:\n" + self.log.read_text()[-3000:])
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(60)
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL, dropped afterwards."""
+    import psycopg
+
+    name = f"polydub_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
