@@ -390,7 +390,7 @@ def test_batch_webhook_goes_once_when_the_last_item_finishes(client, auth, app):
     run_batch_here(context, internal[1], lambda: False)
     run_batch_here(context, internal[1], lambda: False)  # a redelivered task: still one event
     (event,) = batch_events(app, batch["batch_id"])
-    assert event["event_type"] == "video_translate.batch_complete"
+    assert event["event_type"] == "batch.finished"
     assert event["event_data"]["status"] == "failed"
     assert event["event_data"]["counts_by_status"] == {"failed": 3}
     done = client.get(path_for(BATCH_GET, batch_id=batch["batch_id"]), headers=auth).json()

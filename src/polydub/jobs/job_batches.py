@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polydub.jobs.models import JobBatch, JobBatchItem, Lipsync, Translation
+from polydub.jobs.models import (
+    CALLBACK_DESTINATION,
+    JobBatch,
+    JobBatchItem,
+    Lipsync,
+    Translation,
+    utcnow,
+)
+from polydub.jobs.webhook_endpoints import endpoints_for_event
 from polydub.jobs.webhook_store import record_event
 from polydub.request_ids import current_request_id
 
@@ -29,10 +37,9 @@ ITEM_STATUS = {
 }
 UNFINISHED_ITEMS = ("queued", "processing")
 # The event a batch's callback_url receives once all its items have finished.
-BATCH_EVENTS = {
-    "translation": "video_translate.batch_complete",
-    "lipsync": "lipsync.batch_complete",
-}
+# HeyGen's name for a finished batch (in its endpoints' event catalogue), for both kinds;
+# event_data.kind tells them apart.
+BATCH_EVENT = "batch.finished"
 
 
 def job_model(kind: str) -> type[Translation] | type[Lipsync]:
@@ -108,20 +115,22 @@ def notify_batch_of_job(context, job_id: str) -> str | None:
 
 
 def notify_batch(context, batch_id: str) -> str | None:
-    """Record the batch's webhook once every item has finished and it has a callback_url;
-    the event id, or None (nothing to send yet, or already recorded: one event per batch)."""
+    """Record the batch's webhook once every item has finished, for its callback_url and its
+    owner's endpoints that take "batch.finished"; the event id, or None (nothing to send
+    yet, or already recorded: one event per batch)."""
     with context.db.session() as session:
         batch = session.get(JobBatch, batch_id)
-        if batch is None or not batch.callback_url:
+        if batch is None:
             return None
         items = batch_items(session, batch)
         statuses = [item["status"] for item in items]
         if any(s in UNFINISHED_ITEMS for s in statuses):
             return None
         body = {
-            "event_type": BATCH_EVENTS[batch.kind],
+            "event_type": BATCH_EVENT,
             "event_data": {
                 "batch_id": batch.id,
+                "kind": batch.kind,
                 "status": aggregate_status(statuses),
                 "total_items": batch.total_items,
                 "counts_by_status": dict(Counter(statuses)),
@@ -130,13 +139,18 @@ def notify_batch(context, batch_id: str) -> str | None:
                 ],
             },
         }
-        owner_id, url = batch.owner_id, batch.callback_url
+        owner_id = batch.owner_id
+        destinations = [(CALLBACK_DESTINATION, batch.callback_url)] if batch.callback_url else []
+        destinations += [
+            (endpoint.id, endpoint.url)
+            for endpoint in endpoints_for_event(session, owner_id, BATCH_EVENT, batch_id, utcnow())
+        ]
     event_id = record_event(
         context.db,
         owner_id=owner_id,
         entity_kind="batch",
         entity_id=batch_id,
-        url=url,
+        destinations=destinations,
         body=body,
         request_id=current_request_id(),
     )

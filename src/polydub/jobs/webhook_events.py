@@ -15,6 +15,8 @@ SENT_EVENT_TYPES: dict[str, str] = {
     "video_translate.fail": "A video translation failed; event_data.failure_message says why.",
     "lipsync.success": "A lip sync completed; event_data.url is its video.",
     "lipsync.fail": "A lip sync failed; event_data.failure_message says why.",
+    "batch.finished": "Every item of a translation or lip sync batch finished; event_data "
+    "gives the batch's status and each item's.",
 }
 
 # HeyGen's catalogue, as its POST /v3/webhooks/endpoints request schema enumerates it.
