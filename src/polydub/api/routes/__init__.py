@@ -18,6 +18,7 @@ ROUTER_MODULES = (
     "glossaries",
     "files",
     "webhooks",
+    "voices",
 )
 
 
