@@ -408,15 +408,8 @@ def test_a_dub_speaks_with_the_cloned_voice(client, context, keys, clone, short_
     run_batch_here(context, batch_id, lambda: False)
     data = client.get(f"/v3/video-translations/{translation_id}", headers=owner).json()["data"]
     assert data["status"] == "completed", data.get("failure_message")
-    voices = [v for target in _targets(data["report"]) for v in target["voices"].values()]
-    assert voices and set(voices) == {clone}
-
-
-def _targets(report: dict) -> list[dict]:
-    targets = report.get("targets")
-    if isinstance(targets, dict):
-        return list(targets.values())
-    return targets or [report]
+    voices = data["report"]["engines"]["voices"]  # speaker -> the voice that spoke
+    assert voices and set(voices.values()) == {clone}
 
 
 # -- delete (last: the module's clone goes) ------------------------------------------------------

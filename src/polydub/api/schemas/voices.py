@@ -26,8 +26,11 @@ VoiceName = Annotated[str, Field(min_length=1, max_length=MAX_VOICE_NAME), _NO_N
 VoiceId = Annotated[str, Field(min_length=1, max_length=MAX_ID), _NO_NUL]
 SpeechText = Annotated[str, Field(min_length=1, max_length=MAX_SPEECH_TEXT), _NO_NUL]
 MediaType = Annotated[str, Field(min_length=1, max_length=MAX_MEDIA_TYPE), _NO_NUL]
-# The whole JSON body is bounded (POLYDUB_MAX_JSON_BODY_BYTES): inline audio is too.
-Base64Data = Annotated[str, Field(min_length=1), _NO_NUL]
+# Inline audio: at most 16 MiB of base64 (12 MiB of audio); the whole JSON body is bounded
+# first (POLYDUB_MAX_JSON_BODY_BYTES, 1 MiB by default: about 45 s of 16 kHz wav), so longer
+# recordings go as a url or an asset.
+MAX_BASE64_AUDIO = 16 * 1024 * 1024
+Base64Data = Annotated[str, Field(min_length=1, max_length=MAX_BASE64_AUDIO), _NO_NUL]
 Speed = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=MIN_SPEED, le=MAX_SPEED)]
 
 
