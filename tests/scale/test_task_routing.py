@@ -42,7 +42,12 @@ def test_lipsync_kind_sends_both_of_its_tasks_to_the_gpu_queue(tmp_path):
     assert all_queues(settings) == ["gpu", "polydub"]
     # What each worker advertises receiving, by the queues it consumes.
     assert kinds_for_queues(settings, ["gpu"]) == ["lipsync"]
-    assert kinds_for_queues(settings, ["polydub"]) == ["source", "target", "proofread"]
+    assert kinds_for_queues(settings, ["polydub"]) == [
+        "source",
+        "target",
+        "proofread",
+        "voice_clone",
+    ]
 
 
 def test_every_task_of_the_worker_belongs_to_one_kind(tmp_path):

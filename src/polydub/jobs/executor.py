@@ -2,8 +2,8 @@
 through every step of its kind (jobs/steps.py) in this process.
 
 Jobs persist in the database, not in this queue: on start every batch with unfinished
-translations, lip syncs or proofreads is queued again, and the pipeline resumes it from its
-checkpoints.
+translations, lip syncs, proofreads or voice clones is queued again, and the pipeline resumes
+it from its checkpoints.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from polydub.jobs.models import Lipsync, Proofread, Translation
+from polydub.jobs.models import Lipsync, Proofread, Translation, VoiceClone
 from polydub.jobs.steps import run_batch_here
 from polydub.storage.cache import prune_workspaces
 
@@ -70,7 +70,13 @@ class InProcessExecutor:
                 .where(Lipsync.status.in_(("pending", "running")))
                 .order_by(Lipsync.created_at)
             ).all()
-        return list(dict.fromkeys([*translation_batches, *proofread_batches, *lipsync_batches]))
+            clone_batches = session.scalars(
+                select(VoiceClone.id)
+                .where(VoiceClone.status.in_(("pending", "running")))
+                .order_by(VoiceClone.created_at)
+            ).all()
+        found = [*translation_batches, *proofread_batches, *lipsync_batches, *clone_batches]
+        return list(dict.fromkeys(found))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask running jobs to stop (stages check for it inside, so within about a second; the

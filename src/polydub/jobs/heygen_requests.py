@@ -12,7 +12,7 @@ from typing import Any
 from polydub.domain.glossary import GlossaryTerm
 from polydub.domain.language import resolve_language
 from polydub.errors import InvalidInputError
-from polydub.jobs.spec import JobKind, JobSpec, MediaRef
+from polydub.jobs.spec import JobKind, JobSpec, MediaRef, VoiceCloneSpec
 
 # Where requests stored before job specs kept their glossary's terms.
 LEGACY_GLOSSARY_SNAPSHOT = "_glossary_terms"
@@ -91,9 +91,12 @@ def spec_from_request(
     )
 
 
-def stored_spec(kind: JobKind, stored: Mapping[str, Any]) -> JobSpec:
-    """The spec a batch holds: a JobSpec, or the HeyGen request a batch made before job specs
-    existed (still unfinished after an upgrade) read through `spec_from_request`."""
+def stored_spec(kind: JobKind, stored: Mapping[str, Any]) -> JobSpec | VoiceCloneSpec:
+    """The spec a batch holds: a JobSpec (a VoiceCloneSpec for a voice clone), or the HeyGen
+    request a batch made before job specs existed (still unfinished after an upgrade) read
+    through `spec_from_request`."""
+    if kind == "voice_clone":
+        return VoiceCloneSpec.model_validate(dict(stored))
     if "version" in stored:
         return JobSpec.model_validate(dict(stored))
     return spec_from_request(kind, stored)

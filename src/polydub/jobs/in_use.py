@@ -6,11 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polydub.jobs.heygen_requests import stored_spec
-from polydub.jobs.models import Batch, Lipsync, Proofread, Translation
+from polydub.jobs.models import Batch, Lipsync, Proofread, Translation, VoiceClone
 
 
 def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str]:
-    """Ids of the owner's pending or running translations, proofreads and lip syncs whose
+    """Ids of the owner's pending or running translations, proofreads, lip syncs and voice
+    clones whose
     spec reads `asset_id`."""
     unfinished = [
         *session.execute(
@@ -26,6 +27,11 @@ def jobs_using_asset(session: Session, owner_id: str, asset_id: str) -> list[str
         *session.execute(
             select(Lipsync.id, Lipsync.id.label("batch_id")).where(
                 Lipsync.owner_id == owner_id, Lipsync.status.in_(("pending", "running"))
+            )
+        ),
+        *session.execute(
+            select(VoiceClone.id, VoiceClone.id.label("batch_id")).where(
+                VoiceClone.owner_id == owner_id, VoiceClone.status.in_(("pending", "running"))
             )
         ),
     ]

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from polydub.domain.language import language_name
 from polydub.errors import JobCancelled, client_message
 from polydub.jobs.job_batches import notify_batch_of_job
-from polydub.jobs.models import Batch, Lipsync, Translation
+from polydub.jobs.models import Batch, Lipsync, Translation, VoiceClone
 from polydub.jobs.progress import StageProgress, raise_progress
 from polydub.jobs.stage_record import report_stages
 from polydub.jobs.webhooks import notify_lipsync, notify_translation
@@ -35,8 +35,8 @@ FINISHED = ("completed", "failed")
 class JobTable:
     """Where one kind of job lives and how it is announced."""
 
-    name: str  # "translation" | "lipsync"
-    model: type[Translation] | type[Lipsync]
+    name: str  # "translation" | "lipsync" | "voice_clone"
+    model: type[Translation] | type[Lipsync] | type[VoiceClone]
     blob_root: str  # its outputs live under <blob_root>/<job id>/
     notify: Callable[[object, str], object]
 
@@ -46,6 +46,10 @@ class JobTable:
 
 TRANSLATIONS = JobTable("translation", Translation, "translations", notify_translation)
 LIPSYNCS = JobTable("lipsync", Lipsync, "lipsyncs", notify_lipsync)
+# HeyGen sends no webhook for voice clones: a client polls GET /v3/voices/{id}.
+VOICE_CLONES = JobTable("voice_clone", VoiceClone, "voice_clones", lambda context, job_id: None)
+# Batch kinds whose job row has the batch's id (the others' rows point at it by batch_id).
+OWN_ID_KINDS = {"lipsync": Lipsync, "voice_clone": VoiceClone}
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,8 @@ def settle_batch(context, batch_id: str) -> str | None:
         batch = session.get(Batch, batch_id)
         if batch is None:
             return None
-        model = Lipsync if batch.kind == "lipsync" else Translation
-        key = model.id if batch.kind == "lipsync" else model.batch_id
+        model = OWN_ID_KINDS.get(batch.kind, Translation)
+        key = model.id if batch.kind in OWN_ID_KINDS else model.batch_id
         statuses = set(session.scalars(select(model.status).where(key == batch_id)))
         if statuses & set(UNFINISHED):
             batch.status = "running"

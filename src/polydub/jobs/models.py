@@ -230,6 +230,32 @@ class JobBatchItem(Base):
     error: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {code, message, param}
 
 
+class VoiceClone(Base):
+    """A voice cloned from a recording (POST /v3/voices/clone): the project's matched voice of
+    that speaker, usable by its voice id ("clone:<id>") wherever a voice is named.
+
+    Its batch (kind "voice_clone", holding the audio reference) has the same id, so the
+    executors that run batches run the cloning. Statuses are the job statuses (pending,
+    running, completed, failed); the API shows HeyGen's (processing, complete, failed).
+    """
+
+    __tablename__ = "voice_clones"
+    id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)  # ISO 639-1
+    gender: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    preview_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    report: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # how it was matched
+    failure_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class IdempotencyRecord(Base):
     """A mutation's response, replayed for 24 h to retries with the same Idempotency-Key."""
 

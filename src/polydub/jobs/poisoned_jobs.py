@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy import select, update
 
-from polydub.jobs.lifecycle import LIPSYNCS, TRANSLATIONS, UNFINISHED, fail
+from polydub.jobs.lifecycle import LIPSYNCS, TRANSLATIONS, UNFINISHED, VOICE_CLONES, fail
 from polydub.jobs.models import Batch, Proofread, Translation
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def fail_unfinished_jobs(context, batch_id: str, message: str) -> None:
     for translation_id in translations:
         fail(context, TRANSLATIONS, translation_id, message)
     fail(context, LIPSYNCS, batch_id, message)  # a lip sync's batch has its id
+    fail(context, VOICE_CLONES, batch_id, message)  # so has a voice clone's
     with context.db.session() as session:
         session.execute(update(Batch).where(Batch.id == batch_id).values(status="failed"))
     logger.error("batch %s failed: %s", batch_id, message)

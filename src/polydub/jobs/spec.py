@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from polydub.domain.glossary import Glossary, GlossaryTerm
 from polydub.pipeline.dub import DubOptions
 
-JobKind = Literal["translation", "proofread", "lipsync"]
+JobKind = Literal["translation", "proofread", "lipsync", "voice_clone"]
 SPEC_VERSION = 1
 
 
@@ -70,6 +70,24 @@ class JobSpec(BaseModel):
         refs = {"video": self.video, "audio": self.dub_audio}
         refs["srt"] = self.source_srt or self.output_srt
         return {param: ref for param, ref in refs.items() if ref is not None}
+
+
+class VoiceCloneSpec(BaseModel):
+    """A voice clone job: the recording (a URL or asset, or `audio_key`: the blob of audio
+    sent inline) and how to read it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = SPEC_VERSION
+    kind: Literal["voice_clone"] = "voice_clone"
+    audio: MediaRef | None = None
+    audio_key: str | None = None
+    language: str | None = None  # ISO 639-1; detected when None
+    denoise: bool = True
+
+    def media(self) -> dict[str, MediaRef]:
+        """The input to resolve before running (none when the audio came inline)."""
+        return {"audio": self.audio} if self.audio is not None else {}
 
 
 Resolver = Callable[[MediaRef, str], Path]

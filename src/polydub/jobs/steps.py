@@ -9,6 +9,7 @@ translation:  source (ingest .. diarize, once per batch) -> per language: target
               mix) -> finish (lipsync, render, report; audio-only output ends at target)
 lipsync:      lipsync (the user's audio over the video, lip-synced)
 proofread:    proofread (ingest .. translate for every language; the scripts are published)
+voice_clone:  voice_clone (a voice matched to the speaker of a recording, stored by its id)
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from polydub.jobs.models import Batch, Proofread, Translation
 from polydub.jobs.proofread_scripts import proofread_edits, store_script
 from polydub.jobs.spec import JobSpec, MediaRef, dub_options
 from polydub.jobs.stage_record import StageRecorder, add_to_record, load_record, merge
+from polydub.jobs.voice_clones import voice_clone
+from polydub.jobs.voice_store import cloned_voices
 from polydub.jobs.worker_pipeline import (
     run_shared_stages,
     run_target_stages,
@@ -108,6 +111,7 @@ def job_options(context, owner_id: str, spec: JobSpec, targets: tuple[str, ...])
         InvalidInputError: an input that cannot be fetched, or a stock voice that is gone.
     """
     if spec.voice_ids:  # checked at request time too; a voice may have been removed since
+        cloned_voices(context)  # a cloned voice is fetched from the blob store
         check_voice_ids(spec.voice_ids, context.engines.synthesizers)
     settings = context.settings
     return dub_options(
@@ -333,6 +337,15 @@ def proofread(context, batch_id: str, *, stopping: Stopping) -> list[StepCall]:
     return []
 
 
+# -- voice clone ---------------------------------------------------------------------------------
+
+
+def clone_voice(context, clone_id: str, *, stopping: Stopping) -> list[StepCall]:
+    """A voice clone job (its batch has its id): jobs/voice_clones.py."""
+    voice_clone(context, clone_id, stopping=stopping)
+    return []
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 STEPS: dict[str, Step] = {
@@ -343,8 +356,14 @@ STEPS: dict[str, Step] = {
     ),
     "lipsync": Step("polydub.lipsync_job", "lipsync", "lipsync", 0, lipsync),
     "proofread": Step("polydub.proofread", "proofread", "proofread", 0, proofread),
+    "voice_clone": Step("polydub.voice_clone", "voice_clone", "clone", 0, clone_voice),
 }
-FIRST_STEP = {"translation": "translation_source", "lipsync": "lipsync", "proofread": "proofread"}
+FIRST_STEP = {
+    "translation": "translation_source",
+    "lipsync": "lipsync",
+    "proofread": "proofread",
+    "voice_clone": "voice_clone",
+}
 
 
 def first_call(kind: str, batch_id: str) -> StepCall:

@@ -69,6 +69,11 @@ class EngineSet:
         engines["voice"] = MatchedVoiceSynthesizer(
             engines["kokoro"], VoiceStore(self.settings.saved_voices_dir), name="voice"
         )
+        # Voices cloned through the API (POST /v3/voices/clone): a local copy of the voices
+        # kept in the blob store (jobs/voice_store.py shares it), by clone id.
+        engines["clone"] = MatchedVoiceSynthesizer(
+            engines["kokoro"], VoiceStore(self.settings.cache_dir / "cloned-voices"), name="clone"
+        )
         if self.cloner is not None:
             engines[self.cloner.name] = self.cloner
         try:

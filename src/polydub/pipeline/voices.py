@@ -81,9 +81,16 @@ def speaker_voice_assigner(
     return assign
 
 
-def _speaks(voice_id: str, language: str, synthesizers: dict[str, Synthesizer]) -> bool:
+def _speaks(voice_id: str, language: str | None, synthesizers: dict[str, Synthesizer]) -> bool:
+    """Whether an engine offers `voice_id` in `language` (None: in any): a stock voice, or a
+    stored one (a cloned voice, which its store knows)."""
     engine = synthesizers.get(voice_id.partition(":")[0])
-    return engine is not None and any(v.id == voice_id for v in engine.voices(language))
+    if engine is None:
+        return False
+    knows = getattr(engine, "knows", None)
+    if knows is not None:
+        return knows(voice_id, language)
+    return any(v.id == voice_id for v in engine.voices(language))
 
 
 def check_voice_ids(voice_ids: Iterable[str], synthesizers: dict[str, Synthesizer]) -> None:
@@ -93,8 +100,7 @@ def check_voice_ids(voice_ids: Iterable[str], synthesizers: dict[str, Synthesize
         InvalidInputError: param stock_voice_config.preferred_stock_voice_ids.
     """
     for voice_id in voice_ids:
-        engine = synthesizers.get(voice_id.partition(":")[0])
-        if engine is None or not any(v.id == voice_id for v in engine.voices()):
+        if not _speaks(voice_id, None, synthesizers):
             raise InvalidInputError(
                 f"unknown stock voice {voice_id!r}; voice ids look like 'kokoro:ef_dora'",
                 param="stock_voice_config.preferred_stock_voice_ids",

@@ -23,6 +23,7 @@ ROUTER_MODULES = (
     "files",
     "webhooks",
     "webhook_endpoints",
+    "voices",
 )
 
 

@@ -29,6 +29,7 @@ from polydub.jobs.inputs import check_callback_url, check_ref
 from polydub.jobs.lifecycle import TRANSLATIONS
 from polydub.jobs.models import Batch, Translation
 from polydub.jobs.spec import JobSpec
+from polydub.jobs.voice_store import check_named_voices, cloned_voices
 from polydub.pipeline.voices import check_voice_ids
 from polydub.storage.signed_urls import context_file_url
 
@@ -116,6 +117,9 @@ def translation_spec(
     )
     check_targets(context.engines, body.output_languages, spec.source_language)
     if spec.voice_ids:
+        param = "stock_voice_config.preferred_stock_voice_ids"
+        check_named_voices(session, owner_id, spec.voice_ids, param)  # a clone: the caller's
+        cloned_voices(context)  # a cloned voice's files come from the blob store
         check_voice_ids(spec.voice_ids, context.engines.synthesizers)
     allow_private = context.settings.allow_private_urls
     for param in ("video", "audio", "srt"):

@@ -30,10 +30,12 @@ class PhonemeTiming:
 
 @dataclass(frozen=True)
 class Speech:
-    """Synthesised speech, with phoneme timing when the engine can tell it."""
+    """Synthesised speech, with phoneme timing when the engine can tell it, and `words`: each
+    spoken word's phonemes (a run between word gaps) and when it sounds, where it can tell."""
 
     audio: Audio
     phonemes: tuple[PhonemeTiming, ...] = ()
+    words: tuple[PhonemeTiming, ...] = ()
 
 
 class Synthesizer(Protocol):

@@ -185,16 +185,17 @@ class KokoroSynthesizer:
         if not chunks:
             raise ValueError(f"nothing to say: {text!r} has no speakable {language} text")
         started = time.perf_counter()
-        pieces, timings, offset = [], [], 0.0
+        pieces, timings, words, offset = [], [], [], 0.0
         for i, chunk in enumerate(chunks):
             raise_if_cancelled()  # a long line is several chunks
-            samples, chunk_timings = self._run(chunk, table, rate)
+            samples, chunk_timings, chunk_words = self._run(chunk, table, rate)
             samples, cut = trim_silence(samples, SAMPLE_RATE)
             duration = len(samples) / SAMPLE_RATE
-            timings.extend(
-                PhonemeTiming(t.phoneme, t.start + offset, t.end + offset)
-                for t in shift_timings(chunk_timings, cut, duration)
-            )
+            for found, out in ((chunk_timings, timings), (chunk_words, words)):
+                out.extend(
+                    PhonemeTiming(t.phoneme, t.start + offset, t.end + offset)
+                    for t in shift_timings(found, cut, duration)
+                )
             pieces.append(samples)
             offset += duration
             if i < len(chunks) - 1:
@@ -209,7 +210,7 @@ class KokoroSynthesizer:
             elapsed,
             elapsed / max(audio.duration, 1e-6),
         )
-        return Speech(audio, tuple(timings))
+        return Speech(audio, tuple(timings), tuple(words))
 
     def _phonemize_sentences(self, text: str, language: str) -> list[str]:
         if language not in PHONEMIZED_LANGUAGES:
@@ -221,7 +222,7 @@ class KokoroSynthesizer:
         # A sentence of punctuation alone would make the model hum: skip it.
         return [s for s in sentences if any(c not in SILENT_SYMBOLS for c in s)]
 
-    def _run(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[np.ndarray, list]:
+    def _run(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[np.ndarray, list, list]:
         symbols = "".join(c for c in phonemes if c in self._vocab)
         tokens = [self._vocab[c] for c in symbols]
         feeds = {
@@ -237,7 +238,8 @@ class KokoroSynthesizer:
         else:
             edges = _even_edges(symbols, len(samples))
         # Token 0 is the leading pad: symbol i spans edges[i + 1]..edges[i + 2].
-        return samples, merge_phoneme_timings(symbols, edges[1:] / SAMPLE_RATE)
+        seconds = edges[1:] / SAMPLE_RATE
+        return samples, merge_phoneme_timings(symbols, seconds), word_spans(symbols, seconds)
 
     def _run_session(self, feeds: dict[str, np.ndarray]) -> list:
         """One inference; a job cancelled meanwhile stops it (a long line on a busy CPU took
@@ -251,6 +253,20 @@ class KokoroSynthesizer:
             except Exception:
                 raise_if_cancelled()  # it failed because it was told to stop
                 raise
+
+
+def word_spans(symbols: str, edges: np.ndarray) -> list[PhonemeTiming]:
+    """Each word's phonemes (a run between spaces, punctuation left out) and the time from
+    its first sounding symbol's start to its last one's end; symbol i spans edges[i]..[i+1]."""
+    spans, start = [], 0
+    for end in [*(i for i, c in enumerate(symbols) if c == " "), len(symbols)]:
+        sounding = [i for i in range(start, end) if symbols[i] not in SILENT_SYMBOLS]
+        if sounding:
+            word = "".join(symbols[i] for i in sounding)
+            first, last = sounding[0], sounding[-1]
+            spans.append(PhonemeTiming(word, float(edges[first]), float(edges[last + 1])))
+        start = end + 1
+    return spans
 
 
 def _even_edges(symbols: str, n_samples: int) -> np.ndarray:

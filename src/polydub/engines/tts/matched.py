@@ -108,6 +108,17 @@ class VoiceStore:
         meta["spectrum_gains"] = tuple(meta.get("spectrum_gains", ()))
         return MatchedVoice(style=style, **meta)
 
+    def delete(self, name: str) -> None:
+        """Remove a voice here and from the shared store (the JSON first: a voice exists
+        while its JSON does)."""
+        path = self.path(name)
+        path.with_suffix(".json").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        if self._shared is not None:
+            blobs, prefix = self._shared
+            blobs.delete_prefix(f"{prefix}/{name}.json")
+            blobs.delete_prefix(f"{prefix}/{path.name}")
+
     def names(self) -> list[str]:
         if not self.directory.is_dir():
             return []
@@ -146,6 +157,16 @@ class MatchedVoiceSynthesizer:
             out.append(VoiceInfo(f"{self.name}:{name}", self.name, name, langs, voice.gender))
         return out
 
+    def knows(self, voice_id: str, language: str | None = None) -> bool:
+        """Whether `voice_id` ("<engine>:<name>") is a voice of this store that can speak
+        `language` (any language Kokoro speaks; None: any)."""
+        engine, _, name = voice_id.partition(":")
+        if engine != self.name or not VOICE_NAME.match(name):
+            return False
+        if language is not None and language not in self.kokoro.languages():
+            return False
+        return self.store.exists(name)
+
     def synthesize(self, text: str, *, language: str, voice: str, rate: float = 1.0) -> Speech:
         matched = self.store.load(voice.removeprefix(f"{self.name}:"))
         speech = self.kokoro.synthesize_with_style(
@@ -161,4 +182,4 @@ class MatchedVoiceSynthesizer:
         )
         samples = apply_gains(samples, audio.sample_rate, matched.spectrum_gains)
         # Praat and the (delay-compensated) EQ keep durations: the phoneme timing still holds.
-        return Speech(Audio(samples, audio.sample_rate), speech.phonemes)
+        return Speech(Audio(samples, audio.sample_rate), speech.phonemes, speech.words)
