@@ -17,8 +17,6 @@ import numpy as np
 
 SHORT_RANGE_DETECTOR = "face_detection/face_detection_short_range.tflite"
 FULL_RANGE_DETECTOR = "face_detection/face_detection_full_range_sparse.tflite"
-FACE_MESH = "face_landmark/face_landmark.tflite"
-IRIS = "iris_landmark/iris_landmark.tflite"
 
 
 class FaceModelsMissing(RuntimeError):
@@ -46,7 +44,7 @@ class TfliteModel:
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(
-            model_path=str(model_path(name)), num_threads=threads or _threads()
+            model_path=str(model_path(name)), num_threads=threads or default_threads()
         )
         self._interpreter.allocate_tensors()
         (image,) = self._interpreter.get_input_details()
@@ -60,7 +58,7 @@ class TfliteModel:
         return [self._interpreter.get_tensor(i)[0] for i in self._outputs]
 
 
-def _threads() -> int:
+def default_threads() -> int:
     # One thread: these models take 1-3 ms a frame, and more threads measured slower here (hand-
     # offs cost more than they save) while the job process has other work on the other cores.
     return 1

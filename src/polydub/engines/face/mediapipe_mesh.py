@@ -3,8 +3,8 @@
 The models ship in the mediapipe wheel and run with LiteRT (see face_models.py); mediapipe
 itself is not imported. Per frame: the faces followed from the previous frame's landmarks,
 plus short-range BlazeFace detection while fewer than `max_faces` are followed; each face is
-cut out level along its eyes and the 468-point mesh model runs on it; the iris model then adds
-the 10 iris points (468-477) from crops around each eye.
+cut out level along its eyes and FaceMesh's attention model (refined lips, eyes and irises:
+478 points, see attention_mesh.py) runs on it.
 
 The short-range detector misses faces that fill little of the frame. When nothing is found,
 the full-range detector searches the frame every few frames; its faces are then followed like
@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from polydub.engines.face.attention_mesh import AttentionMesh
 from polydub.engines.face.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace, Detection
-from polydub.engines.face.face_models import FACE_MESH, IRIS, TfliteModel
 from polydub.engines.face.rotated_crop import Region, overlap, region_around, region_from_points
 
 # Frames between full-range detection attempts while no face is found.
 REDETECT_EVERY = 5
-# MediaPipe's margins: a face region is 1.5x the face's box, an eye's 2.3x the eye's width.
+# MediaPipe's margin: a face region is 1.5x the face's box.
 FACE_MARGIN = 1.5
-EYE_MARGIN = 2.3
 # A new detection overlapping a followed face this much is the same face.
 SAME_FACE_OVERLAP = 0.5
-# Landmarks that level the face (outer eye corners) and bound each eye for the iris model;
-# the first eye's iris becomes points 468-472, the second's 473-477 (the flipped one).
+# Landmarks that level the face for the next frame's crop (outer eye corners).
 LEVEL_POINTS = (33, 263)
-EYES = ((33, 133, False), (362, 263, True))
 MESH_POINTS = 468
 
 
@@ -46,10 +43,8 @@ class MediaPipeFaceLandmarker:
         self._min_confidence = min_confidence
         self._near = BlazeFace(SHORT_RANGE, min_confidence)
         self._far = BlazeFace(FULL_RANGE, min_confidence)
-        self._mesh = TfliteModel(FACE_MESH)
-        self._iris = TfliteModel(IRIS)
-        self._mesh_size = self._mesh.input_size[0]
-        self._iris_size = self._iris.input_size[0]
+        self._mesh = AttentionMesh()
+        self._mesh_size = self._mesh.input_size
         self._followed: list[Region] = []
         self._frames_since_search = REDETECT_EVERY
 
@@ -96,23 +91,12 @@ class MediaPipeFaceLandmarker:
         return kept
 
     def _mesh_in(self, rgb: np.ndarray, region: Region) -> np.ndarray | None:
-        coords, face_flag = self._mesh.run(region.crop(rgb, self._mesh_size))
-        if _sigmoid(float(face_flag.ravel()[0])) < self._min_confidence:
+        points, score = self._mesh.landmarks(region.crop(rgb, self._mesh_size))
+        if score < self._min_confidence:
             return None
-        mesh = region.project(coords.reshape(MESH_POINTS, 3)[:, :2], self._mesh_size)
-        irises = [self._iris_of(rgb, mesh, *eye) for eye in EYES]
-        return np.concatenate([mesh, *irises]).astype(np.float32)
-
-    def _iris_of(self, rgb: np.ndarray, mesh: np.ndarray, a: int, b: int, flip: bool) -> np.ndarray:
-        region = region_from_points(mesh[[a, b]], 0, 1, EYE_MARGIN)
-        _, iris = self._iris.run(region.crop(rgb, self._iris_size, flip=flip))
-        return region.project(iris.reshape(5, 3)[:, :2], self._iris_size, flip=flip)
+        return region.project(points, self._mesh_size).astype(np.float32)
 
 
 def _face_region(detection: Detection) -> Region:
     right_eye, left_eye = detection.keypoints[0], detection.keypoints[1]
     return region_around(detection.box, right_eye, left_eye, FACE_MARGIN)
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + np.exp(-x))

@@ -1,4 +1,4 @@
-"""Rotated square regions of a frame: how MediaPipe cuts a face (or an eye) out for its models
+"""Rotated square regions of a frame: how MediaPipe cuts a face out for its models
 and maps the model's landmarks back, all in pixel coordinates."""
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ class Region:
             ]
         )
 
-    def crop(self, rgb: np.ndarray, out_size: int, flip: bool = False) -> np.ndarray:
+    def crop(self, rgb: np.ndarray, out_size: int) -> np.ndarray:
         """The region as an out_size square float32 image in [0, 1], edge pixels replicated."""
         matrix = self.to_image(out_size)
-        if flip:  # mirror the crop left-right (the iris model only knows left eyes)
-            matrix = matrix @ np.array([[-1.0, 0, out_size], [0, 1, 0], [0, 0, 1]])
         patch = cv2.warpAffine(
             rgb,
             matrix,
@@ -44,11 +42,9 @@ class Region:
         )
         return patch.astype(np.float32) * (1 / 255)
 
-    def project(self, points: np.ndarray, out_size: int, flip: bool = False) -> np.ndarray:
+    def project(self, points: np.ndarray, out_size: int) -> np.ndarray:
         """Model-input pixel coordinates (N, 2) back to frame pixels."""
         points = np.asarray(points, np.float64)
-        if flip:
-            points = np.column_stack([out_size - points[:, 0], points[:, 1]])
         matrix = self.to_image(out_size)
         return points @ matrix[:, :2].T + matrix[:, 2]
 
