@@ -61,11 +61,7 @@ class AttentionMesh:
             self._add_stage(needed, available)
             for i in group:
                 op = graph.operators[i]
-                options = (
-                    flexbuffers.Loads(bytes(op.customOptions))
-                    if op.customOptions is not None
-                    else {}
-                )
+                options = _options(op.customOptions)
                 self._steps.append(
                     ("custom", (custom[i], list(op.inputs), list(op.outputs), options))
                 )
@@ -84,9 +80,9 @@ class AttentionMesh:
             if kind == "custom" and step[0] == "Landmarks2TransformMatrix"
         }
         self._refined = {
-            "output_lips": crops[61],
-            "output_left_eye": crops[33],
-            "output_right_eye": crops[362],
+            "output_lips": list(crops[61]),
+            "output_left_eye": list(crops[33]),
+            "output_right_eye": list(crops[362]),
             "output_left_iris": list(range(468, 473)),
             "output_right_iris": list(range(473, 478)),
         }
@@ -107,14 +103,11 @@ class AttentionMesh:
         for kind, step in self._steps:
             if kind == "stage":
                 interpreter, inputs, outputs = step
-                for position, tensor in enumerate(inputs):
-                    interpreter.set_tensor(
-                        interpreter.get_input_details()[position]["index"], values[tensor]
-                    )
+                for slot, tensor in inputs:
+                    interpreter.set_tensor(slot, values[tensor])
                 interpreter.invoke()
-                details = interpreter.get_output_details()
-                for position, tensor in enumerate(outputs):
-                    values[tensor] = interpreter.get_tensor(details[position]["index"])
+                for slot, tensor in outputs:
+                    values[tensor] = interpreter.get_tensor(slot)
             else:
                 name, inputs, outputs, options = step
                 values[outputs[0]] = _CUSTOM[name]([values[t] for t in inputs], options)
@@ -164,7 +157,22 @@ class AttentionMesh:
                 interpreter = Interpreter(model_content=content, num_threads=default_threads())
                 interpreter.allocate_tensors()
                 # LiteRT lists a model's inputs and outputs in the order the model gives them.
-                self._steps[position] = (kind, (interpreter, inputs, outputs))
+                slots_in = [d["index"] for d in interpreter.get_input_details()]
+                slots_out = [d["index"] for d in interpreter.get_output_details()]
+                pairs_in = list(zip(slots_in, inputs, strict=True))
+                pairs_out = list(zip(slots_out, outputs, strict=True))
+                self._steps[position] = (kind, (interpreter, pairs_in, pairs_out))
+
+
+def _options(raw) -> dict:
+    """A custom operator's options, with index lists as arrays and the crop's pixel grid."""
+    options = flexbuffers.Loads(bytes(raw)) if raw is not None else {}
+    if "subset_idxs" in options:
+        options["subset_idxs"] = np.asarray(options["subset_idxs"])
+    if "output_height" in options:
+        grid = np.mgrid[0 : options["output_height"], 0 : options["output_width"]]
+        options["grid"] = grid.astype(np.float64)
+    return options
 
 
 def _groups(indices: list[int]) -> list[list[int]]:
@@ -204,7 +212,7 @@ def _landmarks_to_matrix(inputs: list[np.ndarray], options: dict) -> np.ndarray:
     rotation = options["target_rotation_radians"] - math.atan2(
         right[1] - left[1], right[0] - left[0]
     )
-    subset = points[np.asarray(options["subset_idxs"])]
+    subset = points[options["subset_idxs"]]
     c, s = math.cos(rotation), math.sin(rotation)
     turned = subset @ np.array([[c, -s], [s, c]]).T
     low, high = turned.min(axis=0), turned.max(axis=0)
@@ -227,11 +235,10 @@ def _crop_bilinear(inputs: list[np.ndarray], options: dict) -> np.ndarray:
     centres aligned); samples outside the map are 0."""
     features, matrix = inputs[0][0], inputs[1].reshape(4, 4).astype(np.float64)
     height, width = features.shape[:2]
-    out_h, out_w = options["output_height"], options["output_width"]
     row_x, row_y = matrix[0].copy(), matrix[1].copy()
     row_x[3] += row_x[0] * 0.5 + row_x[1] * 0.5 - 0.5
     row_y[3] += row_y[0] * 0.5 + row_y[1] * 0.5 - 0.5
-    ys, xs = np.mgrid[0:out_h, 0:out_w].astype(np.float64)
+    ys, xs = options["grid"]
     tx = row_x[0] * xs + row_x[1] * ys + row_x[3]
     ty = row_y[0] * xs + row_y[1] * ys + row_y[3]
     inside = (tx >= 0) & (tx <= width - 1) & (ty >= 0) & (ty <= height - 1)
