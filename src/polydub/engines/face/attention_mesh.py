@@ -69,6 +69,7 @@ class AttentionMesh:
         outputs = [self._index(name) for name in OUTPUTS]
         self._add_stage(outputs, available)
         self._build_stages()
+        del self._graph, self._model, self._schema, self._producer  # the stages hold copies
         self._outputs = outputs
         self.input = graph.inputs[0]
         self.input_size = int(graph.tensors[self.input].shape[2])
@@ -131,7 +132,8 @@ class AttentionMesh:
                 continue
             op = self._producer[tensor]
             code = self._model.operatorCodes[self._graph.operators[op].opcodeIndex]
-            assert not code.customCode, "a stage may hold only LiteRT's own operators"
+            if code.customCode:
+                raise RuntimeError(f"{ATTENTION_MESH}: a LiteRT stage would need a custom operator")
             ops.add(op)
             stack.extend(t for t in self._graph.operators[op].inputs if t >= 0)
         if not wanted:
@@ -176,10 +178,11 @@ def _options(raw) -> dict:
 
 
 def _groups(indices: list[int]) -> list[list[int]]:
-    """Custom operators that follow each other closely run together (no plain step between)."""
+    """Custom operators next to each other in the graph's order run together, with no LiteRT
+    stage between them (a stage that would need a custom operator fails at load)."""
     groups: list[list[int]] = []
     for index in indices:
-        if groups and index - groups[-1][-1] <= 8:
+        if groups and index == groups[-1][-1] + 1:
             groups[-1].append(index)
         else:
             groups.append([index])
