@@ -185,9 +185,18 @@ def models() -> None:
         ("separation", lambda: engines.separator),
         ("enhancement", lambda: engines.enhancer),
         ("translation", lambda: engines.translators),
+        ("faces", _face_landmarker),
     ):
         build()
         console.print(f"ready: {name}")
+
+
+def _face_landmarker():
+    # The face models are read from the mediapipe wheel (installed --no-deps): fail here, at
+    # install time, rather than at a job's lip-sync stage when it is missing.
+    from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
+
+    return MediaPipeFaceLandmarker()
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """Keep native libraries' start-up chatter off the console.
 
-MediaPipe's TensorFlow Lite and absl print straight to file descriptor 2 from C++ ("Created
-TensorFlow Lite XNNPACK delegate", "All log messages before absl::InitializeLog() ...",
-"Feedback manager requires a model ..."), whatever GLOG_*/TF_CPP_* say. The CLI routes fd 2
+LiteRT (which runs the face models) prints "INFO: Created TensorFlow Lite XNNPACK delegate for
+CPU." straight to file descriptor 2 from C++, whatever GLOG_*/TF_CPP_* say, and has no switch
+for it; the other patterns are the lines MediaPipe's own runtime printed ("All log messages
+before absl::InitializeLog() ...", "Feedback manager requires a model ..."). The CLI routes fd 2
 through a pipe read by one thread, which passes on every line except those. Child processes
 (ffmpeg, the job process) inherit the pipe, so theirs are filtered too.
 """
@@ -26,7 +27,7 @@ _installed = False
 
 
 def is_native_noise(line: bytes) -> bool:
-    """True for a line MediaPipe's native code prints at start-up."""
+    """True for a line the face models' native code prints at start-up."""
     return NATIVE_NOISE.match(line) is not None
 
 

