@@ -78,7 +78,15 @@ def dub(
                 dubbed = side(runner, shared, target, options, engines, extension)
             except _StageLimitReached:
                 continue
-            report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
+            used = [shared.transcriber, dubbed.translated.engine]
+            used += dubbed.synthesized.voices.values()
+            report = build_report(
+                shared,
+                dubbed,
+                mode=options.mode,
+                outcomes=runner.outcomes,
+                models=engines.models_in_use(used),
+            )
             results.append(publish(dubbed, report, output_stem, extension))
         return results
 

@@ -40,6 +40,7 @@ class SourceSide:
     diarized: DiarizationArtifact
     separation_key: str
     diarization_key: str
+    transcriber: str = ""  # the recogniser's name ("whisper", "whisper:whisper-small", "srt")
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,22 @@ class DubResult:
 
 
 def build_report(
-    source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
+    source: SourceSide,
+    dubbed: TargetSide,
+    *,
+    mode: str,
+    outcomes: list[StageOutcome],
+    models: list[dict] | None = None,
 ) -> dict[str, Any]:
-    """The report of one dubbed target, free of server paths (files by base name)."""
+    """The report of one dubbed target, free of server paths (files by base name).
+
+    `models` lists the pulled models (`polydub models pull`) the dub used, if any.
+    """
     # Artifacts hold absolute paths (the lip-sync video, a source's location); a field added
     # to the report later must not leak one either, so the whole dict is scrubbed.
-    return scrub_strings(_report_fields(source, dubbed, mode=mode, outcomes=outcomes))
+    fields = _report_fields(source, dubbed, mode=mode, outcomes=outcomes)
+    fields["models"] = models or []
+    return scrub_strings(fields)
 
 
 def _report_fields(
@@ -111,6 +122,7 @@ def _report_fields(
         "target": dubbed.target,
         "mode": mode,
         "engines": {
+            "speech_recognition": source.transcriber or None,
             "separation": source.separated.separator,
             "enhancement": source.separated.enhancer,
             "translation": dubbed.translated.engine,

@@ -162,10 +162,6 @@ KOKORO_VOICES = (
     "pf_dora", "pm_alex", "zf_xiaobei", "zm_yunjian",
 )  # fmt: skip
 _KOKORO_VOICE_BYTES = 510 * 256 * 4
-KOKORO_LANGUAGE_LETTERS = {
-    "a": "en", "b": "en", "e": "es", "f": "fr", "h": "hi", "i": "it", "j": "ja", "p": "pt",
-    "z": "zh",
-}  # fmt: skip
 
 
 BUILTIN: tuple[ModelEntry, ...] = (
@@ -298,6 +294,24 @@ PACKS: dict[str, tuple[str, ...]] = {
     "cpu-quality": ("whisper-small", "opus-mt-en-es", "opus-mt-es-en", "kokoro-voices"),
     "gpu": ("whisper-large-v3", "nllb-200-distilled-1.3b", "kokoro-voices", "xtts-v2"),
 }
+
+
+def translation_models_for(
+    entries: dict[str, ModelEntry], source: str | None, target: str
+) -> list[str]:
+    """Catalogue translation models that would serve source->target (any source if None),
+    smallest first: what an error can suggest pulling."""
+    found = []
+    for entry in entries.values():
+        if entry.stage != "mt":
+            continue
+        if entry.engine.get("family") == "opus-mt":
+            ok = entry.engine.get("target") == target and source in (None, entry.engine["source"])
+        else:
+            ok = target in entry.languages and (source is None or source in entry.languages)
+        if ok:
+            found.append(entry)
+    return [e.name for e in sorted(found, key=lambda e: e.size)]
 
 
 def entry_from_dict(data: dict) -> ModelEntry:

@@ -72,15 +72,21 @@ def pulled_translation_models(models_dir: Path) -> list[PulledCt2Model]:
     ]
 
 
-def pulled_voice_files(models_dir: Path) -> dict[str, Path]:
-    """Kokoro voice name -> its pulled style table file (voices/<name>.bin)."""
+@dataclass(frozen=True)
+class PulledVoice:
+    model_name: str
+    path: Path
+
+
+def pulled_voices(models_dir: Path) -> dict[str, PulledVoice]:
+    """Kokoro voice name -> the pulled model and style table file (voices/<name>.bin)."""
     store = ModelStore(models_dir)
-    voices: dict[str, Path] = {}
+    voices: dict[str, PulledVoice] = {}
     for model in reversed(_usable(store, "tts")):  # better packs override on a shared name
         for path in model.files:
             file = store.download_dir(model.name) / path
             if file.suffix == ".bin" and file.is_file():
-                voices[file.stem] = file
+                voices[file.stem] = PulledVoice(model.name, file)
     return voices
 
 
