@@ -184,7 +184,8 @@ class HubClient:
             if mode == "wb" and have and progress:
                 progress(-have)  # the server ignored Range: start over
             with open(part, mode) as out:
-                for chunk in response.iter_bytes(_CHUNK):
+                # No chunk size: httpx would hold bytes back, and a drop would lose them.
+                for chunk in response.iter_bytes():
                     out.write(chunk)
                     if progress:
                         progress(len(chunk))

@@ -60,10 +60,14 @@ def pull(
     client: HubClient,
     *,
     progress: ProgressFactory | None = None,
+    space_margin: int = SPACE_MARGIN,
 ) -> PulledModel:
     """Download, check, convert (if needed) and register one model; returns its record.
 
     A model already registered at the same commit with its files present is not fetched again.
+
+    Args:
+        space_margin: bytes to leave free beyond the download (and conversion).
 
     Raises:
         HubError / ChecksumError: the hub failed or sent bad bytes (see hub.py).
@@ -86,7 +90,7 @@ def pull(
         remotes.append((wanted, remote))
 
     download_dir = store.download_dir(entry.name)
-    _check_space(entry, download_dir, remotes)
+    _check_space(entry, download_dir, remotes, space_margin)
     recorded = current.files if current and current.commit == listing.commit else {}
     hashes: dict[str, str] = {}
     for wanted, remote in remotes:
@@ -168,7 +172,7 @@ def _matches(path: Path, sha256: str | None) -> bool:
     return sha256 is not None and sha256_of(path) == sha256.lower()
 
 
-def _check_space(entry: ModelEntry, download_dir: Path, remotes) -> None:
+def _check_space(entry: ModelEntry, download_dir: Path, remotes, margin: int) -> None:
     needed = 0
     for wanted, remote in remotes:
         target = download_dir / wanted.path
@@ -182,9 +186,9 @@ def _check_space(entry: ModelEntry, download_dir: Path, remotes) -> None:
     while not probe.exists():
         probe = probe.parent
     free = shutil.disk_usage(probe).free
-    if free < needed + SPACE_MARGIN:
+    if free < needed + margin:
         raise InsufficientSpaceError(
-            f"{entry.name} needs {_gb(needed + SPACE_MARGIN)} free in the model cache, "
+            f"{entry.name} needs {_gb(needed + margin)} free in the model cache, "
             f"{_gb(free)} is free; free some space or set POLYDUB_CACHE_DIR to a larger disk"
         )
 
