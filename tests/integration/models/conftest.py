@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hub_server import HubRepo, HubState, file_sha256, serving_hub
 
 from polydub.config import Settings
 from polydub.engines.asr.whisper import bundled_base_model_dir
-from hub_server import HubRepo, HubState, file_sha256, serving_hub
 
 _CORPUS = [
     "the cat is on the table",
@@ -148,9 +148,16 @@ def add_marian(catalogue: Path, marian_files: dict[str, Path]) -> HubRepo:
     """Add the tiny Marian entry to a catalogue file; returns its hub repository."""
     entries = json.loads(catalogue.read_text(encoding="utf-8"))
     entries.append(
-        _entry("opus-mt-en-es-tiny", "mt", "test/opus-mt-en-es-tiny", marian_files,
-               languages=["en", "es"], conversion="ct2-transformers", quality=2,
-               engine={"family": "opus-mt", "source": "en", "target": "es"})  # fmt: skip
+        _entry(
+            "opus-mt-en-es-tiny",
+            "mt",
+            "test/opus-mt-en-es-tiny",
+            marian_files,
+            languages=["en", "es"],
+            conversion="ct2-transformers",
+            quality=2,
+            engine={"family": "opus-mt", "source": "en", "target": "es"},
+        )  # fmt: skip
     )
     catalogue.write_text(json.dumps(entries), encoding="utf-8")
     return HubRepo("test/opus-mt-en-es-tiny", marian_files)
