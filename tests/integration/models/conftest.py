@@ -144,23 +144,23 @@ def catalogue_file(tmp_path, whisper_files, voice_files) -> Path:
     return path
 
 
-def add_marian(catalogue: Path, marian_files: dict[str, Path]) -> HubRepo:
-    """Add the tiny Marian entry to a catalogue file; returns its hub repository."""
-    entries = json.loads(catalogue.read_text(encoding="utf-8"))
-    entries.append(
-        _entry(
-            "opus-mt-en-es-tiny",
-            "mt",
-            "test/opus-mt-en-es-tiny",
-            marian_files,
-            languages=["en", "es"],
-            conversion="ct2-transformers",
-            quality=2,
-            engine={"family": "opus-mt", "source": "en", "target": "es"},
-        )  # fmt: skip
-    )
-    catalogue.write_text(json.dumps(entries), encoding="utf-8")
-    return HubRepo("test/opus-mt-en-es-tiny", marian_files)
+@pytest.fixture
+def add_marian(hub, catalogue_file, marian_files):
+    """Serve the tiny Marian checkpoint as `opus-mt-en-{target}-tiny` and add it to the test
+    catalogue (one checkpoint stands in for any pair: its output is gibberish anyway)."""
+    state, _ = hub
+
+    def add(target: str) -> HubRepo:
+        name = f"opus-mt-en-{target}-tiny"
+        entry = _entry(name, "mt", f"test/{name}", marian_files, languages=["en", target],
+                       conversion="ct2-transformers", quality=2,
+                       engine={"family": "opus-mt", "source": "en", "target": target})  # fmt: skip
+        entries = json.loads(catalogue_file.read_text(encoding="utf-8"))
+        catalogue_file.write_text(json.dumps([*entries, entry]), encoding="utf-8")
+        repo = state.repos[f"test/{name}"] = HubRepo(f"test/{name}", marian_files)
+        return repo
+
+    return add
 
 
 @pytest.fixture
