@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -171,3 +173,20 @@ def test_a_pulled_whisper_is_chosen_and_an_explicit_directory_wins(hub, model_se
     # Pulling again finds it complete and fetches nothing.
     with HubClient(url, token="") as client:
         pull(entry(model_settings, "whisper-base-hub"), store, client)
+
+
+def test_conversion_without_transformers_says_what_to_install(tmp_path):
+    # A Python where transformers cannot be imported, as on an install without it.
+    code = (
+        "import sys; sys.modules['transformers'] = None\n"
+        "from pathlib import Path\n"
+        "from polydub.engines.models.convert import ConversionError, convert_to_ctranslate2\n"
+        "try:\n"
+        f"    convert_to_ctranslate2(Path({str(tmp_path)!r}), Path({str(tmp_path / 'o')!r}), "
+        "'opus-mt')\n"
+        "except ConversionError as e:\n"
+        "    print(e.message)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install transformers torch" in out.stdout
+    assert not (tmp_path / "o").exists()
