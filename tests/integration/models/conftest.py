@@ -35,8 +35,9 @@ _CORPUS = [
 
 
 @pytest.fixture(scope="session")
-def whisper_files(tmp_path_factory) -> dict[str, Path]:
-    folder = bundled_base_model_dir(tmp_path_factory.mktemp("bundled"))
+def whisper_files() -> dict[str, Path]:
+    # Assembled once into the user's cache, as every other test's engines do.
+    folder = bundled_base_model_dir(Settings().models_dir)
     names = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
     return {name: folder / name for name in names}
 

@@ -36,6 +36,7 @@ class ModelFile:
     path: str  # inside the repository
     size: int  # bytes; approximate (from the hub's listing) when sha256 is None
     sha256: str | None = None
+    optional: bool = False  # fetched when the revision has it (tokenizer extras)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _opus(pair: str, revision: str | None, licence: str, note: str) -> ModelEntr
             ModelFile("source.spm", 810_000),
             ModelFile("target.spm", 830_000),
             ModelFile("vocab.json", 1_600_000),
-            ModelFile("tokenizer_config.json", 44),
+            ModelFile("tokenizer_config.json", 44, optional=True),
         ),
         licence=licence,
         languages=(source, target),
@@ -139,8 +140,8 @@ def _nllb(name, repo, revision, weights, quality, needs, note):
             ModelFile("config.json", 810),
             ModelFile("pytorch_model.bin", weights),
             ModelFile("sentencepiece.bpe.model", 4_850_000),
-            ModelFile("special_tokens_map.json", 3_550),
-            ModelFile("tokenizer_config.json", 564),
+            ModelFile("special_tokens_map.json", 3_550, optional=True),
+            ModelFile("tokenizer_config.json", 564, optional=True),
         ),
         licence="CC-BY-NC-4.0 (non-commercial use only)",
         languages=_NLLB_LANGUAGES,

@@ -85,6 +85,8 @@ def pull(
     remotes = []
     for wanted in entry.files:
         remote = listing.files.get(wanted.path)
+        if remote is None and wanted.optional:
+            continue
         if remote is None:
             raise HubError(f"{entry.repo} has no {wanted.path} at commit {listing.commit[:12]}")
         remotes.append((wanted, remote))
