@@ -190,3 +190,18 @@ def test_conversion_without_transformers_says_what_to_install(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install transformers torch" in out.stdout
     assert not (tmp_path / "o").exists()
+
+
+def test_an_unpinned_entry_is_pinned_by_its_first_pull(hub, model_settings, tmp_path):
+    state, url = hub
+    entries = json.loads(model_settings.model_catalogue.read_text())
+    entries[1]["revision"] = None  # as built-in entries whose commit could not be read
+    path = tmp_path / "unpinned.json"
+    path.write_text(json.dumps(entries))
+    store = ModelStore(model_settings.models_dir)
+    with HubClient(url, token="") as client:
+        model = pull(load_catalogue(path)["kokoro-voices-test"], store, client)
+    assert model.commit == state.repos["test/kokoro-voices"].commit
+    assert ("GET", "/api/models/test/kokoro-voices/revision/main", None) in state.log
+    # The file itself was fetched at that commit, never at a moving "main".
+    assert any(p.endswith(f"/resolve/{model.commit}/voices/em_alex.bin") for _, p, _ in state.log)
