@@ -66,22 +66,18 @@ class DubResult:
 
 
 def build_report(
-    source: SourceSide,
-    dubbed: TargetSide,
-    *,
-    mode: str,
-    outcomes: list[StageOutcome],
-    models: list[dict] | None = None,
+    source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
 ) -> dict[str, Any]:
-    """The report of one dubbed target, free of server paths (files by base name).
-
-    `models` lists the pulled models (`polydub models pull`) the dub used, if any.
-    """
+    """The report of one dubbed target, free of server paths (files by base name)."""
     # Artifacts hold absolute paths (the lip-sync video, a source's location); a field added
     # to the report later must not leak one either, so the whole dict is scrubbed.
-    fields = _report_fields(source, dubbed, mode=mode, outcomes=outcomes)
-    fields["models"] = models or []
-    return scrub_strings(fields)
+    return scrub_strings(_report_fields(source, dubbed, mode=mode, outcomes=outcomes))
+
+
+def engine_names(source: SourceSide, dubbed: TargetSide) -> list[str]:
+    """The names of the recogniser, translator and voices a target was dubbed with: what the
+    report's `models` (pulled models used) is worked out from."""
+    return [source.transcriber, dubbed.translated.engine, *dubbed.synthesized.voices.values()]
 
 
 def _report_fields(
