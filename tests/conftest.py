@@ -12,6 +12,9 @@ import pytest
 # voices (CLI, API and worker processes inherit this). The speaker tests turn matching on,
 # as every default install runs it (tests/integration/voice/conftest.py).
 os.environ.setdefault("POLYDUB_VOICE_MATCHING", "false")
+# Models a developer pulled into their own cache must not change what tests run; the tests of
+# `polydub models` pull into a temporary cache and turn this back on explicitly.
+os.environ.setdefault("POLYDUB_USE_PULLED_MODELS", "false")
 
 from polydub.config import Settings
 

@@ -81,17 +81,31 @@ def check_targets(engines: EngineSet, targets: list[str], source: str | None) ->
         sources = set().union(*served.get(code, {}).values(), *served.get("*", {}).values())
         if source is not None and source != code and source not in sources and "*" not in sources:
             raise UnsupportedLanguageError(
-                f"no translation engine serves {language_name(source)} -> {lang.name}; configure "
-                "a CTranslate2 model (POLYDUB_CT2_MODELS) or an OpenAI-compatible endpoint "
-                "(POLYDUB_OPENAI_BASE_URL)",
+                f"no translation engine serves {language_name(source)} -> {lang.name}; "
+                f"{_how_to_serve(engines, source, code)}",
                 param="output_languages",
             )
         if source is None and not sources:
             raise UnsupportedLanguageError(
-                f"no translation engine translates into {lang.name}; configure a CTranslate2 "
-                "model (POLYDUB_CT2_MODELS) or an OpenAI-compatible endpoint "
-                "(POLYDUB_OPENAI_BASE_URL)",
+                f"no translation engine translates into {lang.name}; "
+                f"{_how_to_serve(engines, None, code)}",
                 param="output_languages",
             )
         codes.append(code)
     return list(dict.fromkeys(codes))
+
+
+def _how_to_serve(engines: EngineSet, source: str | None, target: str) -> str:
+    """The fix for a missing translation pair: a model to pull, else what to configure."""
+    from polydub.engines.models.catalogue import load_catalogue, translation_models_for
+
+    try:
+        entries = load_catalogue(engines.settings.model_catalogue)
+    except ValueError:
+        entries = load_catalogue()
+    names = translation_models_for(entries, source, target)
+    pull = f"pull a model (`polydub models pull {names[0]}`) or " if names else ""
+    return (
+        f"{pull}configure a CTranslate2 model (POLYDUB_CT2_MODELS) or an OpenAI-compatible "
+        "endpoint (POLYDUB_OPENAI_BASE_URL)"
+    )

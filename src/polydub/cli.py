@@ -173,9 +173,16 @@ def voices_save(
         _fail(error)
 
 
-@app.command()
-def models() -> None:
-    """Assemble the bundled model weights into the cache (done on first use otherwise)."""
+models_app = typer.Typer(help="Bigger models on request: list, pull, verify, remove.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context) -> None:
+    """With no subcommand: assemble the bundled model weights into the cache (done on first
+    use otherwise). Nothing is downloaded unless `polydub models pull` is run."""
+    if ctx.invoked_subcommand is not None:
+        return
     from polydub.pipeline.engine_set import EngineSet
 
     engines = EngineSet(load_settings())
@@ -197,6 +204,58 @@ def _face_landmarker():
     from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
 
     return MediaPipeFaceLandmarker()
+
+
+@models_app.command("list")
+def models_list(
+    long: Annotated[bool, typer.Option("--long", "-l", help="Add needs and sources.")] = False,
+) -> None:
+    """The catalogue: each model's stage, size, licence, languages, and whether pulled."""
+    from polydub.cli_models import print_models
+
+    try:
+        print_models(load_settings(), Console(), long=long)
+    except PolydubError as error:
+        _fail(error)
+
+
+@models_app.command("pull")
+def models_pull(
+    names: Annotated[list[str] | None, typer.Argument(help="Catalogue names to fetch.")] = None,
+    pack: Annotated[
+        str | None, typer.Option(help="A bundle of models: cpu-quality or gpu.")
+    ] = None,
+) -> None:
+    """Download models over the Hugging Face hub protocol (HF_ENDPOINT, HF_TOKEN), check
+    them, convert them once if needed, and register them for the engines."""
+    from polydub.cli_models import pull_models
+
+    try:
+        pull_models(load_settings(), names or [], pack, console)
+    except PolydubError as error:
+        _fail(error)
+
+
+@models_app.command("verify")
+def models_verify(
+    names: Annotated[list[str] | None, typer.Argument(help="Only these models.")] = None,
+) -> None:
+    """Re-hash every pulled file against what its pull recorded."""
+    from polydub.cli_models import verify_models
+
+    if not verify_models(load_settings(), names or [], console):
+        raise typer.Exit(1)
+
+
+@models_app.command("remove")
+def models_remove(name: Annotated[str, typer.Argument(help="A pulled model's name.")]) -> None:
+    """Delete a pulled model; the engines fall back to the next best one."""
+    from polydub.cli_models import remove_model
+
+    try:
+        remove_model(load_settings(), name, console)
+    except PolydubError as error:
+        _fail(error)
 
 
 @app.command()

@@ -47,7 +47,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: _home() / ".local" / "share" / "polydub")
     cache_dir: Path = Field(default_factory=lambda: _home() / ".cache" / "polydub")
 
-    # Speech recognition: a CTranslate2 Whisper directory; empty means the bundled base model.
+    # Models fetched with `polydub models pull` are found in cache_dir/models/pulled and used
+    # without configuration (the best pulled one per stage); explicit directories below win.
+    use_pulled_models: bool = True
+    # A pulled speech recognition model by name (e.g. whisper-small) instead of the best one.
+    asr_model: str | None = None
+    # Extra `polydub models` catalogue entries (a JSON list), e.g. for a private hub.
+    model_catalogue: Path | None = None
+
+    # Speech recognition: a CTranslate2 Whisper directory; empty means the best pulled model,
+    # else the bundled base model.
     whisper_model_dir: Path | None = None
     asr_threads: int = 0  # 0: all cores
 

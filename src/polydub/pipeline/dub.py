@@ -14,7 +14,7 @@ from polydub.errors import JobCancelled
 from polydub.pipeline import custom_audio
 from polydub.pipeline.dub_options import DubOptions, workspace_for
 from polydub.pipeline.engine_set import EngineSet
-from polydub.pipeline.report import DubResult, build_report, publish
+from polydub.pipeline.report import DubResult, build_report, engine_names, publish
 from polydub.pipeline.runner import ProgressCallback, StageEvent, StageRunner
 from polydub.pipeline.source_side import run_source_side
 from polydub.pipeline.target_side import run_target_side
@@ -90,6 +90,7 @@ def dub(
                 on_target_error(target, exc)
                 continue
             report = build_report(shared, dubbed, mode=options.mode, outcomes=runner.outcomes)
+            report["models"] = engines.models_in_use(engine_names(shared, dubbed))
             results.append(publish(dubbed, report, output_stem, extension))
         return results
 

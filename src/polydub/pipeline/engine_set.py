@@ -6,6 +6,7 @@ Loading a model costs seconds; a worker keeps its engines for every job it runs.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from polydub.config import Settings
 from polydub.engines.asr.base import Transcriber
@@ -21,14 +22,54 @@ class EngineSet:
         self.settings = settings
 
     @cached_property
+    def asr_model(self) -> tuple[Path | None, str | None]:
+        """(directory, pulled model name) of the speech recognition model to load: the
+        configured directory, else the named or best pulled model, else (None, None) for the
+        bundled base model. Reads the registry only; loads nothing.
+
+        Raises:
+            ModelNotPulledError: POLYDUB_ASR_MODEL names a model that is not pulled.
+        """
+        s = self.settings
+        if s.whisper_model_dir is not None:
+            return s.whisper_model_dir, None
+        if not s.use_pulled_models:
+            return None, None
+        from polydub.engines.models.found import pulled_model
+
+        found = pulled_model(s.models_dir, "asr", s.asr_model)
+        return (found[1], found[0]) if found else (None, None)
+
+    @property
+    def asr_model_key(self) -> str:
+        """What identifies the recogniser in the transcribe stage's checkpoint key."""
+        path, name = self.asr_model
+        if name is not None:
+            return f"pulled:{name}:{self.pulled[name]['commit']}"
+        return str(path or "bundled-base")
+
+    @cached_property
+    def pulled(self) -> dict[str, dict]:
+        """Pulled models this engine set may use (name -> registry record), read once."""
+        if not self.settings.use_pulled_models:
+            return {}
+        from dataclasses import asdict
+
+        from polydub.engines.models.store import ModelStore
+
+        return {n: asdict(m) for n, m in ModelStore(self.settings.models_dir).pulled().items()}
+
+    @cached_property
     def transcriber(self) -> Transcriber:
         from polydub.engines.asr import ASR_ENGINES
 
+        model_dir, name = self.asr_model
         return ASR_ENGINES.create(
             "whisper",
-            model_dir=self.settings.whisper_model_dir,
+            model_dir=model_dir,
             cache_dir=self.settings.models_dir,
             threads=self.settings.asr_threads,
+            label=name,
         )
 
     @cached_property
@@ -36,8 +77,13 @@ class EngineSet:
         from polydub.engines.mt.select import build_translators
 
         s = self.settings
+        ct2_models: list = list(s.ct2_models)
+        if s.use_pulled_models:  # configured models first: same rank keeps their order
+            from polydub.engines.models.found import pulled_translation_models
+
+            ct2_models += pulled_translation_models(s.models_dir)
         return build_translators(
-            ct2_models=s.ct2_models,
+            ct2_models=ct2_models,
             openai_base_url=s.openai_base_url,
             openai_api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
             openai_model=s.openai_model,
@@ -58,7 +104,12 @@ class EngineSet:
         engines: dict[str, Synthesizer] = {
             # One thread per synthesis: the pipeline runs `tts_workers` lines at once, which
             # measured 22% faster than one line on all cores.
-            "kokoro": TTS_ENGINES.create("kokoro", cache_dir=self.settings.models_dir, threads=1),
+            "kokoro": TTS_ENGINES.create(
+                "kokoro",
+                cache_dir=self.settings.models_dir,
+                threads=1,
+                extra_voices={name: v.path for name, v in self.pulled_voices.items()},
+            ),
             "piper": TTS_ENGINES.create("piper", threads=1),
         }
         # Tuned voices (cached per speaker profile) and the user's saved ones speak through
@@ -83,17 +134,46 @@ class EngineSet:
         return engines
 
     @cached_property
+    def pulled_voices(self) -> dict:
+        """Kokoro voice name -> PulledVoice (its model and file), from pulled voice packs."""
+        if not self.settings.use_pulled_models:
+            return {}
+        from polydub.engines.models.found import pulled_voices
+
+        return pulled_voices(self.settings.models_dir)
+
+    @cached_property
     def cloner(self):
-        """The configured voice-cloning model (XTTS-v2), or None."""
-        if self.settings.xtts_model_dir is None:
+        """The configured voice-cloning model (XTTS-v2), else a pulled one, or None."""
+        model_dir = self.settings.xtts_model_dir
+        if model_dir is None and self.settings.use_pulled_models:
+            from polydub.engines.models.found import pulled_model
+
+            found = pulled_model(self.settings.models_dir, "clone")
+            model_dir = found[1] if found else None
+        if model_dir is None:
             return None
         from polydub.engines.tts.xtts_clone import XttsCloningSynthesizer
 
         return XttsCloningSynthesizer(
-            self.settings.xtts_model_dir,
+            model_dir,
             self.settings.matched_voices_dir / "xtts",
             device=self.settings.xtts_device,
         )
+
+    def models_in_use(self, engine_names: list[str]) -> list[dict]:
+        """The pulled models behind `engine_names` ("whisper:whisper-small",
+        "ctranslate2:opus-mt-en-es", "kokoro:ef_dora", ...), for the report: name, stage,
+        repository, commit and licence."""
+        used: list[str] = []
+        for engine_name in engine_names:
+            kind, _, model = engine_name.partition(":")
+            if kind == "kokoro" and model in self.pulled_voices:
+                model = self.pulled_voices[model].model_name
+            if model in self.pulled and model not in used:
+                used.append(model)
+        keys = ("name", "stage", "repo", "commit", "licence")
+        return [{k: self.pulled[m][k] for k in keys} for m in used]
 
     @cached_property
     def speaker_encoder(self) -> SpeakerEncoder:

@@ -41,6 +41,7 @@ class SourceSide:
     diarized: DiarizationArtifact
     separation_key: str
     diarization_key: str
+    transcriber: str = ""  # the recogniser's name ("whisper", "whisper:whisper-small", "srt")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ def build_report(
     # Artifacts hold absolute paths (the lip-sync video, a source's location); a field added
     # to the report later must not leak one either, so the whole dict is scrubbed.
     return scrub_strings(_report_fields(source, dubbed, mode=mode, outcomes=outcomes))
+
+
+def engine_names(source: SourceSide, dubbed: TargetSide) -> list[str]:
+    """The names of the recogniser, translator and voices a target was dubbed with: what the
+    report's `models` (pulled models used) is worked out from."""
+    return [source.transcriber, dubbed.translated.engine, *dubbed.synthesized.voices.values()]
 
 
 def _report_fields(
@@ -117,6 +124,7 @@ def _report_fields(
         "target": dubbed.target,
         "mode": mode,
         "engines": {
+            "speech_recognition": source.transcriber or None,
             "separation": source.separated.separator,
             "enhancement": source.separated.enhancer,
             "translation": dubbed.translated.engine,

@@ -77,7 +77,7 @@ def run_source_side(
                 "up": k_sep,
                 "language": options.source_language,
                 "beam": options.beam_size,
-                "model": str(engines.settings.whisper_model_dir or "bundled-base"),
+                "model": engines.asr_model_key,
             },
             lambda d: transcribe_stage.transcribe(
                 ingested,
@@ -97,7 +97,7 @@ def run_source_side(
         ),
         DiarizationArtifact,
     )
-    return SourceSide(ingested, separated, diarized, k_sep, k_dia)
+    return SourceSide(ingested, separated, diarized, k_sep, k_dia, transcribed.engine)
 
 
 def transcript_artifact_from_srt(

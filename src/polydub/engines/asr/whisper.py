@@ -74,6 +74,7 @@ class WhisperTranscriber:
             base model, assembled into `cache_dir`.
         cache_dir: where bundled weights are assembled.
         threads: CPU threads for inference; 0 lets CTranslate2 choose.
+        label: the model's name for reports (a pulled model's catalogue name).
 
     Raises:
         FileNotFoundError: `model_dir` is not a CTranslate2 Whisper directory.
@@ -82,7 +83,14 @@ class WhisperTranscriber:
 
     name = "whisper"
 
-    def __init__(self, model_dir: Path | None = None, *, cache_dir: Path, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        cache_dir: Path,
+        threads: int = 0,
+        label: str | None = None,
+    ) -> None:
         if model_dir is None:
             path = bundled_base_model_dir(cache_dir)
         else:
@@ -100,6 +108,8 @@ class WhisperTranscriber:
         except Exception as exc:  # CTranslate2 raises plain RuntimeError/ValueError
             raise EngineError(f"could not load the Whisper model in {path}: {exc}") from exc
         self.model_dir = path
+        if label:  # a pulled model: reports name it ("whisper:whisper-small")
+            self.name = f"whisper:{label}"
         self._foreign_token_cache: dict[frozenset[str], list[int]] = {}
         logger.info("Whisper model loaded from %s", path)
 

@@ -74,6 +74,7 @@ class CTranslate2Translator(Translator):
         beam_size: 1 is greedy (speed); 4 is a good quality default.
         max_decoding_length: the most tokens one translated sentence may have.
         threads: CPU threads per translation (0: CTranslate2's default).
+        label: the name reports give it (default: the directory's name).
 
     Raises:
         ValueError: an unknown family, or an Opus-MT model without source/target.
@@ -93,6 +94,7 @@ class CTranslate2Translator(Translator):
         beam_size: int = 4,
         max_decoding_length: int = 256,
         threads: int = 0,
+        label: str | None = None,
     ) -> None:
         if family not in FAMILIES:
             raise ValueError(f"unknown CTranslate2 model family {family!r}; use one of {FAMILIES}")
@@ -100,7 +102,7 @@ class CTranslate2Translator(Translator):
             raise ValueError(f"the Opus-MT model {model_dir} needs its source and target language")
         self.model_dir = Path(model_dir)
         self.family = family
-        self.name = f"ctranslate2:{self.model_dir.name}"
+        self.name = f"ctranslate2:{label or self.model_dir.name}"
         self._source, self._target = source, target
         self._languages = list(languages)
         self._device, self._compute_type, self._threads = device, compute_type, threads

