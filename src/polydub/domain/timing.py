@@ -31,6 +31,7 @@ class VideoStretch(BaseModel):
     factor: float
     segment: int | None = None  # the line whose dub needed the time
     reason: str = ""  # why, in words, for the report
+    capped: bool = False  # the line needed more; the rest was spoken faster
 
     @property
     def extra(self) -> float:

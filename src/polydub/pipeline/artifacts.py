@@ -10,6 +10,7 @@ from polydub.domain.media import MediaInfo
 from polydub.domain.speaker import SpeakerProfile
 from polydub.domain.timing import TimingPlan
 from polydub.domain.transcript import Segment, Transcript
+from polydub.pipeline.translation_quality import LineQuality
 
 
 class IngestArtifact(BaseModel):
@@ -60,6 +61,10 @@ class TranslationArtifact(BaseModel):
     # Segments left without words of their own because their sentence's translation was too
     # short to share (the neighbour in the same sentence speaks it): not dropped speech.
     carried_by_neighbour: list[int] = Field(default_factory=list)
+    # Names, numbers and addresses detected and kept as said (the user's glossary aside).
+    protected_terms: list[str] = Field(default_factory=list)
+    # Per spoken line: a quality signal to review the worst lines first.
+    line_quality: list[LineQuality] = Field(default_factory=list)
     glossary_misses: list[GlossaryMiss] = Field(default_factory=list)
 
 

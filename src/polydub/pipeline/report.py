@@ -25,6 +25,7 @@ from polydub.pipeline.artifacts import (
 from polydub.pipeline.checkpoint import StageOutcome
 from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
+from polydub.pipeline.translation_quality import LineQuality
 from polydub.server_paths import scrub_strings
 from polydub.storage.atomic import copy_atomic, write_text_atomic
 
@@ -86,6 +87,7 @@ def _report_fields(
     source: SourceSide, dubbed: TargetSide, *, mode: str, outcomes: list[StageOutcome]
 ) -> dict[str, Any]:
     transcript = source.diarized.transcript
+    quality = {q.index: q for q in dubbed.translated.line_quality}
     ingested = source.ingested
     source_check = check_language(
         transcript.text,
@@ -98,6 +100,8 @@ def _report_fields(
             source_check,
             dubbed.quality.intelligibility.language_check,
             route_quality=dubbed.translated.route_quality,
+            untranslated=[q for q in dubbed.translated.line_quality if q.untranslated],
+            capped_stretches=sum(1 for st in dubbed.fitted.plan.stretches if st.capped),
         ),
         "source": {
             "file": ingested.source.name,
@@ -138,6 +142,13 @@ def _report_fields(
         "loudness_lufs": dubbed.mixed.integrated_lufs,
         "music_kept": dubbed.mixed.music_kept,
         "lipsync": dubbed.lipsync.model_dump(mode="json") if dubbed.lipsync else None,
+        "translation": {
+            "protected_terms": dubbed.translated.protected_terms,
+            # Worst first: what a reviewer should read before anything else.
+            "lines_by_quality": [
+                q.index for q in sorted(dubbed.translated.line_quality, key=lambda q: q.score)
+            ],
+        },
         "segments": [
             {
                 "index": s.index,
@@ -146,6 +157,9 @@ def _report_fields(
                 "end": s.end,
                 "text": s.text,
                 "translation": s.translation,
+                "quality": quality[s.index].model_dump(exclude={"index"})
+                if s.index in quality
+                else None,
             }
             for s in dubbed.translated.segments
         ],
@@ -157,10 +171,26 @@ def _report_fields(
 
 
 def report_warnings(
-    source: LanguageCheck, dub: LanguageCheck | None, *, route_quality: str | None = None
+    source: LanguageCheck,
+    dub: LanguageCheck | None,
+    *,
+    route_quality: str | None = None,
+    untranslated: list[LineQuality] = (),
+    capped_stretches: int = 0,
 ) -> list[str]:
     """What a person should know before trusting the dub, one sentence each."""
     warnings = [f"translation: {route_quality}"] if route_quality else []
+    if untranslated:
+        words = sorted({w for q in untranslated for w in q.untranslated})
+        warnings.append(
+            f"translation: {len(untranslated)} lines keep source words the engine did not "
+            f"translate ({', '.join(words[:8])}{', ...' if len(words) > 8 else ''})"
+        )
+    if capped_stretches:
+        warnings.append(
+            f"timing: {capped_stretches} lines needed more than the largest video slow-down "
+            "and are spoken faster; see timing.stretches"
+        )
     if source.problem:
         warnings.append(f"source transcript: {source.problem}")
     elif source.script_constrained:

@@ -3,6 +3,8 @@ report for one language, from the shared source side."""
 
 from __future__ import annotations
 
+from polydub.engines.mt.base import Translator
+from polydub.errors import UnsupportedLanguageError
 from polydub.pipeline import fit as fit_stage
 from polydub.pipeline import lipsync_stage
 from polydub.pipeline import mix as mix_stage
@@ -63,6 +65,9 @@ def run_translate_stage(
         translator = (
             None if source_language == target else engines.translator_for(source_language, target)
         )
+        back_translator = (
+            None if translator is None else _back_translator(engines, target, source_language)
+        )
         translated, k_tr = runner.run(
             "translate",
             target,
@@ -70,6 +75,7 @@ def run_translate_stage(
                 "up": shared.diarization_key,
                 "engine": translator.name if translator else "identity",
                 "units": "sentences",  # whole sentences, split back over segments
+                "back": back_translator.name if back_translator else None,
                 "glossary": options.glossary,
                 "max_rate": options.max_rate,
             },
@@ -79,6 +85,7 @@ def run_translate_stage(
                 target=target,
                 glossary=options.glossary,
                 max_rate=options.max_rate,
+                back_translator=back_translator,
             ),
             TranslationArtifact,
         )
@@ -302,3 +309,11 @@ def run_lipsync_stage(
         lipsync_stage.LipSyncArtifact,
     )
     return synced, k_sync
+
+
+def _back_translator(engines: EngineSet, target: str, source: str) -> Translator | None:
+    """The engine for the reverse pair, for the quality signal; None where nothing serves it."""
+    try:
+        return engines.translator_for(target, source)
+    except UnsupportedLanguageError:
+        return None

@@ -107,6 +107,7 @@ def solve_timing(
                     factor=factor,
                     segment=slot.index,
                     reason=_stretch_reason(dub, room, rate * tempo, needed, options),
+                    capped=needed > options.max_slowdown + _EPS,
                 )
             )
             room = span * factor - gap

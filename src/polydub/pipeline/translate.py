@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from polydub.domain.glossary import Glossary
 from polydub.engines.mt.base import TranslationRequest, Translator
+from polydub.engines.mt.lexicon import lexicon_for
 from polydub.engines.mt.pivot import PivotTranslator
+from polydub.errors import EngineError
 from polydub.pipeline.artifacts import DiarizationArtifact, GlossaryMiss, TranslationArtifact
 from polydub.pipeline.glossary import translate_with_glossary
-from polydub.pipeline.sentence_units import sentence_units, split_translation
+from polydub.pipeline.protected_terms import protected_terms, untranslated_words
+from polydub.pipeline.sentence_units import SentenceUnit, sentence_units, split_translation
+from polydub.pipeline.translation_quality import line_quality, sentence_signal
+
+logger = logging.getLogger(__name__)
 
 # Typical speaking rate, characters per second, used to aim translations at their time slot.
 CHARS_PER_SECOND = 15.0
@@ -29,49 +38,77 @@ def translate(
     target: str,
     glossary: Glossary | None,
     max_rate: float,
+    back_translator: Translator | None = None,
 ) -> TranslationArtifact:
+    """Translate every segment; `back_translator` (target -> source), when one exists, feeds
+    the per-line quality signal."""
     transcript = diarized.transcript
     segments = transcript.segments
     source = transcript.language
-    texts = [s.text.strip() for s in segments]
-    carried: list[int] = []
     if source == target:
-        translations, misses = list(texts), []
-    else:
-        translations, misses, carried = _translate_by_sentence(
-            segments, translator, source, target, glossary, length_targets(segments, max_rate)
+        return TranslationArtifact(
+            source_language=source,
+            target_language=target,
+            engine="identity",
+            segments=[s.model_copy(update={"translation": s.text.strip()}) for s in segments],
         )
-        translations = [t if text else "" for t, text in zip(translations, texts, strict=True)]
+    done = _translate_by_sentence(
+        segments, translator, source, target, glossary, length_targets(segments, max_rate)
+    )
     translated = [
-        s.model_copy(update={"translation": t}) for s, t in zip(segments, translations, strict=True)
+        s.model_copy(update={"translation": t if s.text.strip() else ""})
+        for s, t in zip(segments, done.translations, strict=True)
     ]
-    pivot = translator if isinstance(translator, PivotTranslator) and source != target else None
+    untranslated = {
+        s.index: words
+        for s in translated
+        if (words := untranslated_words(s.text, s.translation, lexicon_for(target), done.kept))
+    }
+    pivot = translator if isinstance(translator, PivotTranslator) else None
     return TranslationArtifact(
         source_language=source,
         target_language=target,
-        engine=translator.name if source != target else "identity",
+        engine=translator.name,
         segments=translated,
         route=pivot.route(source, target) if pivot else [],
         route_quality=pivot.expected_quality if pivot else None,
-        carried_by_neighbour=carried,
-        glossary_misses=misses,
+        carried_by_neighbour=done.carried,
+        protected_terms=sorted(done.kept - done.user_terms),
+        glossary_misses=done.misses,
+        line_quality=_line_quality(translated, done, untranslated, back_translator, source, target),
     )
+
+
+@dataclass
+class _SentenceTranslation:
+    translations: list[str]  # per segment
+    misses: list[GlossaryMiss]
+    carried: list[int]  # segments whose sentence left them no words
+    units: list[SentenceUnit]
+    unit_sources: list[str]
+    unit_translations: list[str]
+    kept: set[str]  # terms kept as said: the user's glossary and the detected names/numbers
+    user_terms: set[str]
 
 
 def _translate_by_sentence(segments, translator, source, target, glossary, budgets):
     """Each unit of segments that makes one sentence is translated whole (with the transcript
-    as context for engines that read it), then split back over its segments.
-
-    Returns the translations, the glossary misses, and the indexes of segments whose sentence
-    gave them no words (a neighbour speaks the whole short translation)."""
+    as context for engines that read it), names, numbers and addresses protected, then the
+    translation is split back over the unit's segments."""
     units = sentence_units(segments)
     unit_texts = [unit.text(segments) for unit in units]
+    user_terms = tuple(glossary.terms) if glossary else ()
+    user_sources = {t.source for t in user_terms}
+    detected = protected_terms(
+        unit_texts, lexicon_for(source), glossary_sources={s.casefold() for s in user_sources}
+    )
+    terms = Glossary(terms=(*user_terms, *detected))
     request = TranslationRequest(
         context=" ".join(unit_texts),
         max_chars=[sum(budgets[i] or 0 for i in unit.members) or None for unit in units],
     )
     translated, violations = translate_with_glossary(
-        translator, unit_texts, source, target, glossary, request
+        translator, unit_texts, source, target, terms if len(terms) else None, request
     )
     translations = [""] * len(segments)
     carried = []
@@ -88,5 +125,36 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
             target_term=v.target,
         )
         for v in violations
+        if v.source in user_sources  # a detected name that moved is not the user's term
     ]
-    return translations, misses, carried
+    return _SentenceTranslation(
+        translations=translations,
+        misses=misses,
+        carried=carried,
+        units=units,
+        unit_sources=unit_texts,
+        unit_translations=translated,
+        kept={t.source for t in detected} | user_sources,
+        user_terms=user_sources,
+    )
+
+
+def _line_quality(translated, done, untranslated, back_translator, source, target):
+    """Each line's quality signal; a line shares its sentence's back-translation agreement."""
+    backs: list[str | None] = [None] * len(done.units)
+    if back_translator is not None:
+        try:
+            backs = list(back_translator.translate(done.unit_translations, target, source))
+        except EngineError as exc:  # the signal is a help, never a reason to fail the dub
+            logger.warning("back-translation %s->%s failed: %s", target, source, exc)
+    signals = {}
+    for unit, unit_source, unit_translation, back in zip(
+        done.units, done.unit_sources, done.unit_translations, backs, strict=True
+    ):
+        for i in unit.members:
+            signals[i] = sentence_signal(unit_source, unit_translation, back)
+    return [
+        line_quality(seg.index, signals[i], untranslated.get(seg.index, []))
+        for i, seg in enumerate(translated)
+        if seg.text.strip()
+    ]
