@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from polydub.errors import EngineError, JobCancelled
@@ -26,6 +28,7 @@ def sides(monkeypatch):
     monkeypatch.setattr(dub_module, "run_target_side", target_side)
     monkeypatch.setattr(dub_module, "build_report", lambda shared, dubbed, **kw: {"t": dubbed})
     monkeypatch.setattr(dub_module, "publish", lambda dubbed, report, stem, ext: dubbed)
+    monkeypatch.setattr(dub_module, "engine_names", lambda shared, dubbed: {})
     return ran
 
 
@@ -33,8 +36,9 @@ def _dub(tmp_path, targets, **kwargs):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not decoded: the sides are replaced")
     options = DubOptions(targets=targets)
+    engines = SimpleNamespace(models_in_use=lambda names: [])
     return dub_module.dub(
-        clip, options, None, work_root=tmp_path / "work", output_stem=tmp_path / "out", **kwargs
+        clip, options, engines, work_root=tmp_path / "work", output_stem=tmp_path / "out", **kwargs
     )
 
 
