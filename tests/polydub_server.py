@@ -9,15 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 POLYDUB = [sys.executable, "-m", "polydub.cli"]
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -79,18 +75,3 @@ class Service:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
             self.process.wait(60)
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database's URL, dropped afterwards."""
-    import psycopg
-
-    name = f"polydub_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,7 +4,6 @@ rows stored before paths were kept out of what clients read."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from databases import fresh_postgres_database
 from sqlalchemy import inspect
 
 from polydub.jobs import db as jobs_db
@@ -19,7 +19,6 @@ from polydub.jobs.db import Database
 from polydub.jobs.models import Base
 
 MIGRATIONS = Path(jobs_db.__file__).parent / "migrations"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -27,14 +26,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'polydub.db'}"
         return
-    import psycopg
-
-    name = f"polydub_mig_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("polydub_mig") as url:
+        yield url
 
 
 def webhook_table_diff(db: Database) -> list:

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from alembic import command
 from alembic.config import Config
+from databases import fresh_postgres_database
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +16,6 @@ from polydub.jobs import db as jobs_db
 from polydub.jobs.db import Database
 
 MIGRATIONS = jobs_db.__file__.removesuffix("db.py") + "migrations"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 INSERT = text(
     "INSERT INTO webhook_deliveries (id, owner_id, event_type, entity_kind, entity_id, url, "
@@ -30,14 +30,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'polydub.db'}"
         return
-    import psycopg
-
-    name = f"polydub_mig10_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("polydub_mig10") as url:
+        yield url
 
 
 def insert(connection, row_id: str, destination: str | None = None) -> None:

@@ -4,17 +4,15 @@ session's engines so requests are checked against the real catalog."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
+from databases import fresh_postgres_database
 from fastapi.testclient import TestClient
 
 from polydub.api.app import create_app
 from polydub.config import Settings
 from polydub.jobs.keys import create_key
-
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -22,14 +20,8 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('contract-db') / 'polydub.db'}"
         return
-    import psycopg
-
-    name = f"polydub_contract_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("polydub_contract") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """HeyGen's seed flows, end to end, through the client generated from HeyGen's schema
-(heygen_client) against a real `polydub serve` process: real pipeline, real job runs, on SQLite
-and on PostgreSQL, with the project's short generated clips served over loopback.
+(heygen_client) against a real `polydub serve` process: real pipeline, real job runs, on
+PostgreSQL, with the project's short generated clips served over loopback.
 
 Every answer is held against HeyGen's schemas by the client itself; the flows use only the
 field names HeyGen's schema declares, and wait the way HeyGen's CLI does (`--wait`: poll
@@ -20,9 +20,10 @@ import time
 
 import httpx
 import pytest
+from databases import fresh_postgres_database
 from file_server import serving
 from heygen_client import HeyGenClient
-from polydub_server import Service, fresh_postgres_database
+from polydub_server import Service
 from webhook_receiver import Receiver
 
 from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook
@@ -52,7 +53,10 @@ def media(tmp_path_factory):
         yield folder, base
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+# PostgreSQL, the deployment's database: every endpoint's answers are also checked on SQLite
+# by the contract suites in process (test_*_contract.py); a second served run of these real
+# jobs would double their minutes for no new answer.
+@pytest.fixture(scope="module", params=["postgresql"])
 def server(request, tmp_path_factory):
     """A served Polydub on the given database, and a generated client with a fresh key."""
     with _database(request.param) as database_url:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
+from databases import fresh_postgres_database
 from fastapi.testclient import TestClient
 from file_server import serving
 from heygen_schema import check_request, check_response, endpoints, path_for
@@ -30,7 +30,6 @@ from polydub.jobs.webhooks import (
     verify_webhook,
 )
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Hosts are IP literals: URLs are resolved when registered, and tests have no DNS. These are
 # documentation addresses (not public), so the apps here allow private URLs unless a test
 # checks that policy.
@@ -51,14 +50,8 @@ def database_url(request):
     if request.param == "sqlite":
         yield None  # the data dir's SQLite file
         return
-    import psycopg
-
-    name = f"polydub_hookep_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("polydub_hookep") as url:
+        yield url
 
 
 def make_settings(tmp_path, database_url, **values) -> Settings:

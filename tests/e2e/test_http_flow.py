@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from databases import fresh_postgres_database
 from file_server import serving
-from polydub_server import Service, fresh_postgres_database
+from polydub_server import Service
 from webhook_receiver import Receiver
 
 from polydub.jobs.webhooks import SIGNATURE_HEADER, verify_webhook

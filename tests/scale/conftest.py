@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from databases import fresh_postgres_database
 from file_server import serving
-
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +49,8 @@ def bucket(s3_server) -> str:
 @pytest.fixture
 def postgres_url():
     """A fresh PostgreSQL database, dropped afterwards."""
-    import psycopg
-
-    name = f"polydub_scale_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("polydub_scale") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
