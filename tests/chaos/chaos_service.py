@@ -5,83 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from polydub_server import Service
 
-POLYDUB = [sys.executable, "-m", "polydub.cli"]
 JOB_TIMEOUT_S = 900
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`polydub serve` on its own data dir; restartable on the same port and data."""
-
-    def __init__(self, data_dir: Path, **env: str) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "POLYDUB_DATA_DIR": str(data_dir),
-            "POLYDUB_ALLOW_PRIVATE_URLS": "true",
-            "POLYDUB_PUBLIC_BASE_URL": self.base,
-            **env,
-        }
-        self.process: subprocess.Popen | None = None
-        self.log = data_dir / "server.log"
-        self.starts = 0
-
-    def create_key(self, name: str = "chaos") -> str:
-        done = subprocess.run(
-            [*POLYDUB, "keys", "create", name],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return done.stdout.strip().splitlines()[-1]
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [*POLYDUB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: a kill reaches ffmpeg too
-            )
-        self.starts += 1
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.tail()
-            try:
-                httpx.get(self.base + "/v3/video-translations/languages", timeout=2)
-                return
-            except httpx.TransportError:
-                time.sleep(0.3)
-        raise AssertionError("server did not start:\n" + self.tail())
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Signal the whole process group (server, job process, their ffmpeg) and reap it."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(60)
+class Server(Service):
+    """`polydub serve` for chaos tests: also finds its job process to kill it."""
 
     def job_process(self) -> int | None:
         """The pid of the server's job process (the spawned multiprocessing child)."""
@@ -91,9 +28,6 @@ class Server:
             if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return pid
         return None
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def children(pid: int) -> list[int]:
