@@ -14,7 +14,7 @@ from collections import Counter
 import httpx
 import pytest
 from file_server import serving
-from test_http_flow import Service, free_port
+from polydub_server import Service, free_port
 from webhook_receiver import Receiver
 
 from polydub.jobs.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_webhook
