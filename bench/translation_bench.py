@@ -19,7 +19,9 @@ Scores: corpus chrF and BLEU (sacrebleu) and the mean sentence-level chrF. The g
 With --speech, the same through speech recognition: the English sentences are spoken (Piper,
 pausing where "pieces" cuts them), recognised by the bundled Whisper, and translated from the
 recognised segments piece by piece ("asr pieces") and as sentence units ("asr units"); each
-reference sentence is scored against the dub text of the segments inside its time span. The
+reference sentence is scored against the dub text of the segments inside its time span;
+"asr whole" translates each span's recognised text as one sentence, so what is left between it
+and "whole" is recognition, and between it and "asr units" segmentation. The
 speech is synthetic (no real recording has human translations here), so these rows measure
 what recognition and segmentation do to translation, not voices.
 
@@ -169,7 +171,11 @@ def _by_span(segments: list[Segment], texts: list[str], spans) -> list[str]:
     return out
 
 
-def _through_speech(translator, back, target, segments, spans) -> tuple[list[str], list[str]]:
+def _through_speech(translator, back, target, segments, spans) -> tuple[list[str], ...]:
+    """Per sentence span: the recognised text translated whole (recognition errors only),
+    piece by piece, and as sentence units."""
+    recognised = _by_span(segments, [s.text for s in segments], spans)
+    whole = translator.translate(recognised, "en", target)
     pieces = translator.translate([s.text for s in segments], "en", target)
     diarized = DiarizationArtifact(
         transcript=Transcript(language="en", segments=segments), speakers=["S"], method="bench"
@@ -179,7 +185,7 @@ def _through_speech(translator, back, target, segments, spans) -> tuple[list[str
         back_translator=back,
     )  # fmt: skip
     units = [s.translation for s in done.segments]
-    return _by_span(segments, pieces, spans), _by_span(segments, units, spans)
+    return whole, _by_span(segments, pieces, spans), _by_span(segments, units, spans)
 
 
 def real_clips(folder: Path) -> list[Path]:
@@ -283,8 +289,11 @@ def main() -> None:
         print(f"  units      {_scores(units, references)}")
         if spoken is not None:
             segments, spans = spoken
-            asr_pieces, asr_units = _through_speech(translator, back, target, segments, spans)
-            print(f"  asr pieces {_scores(asr_pieces, references)}  ({len(segments)} segments)")
+            asr_whole, asr_pieces, asr_units = _through_speech(
+                translator, back, target, segments, spans
+            )
+            print(f"  asr whole  {_scores(asr_whole, references)}  ({len(segments)} segments)")
+            print(f"  asr pieces {_scores(asr_pieces, references)}")
             print(f"  asr units  {_scores(asr_units, references)}")
     if args.clips:
         slowdowns(args.targets)

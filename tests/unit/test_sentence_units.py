@@ -65,3 +65,12 @@ def test_fewer_words_than_pieces_leaves_later_pieces_empty():
     assert split_translation("Muy bien", ["All", "right"]) == ["Muy", "bien"]
     assert split_translation("", ["a", "b"]) == ["", ""]
     assert split_translation("Hola mundo", ["Hello world"]) == ["Hola mundo"]
+
+
+def test_a_translation_starts_with_a_capital_where_its_sentence_did():
+    from polydub.pipeline.translate import _as_capitalised
+
+    assert _as_capitalised("il n'a pas été", "He was not") == "Il n'a pas été"
+    assert _as_capitalised("¿qué?", "What?") == "¿Qué?"
+    assert _as_capitalised("3 cosas", "Three things") == "3 cosas"
+    assert _as_capitalised("and then", "and then") == "and then"

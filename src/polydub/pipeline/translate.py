@@ -110,6 +110,7 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
     translated, violations = translate_with_glossary(
         translator, unit_texts, source, target, terms if len(terms) else None, request
     )
+    translated = [_as_capitalised(t, u) for t, u in zip(translated, unit_texts, strict=True)]
     translations = [""] * len(segments)
     carried = []
     for unit, text in zip(units, translated, strict=True):
@@ -158,3 +159,14 @@ def _line_quality(translated, done, untranslated, back_translator, source, targe
         for i, seg in enumerate(translated)
         if seg.text.strip()
     ]
+
+
+def _as_capitalised(translation: str, source: str) -> str:
+    """A sentence that starts with a capital starts its translation with one (after opening
+    marks such as "¿"): rule-based engines that add a subject ("No era..." -> "il n'était...")
+    leave it lower-case."""
+    first = next((k for k, c in enumerate(translation) if c.isalpha()), None)
+    opening = translation[:first] if first is not None else ""
+    if first is None or not source[:1].isupper() or any(c.isalnum() for c in opening):
+        return translation  # no letter, a lower-case source, or a number or name first
+    return translation[:first] + translation[first].upper() + translation[first + 1 :]
