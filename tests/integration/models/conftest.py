@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hub_server import HubRepo, HubState, file_sha256, serving_hub
+from tiny_marian import build_tiny_marian
 
 from polydub.config import Settings
 from polydub.engines.asr.whisper import bundled_base_model_dir
@@ -60,50 +60,20 @@ def marian_files(tmp_path_factory) -> dict[str, Path]:
 
     Random weights would run every sentence to the length cap; the end-of-sentence bias is
     set so the (greedy) outputs of a few sentences are short, keeping the dub test quick."""
-    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
-    spm = pytest.importorskip("sentencepiece")
+    pytest.importorskip("sentencepiece")
 
-    root = tmp_path_factory.mktemp("marian")
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(_CORPUS * 4), encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(corpus), model_prefix=str(root / "sp"), vocab_size=80, model_type="unigram",
-        character_coverage=1.0, eos_id=0, unk_id=1, bos_id=-1, pad_id=-1,
-        hard_vocab_limit=False, minloglevel=2,
-    )  # fmt: skip
-    processor = spm.SentencePieceProcessor(model_file=str(root / "sp.model"))
-    vocab = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
-    vocab["<pad>"] = len(vocab)
-    hf = root / "hf"
-    hf.mkdir()
-    for name in ("source.spm", "target.spm"):
-        shutil.copy(root / "sp.model", hf / name)
-    (hf / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    tokenizer = transformers.MarianTokenizer(
-        str(hf / "source.spm"), str(hf / "target.spm"), str(hf / "vocab.json")
-    )
-    config = transformers.MarianConfig(
-        vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-        decoder_ffn_dim=32, max_position_embeddings=256, pad_token_id=vocab["<pad>"],
-        eos_token_id=0, decoder_start_token_id=vocab["<pad>"], forced_eos_token_id=0,
-        init_std=1.0, scale_embedding=True,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = transformers.MarianMTModel(config)
-    model.eval()
-    inputs = tokenizer(_CORPUS[:5], return_tensors="pt", padding=True)
+    tiny = build_tiny_marian(tmp_path_factory.mktemp("marian"), _CORPUS, vocab_size=80)
+    inputs = tiny.tokenizer(_CORPUS[:5], return_tensors="pt", padding=True)
     for bias in (0.0, 2.0, 4.0, 6.0, 8.0, 12.0):
         with torch.no_grad():
-            model.final_logits_bias[0, 0] = bias
-            out = model.generate(**inputs, num_beams=1, max_new_tokens=40, do_sample=False)
-        lengths = [(row != vocab["<pad>"]).sum().item() - 1 for row in out]
+            tiny.model.final_logits_bias[0, 0] = bias
+            out = tiny.model.generate(**inputs, num_beams=1, max_new_tokens=40, do_sample=False)
+        lengths = [(row != tiny.vocab["<pad>"]).sum().item() - 1 for row in out]
         if all(2 <= n <= 12 for n in lengths):
             break
-    model.save_pretrained(hf)
-    tokenizer.save_pretrained(hf)
-    return {p.name: p for p in hf.iterdir() if p.is_file()}
+    return tiny.save()
 
 
 def _entry(name, stage, repo, files: dict[str, Path], **extra) -> dict:

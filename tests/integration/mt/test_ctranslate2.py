@@ -9,17 +9,17 @@ The output is gibberish; the tests check the plumbing around it.
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
+from tiny_marian import build_tiny_marian
 
 from polydub.engines.mt.ctranslate2_mt import CTranslate2Translator
 from polydub.errors import EngineError
 
 pytestmark = pytest.mark.integration
 
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
 ctranslate2 = pytest.importorskip("ctranslate2")
 spm = pytest.importorskip("sentencepiece")
 
@@ -41,59 +41,13 @@ def tiny_models(tmp_path_factory):
     import torch
 
     root = tmp_path_factory.mktemp("ct2")
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(_CORPUS * 4), encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(corpus),
-        model_prefix=str(root / "sp"),
-        vocab_size=60,
-        model_type="unigram",
-        character_coverage=1.0,
-        user_defined_symbols=_LANGUAGE_TOKENS,
-        eos_id=0,
-        unk_id=1,
-        bos_id=-1,
-        pad_id=-1,
-        hard_vocab_limit=False,
-        minloglevel=2,
-    )
-    processor = spm.SentencePieceProcessor(model_file=str(root / "sp.model"))
-    vocab = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
-    vocab["<pad>"] = len(vocab)
-
-    hf_dir = root / "hf"
-    hf_dir.mkdir()
-    for name in ("source.spm", "target.spm"):
-        shutil.copy(root / "sp.model", hf_dir / name)
-    (hf_dir / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    tokenizer = transformers.MarianTokenizer(
-        str(hf_dir / "source.spm"), str(hf_dir / "target.spm"), str(hf_dir / "vocab.json")
-    )
-    config = transformers.MarianConfig(
-        vocab_size=len(vocab),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=256,
-        pad_token_id=vocab["<pad>"],
-        eos_token_id=0,
-        decoder_start_token_id=vocab["<pad>"],
-        forced_eos_token_id=0,
-        init_std=1.0,  # large weights: the output depends visibly on every input token
-        scale_embedding=True,
-    )
-    torch.manual_seed(0)
-    model = transformers.MarianMTModel(config)
+    tiny = build_tiny_marian(root, _CORPUS, vocab_size=60, language_tokens=_LANGUAGE_TOKENS)
     with torch.no_grad():
-        model.final_logits_bias[0, 0] = -1e4  # never emit </s>: outputs run to the length cap
+        tiny.model.final_logits_bias[0, 0] = -1e4  # never emit </s>: outputs run to the cap
         for token in _LANGUAGE_TOKENS:  # nor a language token, as a trained model would not
-            model.final_logits_bias[0, vocab[token]] = -1e4
-    model.save_pretrained(hf_dir)
-    tokenizer.save_pretrained(hf_dir)
+            tiny.model.final_logits_bias[0, tiny.vocab[token]] = -1e4
+    tiny.save()
+    hf_dir = tiny.folder
 
     opus = root / "opus-mt-en-es"
     converter = ctranslate2.converters.TransformersConverter(
