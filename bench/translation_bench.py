@@ -100,6 +100,17 @@ def pause_cut(sentence: str) -> list[str]:
     return [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
+def _translate_stage(translator, back, target: str, segments: list[Segment]):
+    """The pipeline's translate stage on English segments of one speaker."""
+    diarized = DiarizationArtifact(
+        transcript=Transcript(language="en", segments=segments), speakers=["S"], method="bench"
+    )
+    return translate(
+        diarized, translator=translator, target=target, glossary=None, max_rate=1.25,
+        back_translator=back,
+    )  # fmt: skip
+
+
 def _units(translator, back, target: str, sentences: list[str]) -> list[str]:
     segments, t = [], 0.0
     for sentence in sentences:
@@ -108,13 +119,7 @@ def _units(translator, back, target: str, sentences: list[str]) -> list[str]:
             segments.append(Segment(index=len(segments), start=t, end=t + length, text=piece))
             t += length + 0.4  # a short pause inside the sentence
         t += 1.6  # and a long one after it, so sentences never join
-    diarized = DiarizationArtifact(
-        transcript=Transcript(language="en", segments=segments), speakers=["S"], method="bench"
-    )
-    done = translate(
-        diarized, translator=translator, target=target, glossary=None, max_rate=1.25,
-        back_translator=back,
-    )  # fmt: skip
+    done = _translate_stage(translator, back, target, segments)
     joined, k = [], 0
     for sentence in sentences:
         n = len(pause_cut(sentence))
@@ -177,14 +182,7 @@ def _through_speech(translator, back, target, segments, spans) -> tuple[list[str
     recognised = _by_span(segments, [s.text for s in segments], spans)
     whole = translator.translate(recognised, "en", target)
     pieces = translator.translate([s.text for s in segments], "en", target)
-    diarized = DiarizationArtifact(
-        transcript=Transcript(language="en", segments=segments), speakers=["S"], method="bench"
-    )
-    done = translate(
-        diarized, translator=translator, target=target, glossary=None, max_rate=1.25,
-        back_translator=back,
-    )  # fmt: skip
-    units = [s.translation for s in done.segments]
+    units = [s.translation for s in _translate_stage(translator, back, target, segments).segments]
     return whole, _by_span(segments, pieces, spans), _by_span(segments, units, spans)
 
 
