@@ -15,33 +15,33 @@ MAX_BATCH_ITEMS = 100  # HeyGen caps a batch at 100 items (after expanding langu
 ItemStatus = Literal["queued", "processing", "completed", "failed"]
 
 
-class VideoTranslationBatchRequest(BaseModel):
-    """Body of POST /v3/video-translations/batches."""
+class _BatchRequest(BaseModel):
+    """What every batch body has besides its payloads."""
 
     model_config = REQUEST_CONFIG
+    title: Title | None = Field(default=None, description="Display name for the batch")
+    callback_url: Url | None = Field(
+        default=None, description="Webhook URL, called once when every item has finished"
+    )
+
+
+class VideoTranslationBatchRequest(_BatchRequest):
+    """Body of POST /v3/video-translations/batches."""
+
     video_translations: list[Any] = Field(
         min_length=1,
         max_length=MAX_BATCH_ITEMS,
         description="Payloads shaped like POST /v3/video-translations; one item per language",
     )
-    title: Title | None = Field(default=None, description="Display name for the batch")
-    callback_url: Url | None = Field(
-        default=None, description="Webhook URL, called once when every item has finished"
-    )
 
 
-class LipsyncBatchRequest(BaseModel):
+class LipsyncBatchRequest(_BatchRequest):
     """Body of POST /v3/lipsyncs/batches."""
 
-    model_config = REQUEST_CONFIG
     lipsyncs: list[Any] = Field(
         min_length=1,
         max_length=MAX_BATCH_ITEMS,
         description="Payloads shaped like POST /v3/lipsyncs; one item each",
-    )
-    title: Title | None = Field(default=None, description="Display name for the batch")
-    callback_url: Url | None = Field(
-        default=None, description="Webhook URL, called once when every item has finished"
     )
 
 
