@@ -21,11 +21,12 @@ def test_entries_are_well_formed():
     names = [e.name for e in BUILTIN]
     assert len(names) == len(set(names))
     for entry in BUILTIN:
-        assert entry.revision is None or re.fullmatch(r"[0-9a-f]{40}", entry.revision), entry.name
+        # Every built-in entry is pinned (a user catalogue may leave it to the first pull).
+        assert re.fullmatch(r"[0-9a-f]{40}", entry.revision or ""), entry.name
         assert entry.files and entry.licence and entry.languages and entry.needs
         for f in entry.files:
             assert f.size > 0 and (f.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", f.sha256))
-        if entry.revision is None or any(f.sha256 is None for f in entry.files):
+        if any(f.sha256 is None for f in entry.files):
             assert entry.source_note  # says how it is pinned instead
         if entry.stage == "mt":
             assert entry.conversion == "ct2-transformers"

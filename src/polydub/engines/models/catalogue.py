@@ -92,13 +92,10 @@ _WHISPER_V3 = (
     ("vocabulary.json", 1_070_000),
 )
 _HF_TREE = "huggingface.co tree page at this commit"
-_UNREAD = (
-    "no listing read here: revision resolved on first pull; licence as the model card is "
-    "commonly quoted, check it before use"
-)
 
 
-def _opus(pair: str, revision: str | None, licence: str, note: str) -> ModelEntry:
+def _opus(pair: str, revision: str, licence: str, sizes: dict[str, int], note: str) -> ModelEntry:
+    """`sizes`: each file's size as the hub's tree page lists it at `revision`."""
     source, target = pair.split("-")
     return ModelEntry(
         name=f"opus-mt-{pair}",
@@ -106,12 +103,8 @@ def _opus(pair: str, revision: str | None, licence: str, note: str) -> ModelEntr
         repo=f"Helsinki-NLP/opus-mt-{pair}",
         revision=revision,
         files=(
-            ModelFile("config.json", 1_470),
-            ModelFile("pytorch_model.bin", 312_000_000),
-            ModelFile("source.spm", 810_000),
-            ModelFile("target.spm", 830_000),
-            ModelFile("vocab.json", 1_600_000),
-            ModelFile("tokenizer_config.json", 44, optional=True),
+            *(ModelFile(path, size) for path, size in sizes.items()),
+            ModelFile("tokenizer_config.json", 42, optional=True),
         ),
         licence=licence,
         languages=(source, target),
@@ -122,6 +115,16 @@ def _opus(pair: str, revision: str | None, licence: str, note: str) -> ModelEntr
         engine={"family": "opus-mt", "source": source, "target": target},
         source_note=note,
     )
+
+
+def _opus_sizes(config: int, weights: int, source_spm: int, target_spm: int, vocab: int):
+    return {
+        "config.json": config,
+        "pytorch_model.bin": weights,
+        "source.spm": source_spm,
+        "target.spm": target_spm,
+        "vocab.json": vocab,
+    }
 
 
 _NLLB_LANGUAGES = (
@@ -199,7 +202,7 @@ BUILTIN: tuple[ModelEntry, ...] = (
     _whisper(
         "whisper-large-v3-turbo",
         "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
-        None,
+        "0c94664816ec82be77b20e824c8e8675995b0029",
         1_620_000_000,
         (
             ("config.json", 2_260),
@@ -210,16 +213,47 @@ BUILTIN: tuple[ModelEntry, ...] = (
         quality=4,
         needs="GPU: about 2.5 GB VRAM; CPU about real time on 4 cores",
         note=(
-            "revision: only the short id 0c94664 was readable, resolved on first pull; model.bin "
-            "sha256 as published by two independent mirrors (not the hub itself)"
+            "revision: the hub's tree page shows main at 0c94664 ('Model files'); the full id "
+            "as two independent public pins of this repository spell it; model.bin sha256 as "
+            "published by two independent mirrors (not the hub itself)"
         ),
         sha="e76620f83d5f5b69efd3d87e3dc180c1bd21df9fbebacfd4335e5e1efcc018da",
     ),
-    _opus("en-es", "0e9686e0e0893ab6747359e265992ca93d801afa", "Apache-2.0", _HF_TREE),
-    _opus("es-en", "afc367bc733af696db166e0702512fbef0eb557f", "Apache-2.0", _HF_TREE),
-    _opus("en-de", None, "CC-BY-4.0", _UNREAD),
-    _opus("en-fr", None, "Apache-2.0", _UNREAD),
-    _opus("en-it", None, "Apache-2.0", _UNREAD),
+    _opus(
+        "en-es",
+        "0e9686e0e0893ab6747359e265992ca93d801afa",
+        "Apache-2.0",
+        _opus_sizes(1_470, 312_000_000, 810_000, 830_000, 1_600_000),
+        _HF_TREE,
+    ),
+    _opus(
+        "es-en",
+        "afc367bc733af696db166e0702512fbef0eb557f",
+        "Apache-2.0",
+        _opus_sizes(1_470, 312_000_000, 810_000, 830_000, 1_600_000),
+        _HF_TREE,
+    ),
+    _opus(
+        "en-de",
+        "338a95cccb3eaaea2ca94edf07f6b7b96158ca1c",
+        "CC-BY-4.0",
+        _opus_sizes(1_340, 298_000_000, 768_000, 797_000, 1_270_000),
+        _HF_TREE,
+    ),
+    _opus(
+        "en-fr",
+        "aca69acf54f699c9f5b217f02c30dea009311638",
+        "Apache-2.0",
+        _opus_sizes(1_420, 301_000_000, 778_000, 802_000, 1_340_000),
+        _HF_TREE,
+    ),
+    _opus(
+        "en-it",
+        "5be8a9a76ec77a8d600205f0df327016702ab322",
+        "Apache-2.0",
+        _opus_sizes(1_380, 343_000_000, 789_000, 814_000, 2_350_000),
+        _HF_TREE,
+    ),
     _nllb(
         "nllb-200-distilled-600m",
         "facebook/nllb-200-distilled-600M",
@@ -255,12 +289,16 @@ BUILTIN: tuple[ModelEntry, ...] = (
         name="xtts-v2",
         stage="clone",
         repo="coqui/XTTS-v2",
-        revision=None,
+        revision="6c2b0d75eae4b7047358e3b6bd9325f857d43f77",
         files=(
             ModelFile("config.json", 4_370),
             ModelFile("model.pth", 1_870_000_000),
             ModelFile("vocab.json", 361_000),
-            ModelFile("speakers_xtts.pth", 7_750_000),
+            ModelFile(
+                "speakers_xtts.pth",
+                7_750_000,
+                "f0f6137c19a4eab0cbbe4c99b5babacf68b1746e50da90807708c10e645b943b",
+            ),
         ),
         licence="Coqui Public Model License 1.0.0 (non-commercial use only)",
         languages=(
@@ -286,7 +324,11 @@ BUILTIN: tuple[ModelEntry, ...] = (
         "needs the coqui-tts package",
         description="XTTS-v2 voice cloning from a few seconds of the speaker",
         quality=1,
-        source_note=_UNREAD,
+        source_note=(
+            "revision: the hub's commit page 'Rename speakers.pth to speakers_xtts.pth' (v2.0.3 "
+            "weights), the last change to main's files; speakers_xtts.pth sha256 from the hub's "
+            "LFS pointer page; model.pth is held to the hub's LFS record at pull"
+        ),
     ),
 )
 
