@@ -315,7 +315,7 @@ def lipsync(
             speech,
             output,
             mode=mode,
-            model=model or settings.lipsync_model,
+            model=model or _lipsync_model(settings),
             device=settings.lipsync_device,
             console=console,
         )
@@ -467,3 +467,10 @@ def config_command() -> None:
 
 if __name__ == "__main__":
     app(prog_name="polydub")
+
+
+def _lipsync_model(settings):
+    """The configured or pulled neural lip-sync network, else None (built-in renderers)."""
+    from polydub.pipeline.engine_set import EngineSet
+
+    return EngineSet(settings).lipsync_model

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     xtts_model_dir: Path | None = None
     xtts_device: str = "cpu"
 
+    # Separation: a pulled Demucs (`polydub models pull htdemucs`) replaces the bundled
+    # Spleeter; "cuda" runs it on a GPU.
+    separation_device: str = "cpu"
+
     # Lines synthesised at once (each on one thread); 0: one per CPU core.
     tts_workers: int = 0
 

@@ -110,7 +110,11 @@ class EngineSet:
                 threads=1,
                 extra_voices={name: v.path for name, v in self.pulled_voices.items()},
             ),
-            "piper": TTS_ENGINES.create("piper", threads=1),
+            "piper": TTS_ENGINES.create(
+                "piper",
+                threads=1,
+                extra_voices={name: v.files for name, v in self.pulled_piper_voices.items()},
+            ),
         }
         # Tuned voices (cached per speaker profile) and the user's saved ones speak through
         # Kokoro; they offer no stock voices, the voice assigner names them.
@@ -143,6 +147,15 @@ class EngineSet:
         return pulled_voices(self.settings.models_dir)
 
     @cached_property
+    def pulled_piper_voices(self) -> dict:
+        """Piper voice name -> PulledPiperVoice (its model and files), from pulled voices."""
+        if not self.settings.use_pulled_models:
+            return {}
+        from polydub.engines.models.found import pulled_piper_voices
+
+        return pulled_piper_voices(self.settings.models_dir)
+
+    @cached_property
     def cloner(self):
         """The configured voice-cloning model (XTTS-v2), else a pulled one, or None."""
         model_dir = self.settings.xtts_model_dir
@@ -170,6 +183,8 @@ class EngineSet:
             kind, _, model = engine_name.partition(":")
             if kind == "kokoro" and model in self.pulled_voices:
                 model = self.pulled_voices[model].model_name
+            elif kind == "piper" and model in self.pulled_piper_voices:
+                model = self.pulled_piper_voices[model].model_name
             if model in self.pulled and model not in used:
                 used.append(model)
         keys = ("name", "stage", "repo", "commit", "licence")
@@ -195,9 +210,44 @@ class EngineSet:
         return encoders
 
     @cached_property
+    def lipsync_model(self) -> Path | None:
+        """The neural lip-sync network to use: the configured file, else a pulled one
+        (`polydub models pull wav2lip-gan`), else None for the built-in renderers."""
+        if self.settings.lipsync_model is not None or not self.settings.use_pulled_models:
+            return self.settings.lipsync_model
+        from polydub.engines.models.found import pulled_model_file
+
+        found = pulled_model_file(self.settings.models_dir, "lipsync")
+        return found[1] if found else None
+
+    @cached_property
+    def separator_model(self) -> tuple[str, Path] | None:
+        """(name, directory) of the best pulled separation model (Demucs), else None for the
+        bundled Spleeter. Reads the registry only; loads nothing."""
+        if not self.settings.use_pulled_models:
+            return None
+        from polydub.engines.models.found import pulled_model
+
+        return pulled_model(self.settings.models_dir, "separation")
+
+    @property
+    def separator_key(self) -> dict:
+        """What the separate stage's checkpoint key adds for a pulled separator (nothing for
+        the bundled one, so existing checkpoints stay valid)."""
+        if self.separator_model is None:
+            return {}
+        name = self.separator_model[0]
+        return {"separator": f"pulled:{name}:{self.pulled[name]['commit']}"}
+
+    @cached_property
     def separator(self) -> Separator:
         from polydub.engines.separation import SEPARATION_ENGINES
 
+        if self.separator_model is not None:
+            name, model_dir = self.separator_model
+            return SEPARATION_ENGINES.create(
+                "demucs", model_dir=model_dir, label=name, device=self.settings.separation_device
+            )
         return SEPARATION_ENGINES.create("spleeter")
 
     @cached_property

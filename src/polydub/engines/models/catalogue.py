@@ -168,6 +168,38 @@ KOKORO_VOICES = (
 _KOKORO_VOICE_BYTES = 510 * 256 * 4
 
 
+# rhasspy/piper-voices at a commit after the "voicefest" config update; one native voice per
+# language, the medium quality where one exists (x_low for Italian, the only one then).
+_PIPER_REVISION = "5e74c24a88ed7d31e308633fa1542433ce2b28d4"
+_PIPER_NOTE = (
+    "revision and sizes from the hub's tree pages of rhasspy/piper-voices at this commit; the "
+    "repository is MIT, each voice's dataset licence is in its MODEL_CARD (pulled with it)"
+)
+
+
+def _piper(language: str, folder: str, voice: str, gender: str, graph: int) -> ModelEntry:
+    stem = f"{folder.split('/')[1]}-{voice}"
+    base = f"{folder}/{voice.rsplit('-', 1)[0]}/{voice.rsplit('-', 1)[1]}/{stem}"
+    return ModelEntry(
+        name=f"piper-{language}",
+        stage="tts",
+        repo="rhasspy/piper-voices",
+        revision=_PIPER_REVISION,
+        files=(
+            ModelFile(f"{base}.onnx", graph),
+            ModelFile(f"{base}.onnx.json", 7_000),
+            ModelFile(f"{base.rsplit('/', 1)[0]}/MODEL_CARD", 300),
+        ),
+        licence="MIT (repository); voice dataset licence in its MODEL_CARD",
+        languages=(language,),
+        needs="CPU: about 100 MB RAM, RTF about 0.03 on one core",
+        description=f"Piper voice {stem} ({gender}), a native {language} speaker",
+        quality=2,
+        engine={"family": "piper", "voices": {stem: gender}},
+        source_note=_PIPER_NOTE,
+    )
+
+
 BUILTIN: tuple[ModelEntry, ...] = (
     _whisper(
         "whisper-small",
@@ -285,6 +317,11 @@ BUILTIN: tuple[ModelEntry, ...] = (
         quality=1,
         source_note="revision as pinned by a published conversion recipe of this repository",
     ),
+    _piper("es", "es/es_ES", "davefx-medium", "male", 63_200_000),
+    _piper("de", "de/de_DE", "thorsten-medium", "male", 63_200_000),
+    _piper("fr", "fr/fr_FR", "siwis-medium", "female", 63_200_000),
+    _piper("it", "it/it_IT", "riccardo-x_low", "male", 28_100_000),
+    _piper("pt", "pt/pt_BR", "faber-medium", "male", 63_200_000),
     ModelEntry(
         name="xtts-v2",
         stage="clone",
@@ -333,9 +370,60 @@ BUILTIN: tuple[ModelEntry, ...] = (
 )
 
 # Named bundles for `polydub models pull --pack NAME`.
+_DEMUCS = ModelEntry(
+    name="htdemucs",
+    stage="separation",
+    repo="adefossez/HTDemucs",
+    revision="cbc8a9b1a87023b7fd74e7b3412e6321c0eab003",
+    files=(
+        ModelFile("htdemucs.yaml", 30),
+        ModelFile(
+            "955717e8.safetensors",
+            84_025_440,
+            "d9fa14133cfcc034a6758923bb3a8ca9f8dfd0b582134643bbf83f72c17576dd",
+        ),
+    ),
+    licence="MIT (Demucs code; the hub card's MIT line was removed at this revision)",
+    languages=("*",),
+    needs="CPU: about 1 GB RAM, about real time on 2 cores; a GPU makes it seconds; needs the "
+    "demucs-infer package (installed)",
+    description="Hybrid Transformer Demucs v4: vocals (speech) against drums, bass and other",
+    quality=1,
+    source_note=(
+        "revision: the author's repository as several public pins cite it (its latest, "
+        "'Remove license from model card'); checkpoint size and sha256 as two public "
+        "manifests record it"
+    ),
+)
+
+_WAV2LIP = ModelEntry(
+    name="wav2lip-gan",
+    stage="lipsync",
+    repo="bluefoxcreation/Wav2lip-Onnx",
+    revision="921db35c2c6acdeb4c21c773e4342c00e8985bae",
+    files=(ModelFile("wav2lip_gan.onnx", 145_000_000),),
+    licence="Wav2Lip terms: research and non-commercial use only (trained on LRS2)",
+    languages=("*",),
+    needs="GPU recommended (CUDA onnxruntime): about 1 GB VRAM; on CPU several times slower "
+    "than real time",
+    description="Wav2Lip (GAN) as ONNX, for the neural lip-sync slot",
+    quality=1,
+    engine={"file": "wav2lip_gan.onnx"},
+    source_note="revision and size from the hub's tree page at this commit",
+)
+
+BUILTIN = (*BUILTIN, _DEMUCS, _WAV2LIP)
+
 PACKS: dict[str, tuple[str, ...]] = {
     "cpu-quality": ("whisper-small", "opus-mt-en-es", "opus-mt-es-en", "kokoro-voices"),
-    "gpu": ("whisper-large-v3", "nllb-200-distilled-1.3b", "kokoro-voices", "xtts-v2"),
+    "gpu": (
+        "whisper-large-v3",
+        "nllb-200-distilled-1.3b",
+        "kokoro-voices",
+        "xtts-v2",
+        "htdemucs",
+        "wav2lip-gan",
+    ),
 }
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from polydub.engines.models.store import ModelStore, PulledModel
+
+if TYPE_CHECKING:
+    from polydub.engines.tts.piper import PiperVoiceFiles
 from polydub.errors import EngineError
 
 
@@ -56,6 +60,17 @@ def pulled_model(models_dir: Path, stage: str, name: str | None = None) -> tuple
     return (usable[0].name, store.load_path(usable[0])) if usable else None
 
 
+def pulled_model_file(models_dir: Path, stage: str) -> tuple[str, Path] | None:
+    """(name, file) of the best pulled model of `stage` whose engine loads one file (the
+    entry's `engine.file`, e.g. a lip-sync network), else None."""
+    store = ModelStore(models_dir)
+    for model in _usable(store, stage):
+        file = store.load_path(model) / str(model.engine.get("file", ""))
+        if model.engine.get("file") and file.is_file():
+            return model.name, file
+    return None
+
+
 def pulled_translation_models(models_dir: Path) -> list[PulledCt2Model]:
     """Every pulled CTranslate2 translation model, best first."""
     store = ModelStore(models_dir)
@@ -83,10 +98,39 @@ def pulled_voices(models_dir: Path) -> dict[str, PulledVoice]:
     store = ModelStore(models_dir)
     voices: dict[str, PulledVoice] = {}
     for model in reversed(_usable(store, "tts")):  # better packs override on a shared name
+        if model.engine.get("family", "kokoro") != "kokoro":
+            continue
         for path in model.files:
             file = store.download_dir(model.name) / path
             if file.suffix == ".bin" and file.is_file():
                 voices[file.stem] = PulledVoice(model.name, file)
+    return voices
+
+
+@dataclass(frozen=True)
+class PulledPiperVoice:
+    model_name: str
+    files: PiperVoiceFiles
+
+
+def pulled_piper_voices(models_dir: Path) -> dict[str, PulledPiperVoice]:
+    """Piper voice name (its file's stem, e.g. es_ES-davefx-medium) -> the pulled model and the
+    voice's graph and config; the language is read from the config, the gender from the entry."""
+    from polydub.engines.tts.piper import PiperVoiceFiles, voice_language
+
+    store = ModelStore(models_dir)
+    voices: dict[str, PulledPiperVoice] = {}
+    for model in reversed(_usable(store, "tts")):
+        if model.engine.get("family") != "piper":
+            continue
+        genders = model.engine.get("voices", {})
+        for path in model.files:
+            graph = store.download_dir(model.name) / path
+            config = graph.with_name(graph.name + ".json")
+            if graph.suffix == ".onnx" and graph.is_file() and config.is_file():
+                language = voice_language(config)
+                files = PiperVoiceFiles(graph, config, language, genders.get(graph.stem))
+                voices[graph.stem] = PulledPiperVoice(model.name, files)
     return voices
 
 

@@ -14,3 +14,12 @@ def _spleeter(**kwargs) -> Separator:
     from polydub.engines.separation.spleeter import SpleeterSeparator
 
     return SpleeterSeparator(**kwargs)
+
+
+@SEPARATION_ENGINES.register("demucs")
+def _demucs(**kwargs) -> Separator:
+    """A pulled Hybrid Transformer Demucs; kwargs: model_dir, device, label, window_seconds,
+    overlap_seconds, threads."""
+    from polydub.engines.separation.demucs import DemucsSeparator
+
+    return DemucsSeparator(**kwargs)

@@ -20,10 +20,10 @@ def _kokoro(
 
 
 @TTS_ENGINES.register("piper")
-def _piper(*, threads: int | None = None) -> Synthesizer:
+def _piper(*, threads: int | None = None, extra_voices: dict | None = None) -> Synthesizer:
     from polydub.engines.tts.piper import PiperSynthesizer
 
-    return PiperSynthesizer(threads=threads)
+    return PiperSynthesizer(threads=threads, extra_voices=extra_voices)
 
 
 @TTS_ENGINES.register("espeak")
