@@ -75,7 +75,7 @@ def check_targets(engines: EngineSet, targets: list[str], source: str | None) ->
         code = lang.code
         if code not in voices:
             raise UnsupportedLanguageError(
-                f"no voice speaks {lang.name} here; install espeak-ng or configure a TTS engine",
+                f"no voice speaks {lang.name} here; {_how_to_voice(engines, code)}",
                 param="output_languages",
             )
         sources = set().union(*served.get(code, {}).values(), *served.get("*", {}).values())
@@ -95,15 +95,29 @@ def check_targets(engines: EngineSet, targets: list[str], source: str | None) ->
     return list(dict.fromkeys(codes))
 
 
-def _how_to_serve(engines: EngineSet, source: str | None, target: str) -> str:
-    """The fix for a missing translation pair: a model to pull, else what to configure."""
-    from polydub.engines.models.catalogue import load_catalogue, translation_models_for
+def _catalogue(engines: EngineSet) -> dict:
+    from polydub.engines.models.catalogue import load_catalogue
 
     try:
-        entries = load_catalogue(engines.settings.model_catalogue)
+        return load_catalogue(engines.settings.model_catalogue)
     except ValueError:
-        entries = load_catalogue()
-    names = translation_models_for(entries, source, target)
+        return load_catalogue()
+
+
+def _how_to_voice(engines: EngineSet, target: str) -> str:
+    """The fix for a language no voice speaks: a voice to pull, else eSpeak-NG."""
+    from polydub.engines.models.catalogue import voice_models_for
+
+    names = voice_models_for(_catalogue(engines), target)
+    pull = f"pull a voice (`polydub models pull {names[0]}`) or " if names else ""
+    return f"{pull}install espeak-ng or configure a TTS engine"
+
+
+def _how_to_serve(engines: EngineSet, source: str | None, target: str) -> str:
+    """The fix for a missing translation pair: a model to pull, else what to configure."""
+    from polydub.engines.models.catalogue import translation_models_for
+
+    names = translation_models_for(_catalogue(engines), source, target)
     pull = f"pull a model (`polydub models pull {names[0]}`) or " if names else ""
     return (
         f"{pull}configure a CTranslate2 model (POLYDUB_CT2_MODELS) or an OpenAI-compatible "

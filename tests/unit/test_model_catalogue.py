@@ -14,6 +14,7 @@ from polydub.engines.models.catalogue import (
     entry_to_dict,
     load_catalogue,
     translation_models_for,
+    voice_models_for,
 )
 
 
@@ -57,3 +58,24 @@ def test_a_user_catalogue_adds_and_replaces_entries(tmp_path):
     path.write_text('[{"name": "broken"}]')
     with pytest.raises(ValueError, match="mine.json"):
         load_catalogue(path)
+
+
+def test_voice_suggestions_name_a_pack_that_speaks_the_language():
+    catalogue = load_catalogue()
+    assert voice_models_for(catalogue, "de") == ["piper-de"]
+    assert voice_models_for(catalogue, "es") == ["kokoro-voices", "piper-es"]  # 9 MB, 63 MB
+    assert voice_models_for(catalogue, "xx") == []
+
+
+def test_the_readme_table_is_the_catalogue():
+    from pathlib import Path
+
+    from polydub.engines.models.readme_table import with_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert readme == with_table(readme), (
+        "README's model table differs from the catalogue: "
+        "run `python -m polydub.engines.models.readme_table README.md`"
+    )
+    for entry in BUILTIN:
+        assert f"| `{entry.name}` |" in readme

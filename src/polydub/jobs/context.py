@@ -49,16 +49,26 @@ class ServiceContext:
         """The process's EngineSet, built on first use and reused by every request and job.
 
         Models take seconds to load; building them once per process is what keeps request
-        checks and jobs fast. (Tests put a ready set in `extras["engines"]`.)
+        checks and jobs fast. (Tests put a ready set in `extras["engines"]`.) When the pulled
+        models' registry changes (`polydub models pull` or `remove`, run while the service
+        is up), the set is refreshed: languages and new jobs see the change, no restart.
         """
+        from polydub.engines.models.store import registry_stamp
+
+        stamp = registry_stamp(self.settings.models_dir)
         engines = self.extras.get("engines")
-        if engines is None:
+        if engines is None or self.extras.get("engines_stamp", stamp) != stamp:
             with _ENGINES_LOCK:
                 engines = self.extras.get("engines")
                 if engines is None:
                     from polydub.pipeline.engine_set import EngineSet
 
-                    engines = self.extras["engines"] = EngineSet(self.settings)
+                    engines = EngineSet(self.settings)
+                elif self.extras.get("engines_stamp", stamp) != stamp:
+                    engines = engines.refreshed()
+                _ = engines.pulled  # the registry as read now: what refreshing compares
+                self.extras["engines"] = engines
+                self.extras["engines_stamp"] = stamp
         return engines
 
 

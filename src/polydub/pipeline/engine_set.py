@@ -16,10 +16,41 @@ from polydub.engines.separation.base import Separator
 from polydub.engines.tts.base import Synthesizer
 from polydub.engines.voice.base import SpeakerEncoder
 
+# What each cached component depends on among pulled models, by stage: a refreshed set keeps
+# a component whose stages' pulled models did not change (loading one costs seconds).
+_PULLED_STAGES: dict[str, tuple[str, ...]] = {
+    "asr_model": ("asr",),
+    "transcriber": ("asr",),
+    "translators": ("mt",),
+    "pulled_voices": ("tts",),
+    "pulled_piper_voices": ("tts",),
+    "cloner": ("clone",),
+    "synthesizers": ("tts", "clone"),
+    "separator_model": ("separation",),
+    "separator": ("separation",),
+    "lipsync_model": ("lipsync",),
+    "speaker_encoder": (),
+    "speaker_encoders": (),
+    "enhancer": (),
+}
+
 
 class EngineSet:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def refreshed(self) -> EngineSet:
+        """A set for the model cache as it is now (after a `polydub models pull` or `remove`
+        by another process): components whose pulled models are unchanged are carried over,
+        the others load anew on first use. This set is left as it is for jobs still using it."""
+        fresh = EngineSet(self.settings)
+        known = "pulled" in self.__dict__  # what this set's components were built against
+        for attribute, stages in _PULLED_STAGES.items():
+            if attribute not in self.__dict__ or (stages and not known):
+                continue
+            if all(_of_stage(self.pulled, s) == _of_stage(fresh.pulled, s) for s in stages):
+                fresh.__dict__[attribute] = self.__dict__[attribute]
+        return fresh
 
     @cached_property
     def asr_model(self) -> tuple[Path | None, str | None]:
@@ -255,3 +286,7 @@ class EngineSet:
         from polydub.engines.enhance import ENHANCE_ENGINES
 
         return ENHANCE_ENGINES.create("deepfilter")
+
+
+def _of_stage(pulled: dict[str, dict], stage: str) -> dict[str, dict]:
+    return {name: record for name, record in pulled.items() if record["stage"] == stage}

@@ -158,12 +158,8 @@ def _entry(name, stage, repo, files: dict[str, Path], **extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def test_repos(
-    whisper_files, voice_files, piper_files, demucs_files, wav2lip_files
-) -> dict[str, HubRepo]:
+def test_repos(whisper_files, voice_files, piper_files) -> dict[str, HubRepo]:
     return {
-        "test/htdemucs": HubRepo("test/htdemucs", demucs_files),
-        "test/wav2lip": HubRepo("test/wav2lip", wav2lip_files),
         "test/faster-whisper-base": HubRepo("test/faster-whisper-base", whisper_files),
         "test/kokoro-voices": HubRepo("test/kokoro-voices", voice_files),
         "test/piper-voices": HubRepo("test/piper-voices", piper_files),
@@ -171,9 +167,7 @@ def test_repos(
 
 
 @pytest.fixture
-def catalogue_file(
-    tmp_path, whisper_files, voice_files, piper_files, demucs_files, wav2lip_files
-) -> Path:
+def catalogue_file(tmp_path, whisper_files, voice_files, piper_files) -> Path:
     """A user catalogue (POLYDUB_MODEL_CATALOGUE) for the test repositories; the voice entry
     pins its file's sha256 as a built-in entry with a published hash does."""
     voice = _entry("kokoro-voices-test", "tts", "test/kokoro-voices", voice_files,
@@ -184,13 +178,26 @@ def catalogue_file(
         voice,
         _entry("piper-es-test", "tts", "test/piper-voices", piper_files, languages=["es"],
                quality=2, engine={"family": "piper", "voices": {PIPER_VOICE: "male"}}),
-        _entry("htdemucs-test", "separation", "test/htdemucs", demucs_files, quality=1),
-        _entry("wav2lip-test", "lipsync", "test/wav2lip", wav2lip_files, quality=1,
-               engine={"file": "wav2lip_gan.onnx"}),
     ]  # fmt: skip
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps(entries), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def add_model(hub, catalogue_file):
+    """Serve `files` as repository `test/<name>` and add entry `name` to the test catalogue
+    (for models only some tests need: building them costs seconds)."""
+    state, _ = hub
+
+    def add(name: str, stage: str, files: dict[str, Path], **extra) -> HubRepo:
+        entry = _entry(name, stage, f"test/{name}", files, **extra)
+        entries = json.loads(catalogue_file.read_text(encoding="utf-8"))
+        catalogue_file.write_text(json.dumps([*entries, entry]), encoding="utf-8")
+        repo = state.repos[f"test/{name}"] = HubRepo(f"test/{name}", files)
+        return repo
+
+    return add
 
 
 @pytest.fixture

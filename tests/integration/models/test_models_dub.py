@@ -31,39 +31,46 @@ def cli(settings, url, *args):
     return CliRunner().invoke(cli_app, list(args), env=env)
 
 
-def api_languages(settings, engines) -> list[str]:
-    """GET /v3/video-translations/languages of an app on `settings` using `engines`."""
-    app = create_app(settings, start_executor=False)
-    app.state.context.extras["engines"] = engines  # loading them is the slow part
-    with TestClient(app) as client:
-        with app.state.context.db.session() as session:
-            _, secret = create_key(session, "models")
-        response = client.get("/v3/video-translations/languages", headers={"x-api-key": secret})
-    assert response.status_code == 200
-    return response.json()["data"]["languages"]
-
-
-def test_a_pulled_marian_model_is_converted_and_languages_grow(hub, model_settings, add_marian):
+def test_a_pulled_marian_model_is_converted_and_a_running_service_sees_it(
+    hub, model_settings, add_marian
+):
+    """The model is pulled while the service runs (as `polydub serve` would be): its languages
+    endpoint grows and new jobs' engines translate with it, with no restart."""
     _, url = hub
     add_marian("de")
-    before = EngineSet(model_settings)
-    assert "German" not in [e.name for e in language_catalog(model_settings, before)]
-    assert "German" not in api_languages(model_settings, before)
-    with pytest.raises(UnsupportedLanguageError, match="polydub models pull opus-mt-en-de"):
-        check_targets(before, ["German"], "en")
+    app = create_app(model_settings, start_executor=False)
+    context = app.state.context
+    with TestClient(app) as client:
+        with context.db.session() as session:
+            _, secret = create_key(session, "models")
 
-    result = cli(model_settings, url, "models", "pull", "opus-mt-en-de-tiny")
-    assert result.exit_code == 0, result.output
-    converted = model_settings.models_dir / "pulled" / "opus-mt-en-de-tiny" / "ct2"
-    assert {"model.bin", "source.spm", "target.spm"} <= {p.name for p in converted.iterdir()}
+        def languages() -> list[str]:
+            response = client.get("/v3/video-translations/languages", headers={"x-api-key": secret})
+            assert response.status_code == 200
+            return response.json()["data"]["languages"]
 
-    engines = EngineSet(model_settings)
-    translator = engines.translator_for("en", "de")
-    assert translator.name == "ctranslate2:opus-mt-en-de-tiny"
-    [text] = translator.translate(["hello my friend"], "en", "de")
-    assert text.strip()
-    assert check_targets(engines, ["German"], "en") == ["de"]
-    assert "German" in api_languages(model_settings, engines)
+        assert "German" not in languages()
+        before = context.engines
+        assert "German" not in [e.name for e in language_catalog(model_settings, before)]
+        with pytest.raises(UnsupportedLanguageError, match="polydub models pull opus-mt-en-de"):
+            check_targets(before, ["German"], "en")
+
+        result = cli(model_settings, url, "models", "pull", "opus-mt-en-de-tiny")
+        assert result.exit_code == 0, result.output
+        converted = model_settings.models_dir / "pulled" / "opus-mt-en-de-tiny" / "ct2"
+        assert {"model.bin", "source.spm", "target.spm"} <= {p.name for p in converted.iterdir()}
+
+        assert "German" in languages()
+        engines = context.engines  # what the next job gets
+        assert engines is not before
+        assert engines.synthesizers is before.synthesizers  # unchanged stages are not reloaded
+        translator = engines.translator_for("en", "de")
+        assert translator.name == "ctranslate2:opus-mt-en-de-tiny"
+        [text] = translator.translate(["hello my friend"], "en", "de")
+        assert text.strip()
+        assert check_targets(engines, ["German"], "en") == ["de"]
+        assert context.engines is engines  # refreshed once per change
+
     listed = cli(model_settings, url, "languages")
     assert "German" in listed.output and "opus-mt-en-de-tiny" in listed.output
 

@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 from test_models_dub import cli
 
+from polydub.catalog import language_catalog
 from polydub.engines.tts.select import choose_voice
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
@@ -33,6 +34,9 @@ def test_a_pulled_piper_voice_speaks_its_language_in_a_dub(hub, model_settings, 
     assert speech.audio.duration > 0.3 and speech.phonemes
     with pytest.raises(ValueError, match="speaks 'es'"):
         piper.synthesize("Hello", language="en", voice=PIPER_VOICE)
+    # `polydub languages` and the languages endpoint list Piper first for Spanish.
+    spanish = [e for e in language_catalog(model_settings, engines) if e.code.startswith("es")]
+    assert spanish and all(e.voices[0] == "piper" for e in spanish)
 
     # The dub: given transcripts (no recognition, no translation), audio out.
     # A dub with the pulled voice asked for by id, as an API request's preferred stock voice

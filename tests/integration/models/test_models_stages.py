@@ -15,8 +15,9 @@ from polydub.pipeline.lipsync import make_renderer
 pytestmark = pytest.mark.integration
 
 
-def test_a_pulled_demucs_replaces_spleeter(hub, model_settings, tmp_path):
-    state, url = hub
+def test_a_pulled_demucs_replaces_spleeter(hub, model_settings, add_model, demucs_files, tmp_path):
+    _, url = hub
+    repo = add_model("htdemucs-test", "separation", demucs_files, quality=1)
     assert EngineSet(model_settings).separator_key == {}  # bundled Spleeter: keys unchanged
     result = cli(model_settings, url, "models", "pull", "htdemucs-test")
     assert result.exit_code == 0, result.output
@@ -24,8 +25,7 @@ def test_a_pulled_demucs_replaces_spleeter(hub, model_settings, tmp_path):
     engines = EngineSet(model_settings)
     separator = engines.separator
     assert separator.name == "demucs:htdemucs-test"
-    commit = state.repos["test/htdemucs"].commit
-    assert engines.separator_key == {"separator": f"pulled:htdemucs-test:{commit}"}
+    assert engines.separator_key == {"separator": f"pulled:htdemucs-test:{repo.commit}"}
     assert [m["name"] for m in engines.models_in_use([separator.name])] == ["htdemucs-test"]
 
     rate = 16000
@@ -37,8 +37,12 @@ def test_a_pulled_demucs_replaces_spleeter(hub, model_settings, tmp_path):
         assert (info.samplerate, info.frames, info.channels) == (rate, 2 * rate, 1)
 
 
-def test_a_pulled_lipsync_network_fills_the_neural_slot(hub, model_settings):
+def test_a_pulled_lipsync_network_fills_the_neural_slot(
+    hub, model_settings, add_model, wav2lip_files
+):
     _, url = hub
+    add_model("wav2lip-test", "lipsync", wav2lip_files, quality=1,
+              engine={"file": "wav2lip_gan.onnx"})  # fmt: skip
     assert EngineSet(model_settings).lipsync_model is None  # built-in renderers
     result = cli(model_settings, url, "models", "pull", "wav2lip-test")
     assert result.exit_code == 0, result.output

@@ -445,6 +445,12 @@ def translation_models_for(
     return [e.name for e in sorted(found, key=lambda e: e.size)]
 
 
+def voice_models_for(entries: dict[str, ModelEntry], language: str) -> list[str]:
+    """Catalogue voice packs that speak `language`, smallest first: what an error can suggest."""
+    found = [e for e in entries.values() if e.stage == "tts" and language in e.languages]
+    return [e.name for e in sorted(found, key=lambda e: e.size)]
+
+
 def entry_from_dict(data: dict) -> ModelEntry:
     """An entry from a user catalogue's JSON object (the shape of `entry_to_dict`)."""
     data = dict(data)

@@ -34,6 +34,16 @@ class PulledModel:
     converted: bool = False
 
 
+def registry_stamp(models_dir: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of the registry, None when nothing was ever pulled: what a long-lived
+    process compares to notice a pull or a removal made by another process."""
+    try:
+        stat = (Path(models_dir) / "pulled" / REGISTRY_NAME).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 class ModelStore:
     def __init__(self, models_dir: Path) -> None:
         self.root = Path(models_dir) / "pulled"
