@@ -28,7 +28,7 @@ _PULLED_STAGES: dict[str, tuple[str, ...]] = {
     "synthesizers": ("tts", "clone"),
     "separator_model": ("separation",),
     "separator": ("separation",),
-    "lipsync_model": ("lipsync",),
+    "pulled_lipsync": ("lipsync",),
     "speaker_encoder": (),
     "speaker_encoders": (),
     "enhancer": (),
@@ -216,6 +216,8 @@ class EngineSet:
                 model = self.pulled_voices[model].model_name
             elif kind == "piper" and model in self.pulled_piper_voices:
                 model = self.pulled_piper_voices[model].model_name
+            elif kind == "wav2lip" and self.pulled_lipsync is not None:
+                model = self.pulled_lipsync[0]
             if model in self.pulled and model not in used:
                 used.append(model)
         keys = ("name", "stage", "repo", "commit", "licence")
@@ -241,15 +243,22 @@ class EngineSet:
         return encoders
 
     @cached_property
+    def pulled_lipsync(self) -> tuple[str, Path] | None:
+        """(name, file) of the best pulled lip-sync network, None when none is pulled or a
+        file is configured (POLYDUB_LIPSYNC_MODEL wins)."""
+        if self.settings.lipsync_model is not None or not self.settings.use_pulled_models:
+            return None
+        from polydub.engines.models.found import pulled_model_file
+
+        return pulled_model_file(self.settings.models_dir, "lipsync")
+
+    @property
     def lipsync_model(self) -> Path | None:
         """The neural lip-sync network to use: the configured file, else a pulled one
         (`polydub models pull wav2lip-gan`), else None for the built-in renderers."""
-        if self.settings.lipsync_model is not None or not self.settings.use_pulled_models:
-            return self.settings.lipsync_model
-        from polydub.engines.models.found import pulled_model_file
-
-        found = pulled_model_file(self.settings.models_dir, "lipsync")
-        return found[1] if found else None
+        if self.pulled_lipsync is not None:
+            return self.pulled_lipsync[1]
+        return self.settings.lipsync_model
 
     @cached_property
     def separator_model(self) -> tuple[str, Path] | None:

@@ -78,13 +78,14 @@ def build_report(
 
 
 def engine_names(source: SourceSide, dubbed: TargetSide) -> list[str]:
-    """The names of the separator, recogniser, translator and voices a target was dubbed with:
-    what the report's `models` (pulled models used) is worked out from."""
+    """The names of the separator, recogniser, translator, voices and lip-sync renderer a
+    target was dubbed with: what the report's `models` (pulled models used) is worked out from."""
     return [
         source.separated.separator,
         source.transcriber,
         dubbed.translated.engine,
         *dubbed.synthesized.voices.values(),
+        *([dubbed.lipsync.renderer] if dubbed.lipsync else []),
     ]
 
 

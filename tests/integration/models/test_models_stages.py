@@ -47,8 +47,11 @@ def test_a_pulled_lipsync_network_fills_the_neural_slot(
     result = cli(model_settings, url, "models", "pull", "wav2lip-test")
     assert result.exit_code == 0, result.output
 
-    path = EngineSet(model_settings).lipsync_model
+    engines = EngineSet(model_settings)
+    path = engines.lipsync_model
     assert path is not None and path.name == "wav2lip_gan.onnx"
+    # The lip-sync stage's renderer is named "wav2lip"; the report maps it to the pull.
+    assert [m["name"] for m in engines.models_in_use(["wav2lip"])] == ["wav2lip-test"]
     model = Wav2LipModel(path, "cpu")
     faces = np.random.default_rng(0).random((1, 6, 96, 96), dtype=np.float32)
     out = model(np.zeros((1, 1, 80, 16), np.float32), faces)
