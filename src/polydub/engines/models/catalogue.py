@@ -322,6 +322,7 @@ BUILTIN: tuple[ModelEntry, ...] = (
     _piper("fr", "fr/fr_FR", "siwis-medium", "female", 63_200_000),
     _piper("it", "it/it_IT", "riccardo-x_low", "male", 28_100_000),
     _piper("pt", "pt/pt_BR", "faber-medium", "male", 63_200_000),
+    _piper("ru", "ru/ru_RU", "denis-medium", "male", 63_200_000),
     ModelEntry(
         name="xtts-v2",
         stage="clone",
