@@ -29,6 +29,16 @@ from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
+from polydub.pipeline.lipsync_lines import (
+    KEPT_ORIGINAL,
+    LineOutcome,
+    LineSpan,
+    frame_lines,
+    judge_line,
+    lipsync_warnings,
+    per_face_summary,
+)
+from polydub.pipeline.lipsync_restore import restore_frames
 from polydub.pipeline.sync_score import score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
@@ -61,6 +71,11 @@ class LipSyncInfo:
     # Sync scores over the edited frames: ceiling (source mouth, source speech), floor (source
     # mouth, dub), lip_synced (edited mouth, dub); empty unless both speeches were given.
     sync: dict[str, dict] = field(default_factory=dict)
+    faces_found: int = 0  # face tracks seen in the video
+    # Per dubbed line: redrawn, kept original (redraw rejected) or speaker not visible.
+    lines: list[LineOutcome] = field(default_factory=list)
+    faces: list[dict] = field(default_factory=list)  # per face that speaks: its lines
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def render_fps(self) -> float:
@@ -191,21 +206,49 @@ class SyncRecorder:
         self.dub = np.zeros(frames)
         self.before = np.full(frames, np.nan)
         self.after = np.full(frames, np.nan)
+        self.edited_mask = np.zeros(frames, bool)
+        self.face = np.full(frames, -1)
         self._landmarker = MediaPipeFaceLandmarker()
 
     def frame(self, index: int, k: int) -> None:
         if index < len(self.dub) and 0 <= k < len(self.dub_envelope):
             self.dub[index] = self.dub_envelope[k]
 
-    def edited(self, index: int, before: float, edited: np.ndarray, near: np.ndarray) -> None:
+    def edited(
+        self, index: int, face: int, before: float, edited: np.ndarray, near: np.ndarray
+    ) -> None:
         if index >= len(self.before):
             return
+        self.edited_mask[index] = True
+        self.face[index] = face
         self.before[index] = before
         faces = self._landmarker.landmarks(edited)
         if faces:
             centre = near.mean(axis=0)
             best = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - centre)))
             self.after[index] = mouth_opening(best)
+
+    def judge(self, lines: list[LineSpan]) -> list[LineOutcome]:
+        """Each line's verdict; a rejected line's redrawn mouth is replaced by the source's
+        in the record, so the overall scores describe the video as written."""
+        owner = frame_lines(lines, self.fps, len(self.before))
+        outcomes = []
+        for k, span in enumerate(lines):
+            owned = owner == k
+            outcome = judge_line(
+                span,
+                owned,
+                fps=self.fps,
+                edited=self.edited_mask,
+                faces=self.face,
+                before=self.before,
+                after=self.after,
+                dub=self.dub,
+            )
+            if outcome.status == KEPT_ORIGINAL:
+                self.after[owned] = self.before[owned]
+            outcomes.append(outcome)
+        return outcomes
 
     def scores(self) -> dict[str, dict]:
         self._landmarker.close()
@@ -233,6 +276,7 @@ def lipsync_video(
     edit_range: tuple[float, float] | None = None,
     warp: TimeWarp | None = None,
     scan_cache: Path | None = None,
+    lines: list[LineSpan] | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -250,6 +294,9 @@ def lipsync_video(
             full frame rate where the video is slowed; `drive_time` is then not used.
         scan_cache: a directory of face scans of this same video: reused when there is one,
             written after scanning when not.
+        lines: the dubbed lines on the source timeline; with both speeches, each line's
+            redraw is scored against the dub and dropped (the source frames kept) when it
+            scores below the untouched mouth. Without lines the whole video is one line.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -268,7 +315,18 @@ def lipsync_video(
         scanned = time.perf_counter()
         if not speakers:  # nothing to redraw: the source's picture stands as it is
             return LipSyncInfo(
-                mode, renderer.name, store.frames, 0, [], scanned - started, 0.0, wrote_video=False
+                mode,
+                renderer.name,
+                store.frames,
+                0,
+                [],
+                scanned - started,
+                0.0,
+                wrote_video=False,
+                faces_found=len(openings),
+                warnings=lipsync_warnings(
+                    faces_found=len(openings), speakers_found=0, outcomes=[], fps=fmt.fps
+                ),
             )
         recorder = None
         if source_speech is not None and dub_speech is not None:
@@ -276,6 +334,7 @@ def lipsync_video(
                 source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
             )
         edited, written, seams = 0, 0, []
+        output_sources: list[int] = []  # the source frame behind each output frame
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
         with FrameWriter(out_video, fmt.fps) as writer:
@@ -306,13 +365,26 @@ def lipsync_video(
                             seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
                         if measured:
                             before = openings[speaker][frame.index]
-                            recorder.edited(frame.index, before, edit.rgb, faces[speaker])
+                            recorder.edited(frame.index, speaker, before, edit.rgb, faces[speaker])
                         rgb = edit.rgb
                         edited += 1
                     writer.write(rgb)
+                    output_sources.append(frame.index)
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
+        outcomes: list[LineOutcome] = []
+        if recorder is not None:
+            if not lines:
+                start, end = edit_range or (0.0, store.frames / fmt.fps)
+                lines = [LineSpan(0, start, end)]
+            outcomes = recorder.judge(lines)
+            rejected = [o for o in outcomes if o.status == KEPT_ORIGINAL]
+            if rejected:
+                rejected_lines = [k for k, o in enumerate(outcomes) if o.status == KEPT_ORIGINAL]
+                owner = frame_lines(lines, fmt.fps, store.frames)
+                restore = np.isin(owner, rejected_lines) & recorder.edited_mask
+                edited -= restore_frames(video, out_video, output_sources, restore, fmt.fps)
         done = time.perf_counter()
     finally:
         store.close()
@@ -326,4 +398,13 @@ def lipsync_video(
         render_seconds=done - scanned,
         seam_ratios=seams,
         sync=recorder.scores() if recorder is not None else {},
+        faces_found=len(openings),
+        lines=outcomes,
+        faces=per_face_summary(outcomes),
+        warnings=lipsync_warnings(
+            faces_found=len(openings),
+            speakers_found=len(speakers),
+            outcomes=outcomes,
+            fps=fmt.fps,
+        ),
     )
