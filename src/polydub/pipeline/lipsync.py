@@ -19,7 +19,7 @@ import numpy as np
 
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
-from polydub.engines.face.landmarks import mouth_opening
+from polydub.engines.face.landmarks import face_scale, mouth_opening
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
 from polydub.engines.face.store import LandmarkStore
 from polydub.engines.face.tracking import FaceTracker
@@ -72,6 +72,7 @@ class LipSyncInfo:
     # mouth, dub), lip_synced (edited mouth, dub); empty unless both speeches were given.
     sync: dict[str, dict] = field(default_factory=dict)
     faces_found: int = 0  # face tracks seen in the video
+    speaker_frames: int = 0  # source frames to edit where a face that speaks was found
     # Per dubbed line: redrawn, kept original (redraw rejected) or speaker not visible.
     lines: list[LineOutcome] = field(default_factory=list)
     faces: list[dict] = field(default_factory=list)  # per face that speaks: its lines
@@ -163,6 +164,8 @@ def choose_speakers(
     """The faces to edit: those whose mouth follows the source speech; a lone face always."""
     frames = max((len(s) for s in openings.values()), default=0)
     envelope = speech_envelope(source_speech, fps, frames) if source_speech is not None else None
+    if envelope is not None and np.std(envelope) < 1e-6:
+        envelope = None  # a silent source (or none): nothing to tell the speaker by
     out = {}
     for track_id, series in openings.items():
         seen = series[~np.isnan(series)]
@@ -182,7 +185,11 @@ def active_speaker(faces: dict[int, np.ndarray], speakers: dict[int, SpeakerFace
     visible = [speakers[t] for t in faces if t in speakers]
     if not visible:
         return None
-    best = max(visible, key=lambda s: (np.nan_to_num(s.correlation, nan=-1.0), -s.track_id))
+    # Without source speech to tell them apart, the largest face (the nearest) is the speaker.
+    best = max(
+        visible,
+        key=lambda s: (np.nan_to_num(s.correlation, nan=-1.0), face_scale(faces[s.track_id])),
+    )
     return best.track_id
 
 
@@ -333,7 +340,7 @@ def lipsync_video(
             recorder = SyncRecorder(
                 source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
             )
-        edited, written, seams = 0, 0, []
+        edited, written, seams, speaker_frames = 0, 0, [], 0
         output_sources: list[int] = []  # the source frame behind each output frame
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
@@ -343,6 +350,7 @@ def lipsync_video(
                 faces = store.faces(frame.index)
                 speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
+                speaker_frames += speaker is not None and inside
                 if slots is None:
                     times = [drive_time(frame.time)]
                 else:
@@ -399,6 +407,7 @@ def lipsync_video(
         seam_ratios=seams,
         sync=recorder.scores() if recorder is not None else {},
         faces_found=len(openings),
+        speaker_frames=speaker_frames,
         lines=outcomes,
         faces=per_face_summary(outcomes),
         warnings=lipsync_warnings(
