@@ -32,7 +32,7 @@ from polydub.pipeline.lipsync_lines import LineSpan
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.
-ENGINE_VERSION = 3
+ENGINE_VERSION = 4
 
 
 class LipSyncArtifact(BaseModel):
