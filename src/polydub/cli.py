@@ -262,11 +262,18 @@ def models_remove(name: Annotated[str, typer.Argument(help="A pulled model's nam
 def sample(
     path: Annotated[Path, typer.Argument(help="Where to write the clip.")] = Path("talk.mp4"),
     seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 10.0,
+    face: Annotated[
+        bool,
+        typer.Option(
+            "--face/--pattern",
+            help="A face speaking the words (shows lip-sync), or a test pattern.",
+        ),
+    ] = True,
 ) -> None:
-    """Generate a talking clip (English speech over music) to try Polydub on."""
+    """Generate a talking clip (a face speaking English over music) to try Polydub on."""
     from polydub.samples import make_talking_clip
 
-    make_talking_clip(path, seconds)
+    make_talking_clip(path, seconds, face=face)
     console.print(f"wrote {path}")
 
 

@@ -1,7 +1,9 @@
 """Generated media for demos, tests and benchmarks: a talking clip with music, no downloads.
 
 The speech is Piper's bundled English voice reading a short script at known times, over a
-synthetic music bed; the picture is ffmpeg's test pattern. Everything is deterministic.
+synthetic music bed; the picture is a talking face (scikit-image's astronaut, her mouth opening
+with the speech's loudness) so every stage, lip-sync included, has work to show, or ffmpeg's
+test pattern for tests that need no face. Everything is deterministic.
 """
 
 from __future__ import annotations
@@ -104,12 +106,17 @@ def make_talking_clip(
     fps: int = 25,
     music: bool = True,
     dialogue: bool = False,
+    face: bool = False,
 ) -> list[tuple[float, float, str]]:
-    """Write an H.264/AAC MP4 of speech over music; returns the speech timeline."""
+    """Write an H.264/AAC MP4 of speech over music; returns the speech timeline. With `face`
+    the picture is a face speaking the words (else a test pattern)."""
     speech, timeline = speech_track(seconds, dialogue=dialogue)
     mix = speech.samples * 0.9
     if music:
         mix = mix + music_bed(seconds) * 0.25
+    if face:
+        _write_speaking_face(path, speech, Audio(mix.astype(np.float32), RATE), width, height, fps)
+        return timeline
     with tempfile.TemporaryDirectory() as tmp:
         wav = write_wav(Path(tmp) / "audio.wav", Audio(mix.astype(np.float32), RATE))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,3 +147,18 @@ def make_talking_clip(
             ]
         )
     return timeline
+
+
+def _write_speaking_face(
+    path: Path, speech: Audio, mix: Audio, width: int, height: int, fps: int
+) -> None:
+    """The astronaut mouthing `speech` (mouth opening with its loudness), with `mix` as sound."""
+    from polydub.engines.lipsync.visemes import loudness_opening
+    from polydub.face_samples import TalkingFaces, one_face_placement, talking_frames, write_video
+
+    frames = int(round(speech.duration * fps))
+    curve = loudness_opening(speech, fps, frames)
+    # The face fills about half the frame's height, as in a talking-head video.
+    zoom = 0.6 * height / 260  # the astronaut crop is 260 px square
+    faces = TalkingFaces(width, height, [one_face_placement(width, height, zoom=zoom)])
+    write_video(path, talking_frames(faces, [curve]), fps, mix)
