@@ -150,15 +150,36 @@ def make_talking_clip(
 
 
 def _write_speaking_face(
-    path: Path, speech: Audio, mix: Audio, width: int, height: int, fps: int
+    path: Path,
+    speech: Audio,
+    sound: Audio,
+    width: int,
+    height: int,
+    fps: float,
+    zoom: float | None = None,
 ) -> None:
-    """The astronaut mouthing `speech` (mouth opening with its loudness), with `mix` as sound."""
+    """The astronaut mouthing `speech` (mouth opening with its loudness), with `sound` as the
+    soundtrack; by default the face fills about 60 % of the frame's height."""
     from polydub.engines.lipsync.visemes import loudness_opening
     from polydub.face_samples import TalkingFaces, one_face_placement, talking_frames, write_video
 
     frames = int(round(speech.duration * fps))
     curve = loudness_opening(speech, fps, frames)
-    # The face fills about half the frame's height, as in a talking-head video.
-    zoom = 0.6 * height / 260  # the astronaut crop is 260 px square
+    zoom = zoom or 0.6 * height / 260  # the astronaut crop is 260 px square
     faces = TalkingFaces(width, height, [one_face_placement(width, height, zoom=zoom)])
-    write_video(path, talking_frames(faces, [curve]), fps, mix)
+    write_video(path, talking_frames(faces, [curve]), fps, sound)
+
+
+def make_speaking_face_clip(
+    path: Path,
+    seconds: float = 8.0,
+    *,
+    fps: float = 25.0,
+    width: int = 1280,
+    height: int = 720,
+) -> list[tuple[float, float, str]]:
+    """The astronaut reading the sample script in Piper's voice, her mouth opening with the
+    speech's loudness, no music; returns the speech timeline (for dubbing tests with a face)."""
+    speech, timeline = speech_track(seconds)
+    _write_speaking_face(path, speech, speech, width, height, fps, zoom=2.0)
+    return timeline
