@@ -207,6 +207,9 @@ class MouthExemplars:
             return moved
         under = moved.rgb[y0:y1, x0:x1]
         placed = _match_colour(placed, under, mask)
+        mask = _drop_foreign_band(mask, placed, under, new_pts - (x0, y0), scale)
+        if not mask.any():
+            return moved
         ys, xs = np.nonzero(mask)
         centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
         out = moved.rgb.copy()
@@ -252,6 +255,24 @@ def keep_skin_texture(
     frame_high = frame_f - cv2.GaussianBlur(frame_f, (0, 0), sigma)
     out = cloned_f + weight * (frame_high - cloned_high)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _drop_foreign_band(
+    mask: np.ndarray, placed: np.ndarray, frame: np.ndarray, points: np.ndarray, scale: float
+) -> np.ndarray:
+    """Leave out of the clone the skin band's pixels that differ wildly from the frame: an
+    exemplar from a frame where the head was turned another way carries background or hair
+    there, which cloning would paint onto the cheek. The lips themselves always stay."""
+    lips = np.zeros(mask.shape, np.uint8)
+    hull = cv2.convexHull(points[list(OUTER_LIPS)].astype(np.float32))
+    cv2.fillConvexPoly(lips, np.round(hull).astype(np.int32), 255)
+    grow = 2 * max(int(round(0.05 * scale)), 1) + 1
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    differs = np.abs(placed.astype(np.int16) - frame.astype(np.int16)).mean(axis=2) > 40
+    differs = cv2.dilate(differs.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    out = mask.copy()
+    out[differs & (lips == 0)] = 0
+    return out
 
 
 def _encode(patch: np.ndarray) -> bytes:
