@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from polydub.engines.face.landmarks import turn_ratio
 from polydub.pipeline.lipsync_lines import (
     KEPT_ORIGINAL,
     NOT_VISIBLE,
@@ -77,7 +78,9 @@ def test_warnings_name_no_face_hidden_speech_and_untouched_lines():
         LineOutcome(2, 4, 6, 50, 50, 50, 50, 1, KEPT_ORIGINAL, ""),
     ]
     warnings = lipsync_warnings(faces_found=1, speakers_found=1, outcomes=outcomes, fps=25)
-    assert warnings[0].startswith("lip-sync: the speaker's face is not visible for 2.0 s")
+    assert warnings[0].startswith(
+        "lip-sync: the speaker's face is not visible (or turned away) for 2.0 s"
+    )
     assert "(lines 1)" in warnings[0]
     assert "1 of 3 lines were left untouched" in warnings[1] and "(lines 2)" in warnings[1]
 
@@ -103,3 +106,19 @@ def test_summary_and_lip_sync_job_verdict():
         and "1 redrawn, 1 kept original" in text
         and "lip_synced 0.50" in text
     )
+
+
+def test_a_face_turned_away_is_reported_and_measured():
+    turned = lipsync_warnings(
+        faces_found=1, speakers_found=1, outcomes=[], fps=25, turned_frames=50
+    )
+    assert turned == [
+        "lip-sync: the speaker's face is turned too far to redraw for 2.0 s; "
+        "those frames are unchanged"
+    ]
+    points = np.zeros((478, 2))
+    points[[234, 454]] = [[0.0, 0.0], [100.0, 0.0]]  # the cheek edges
+    points[1] = [50.0, 0.0]  # the nose tip between them: frontal
+    assert abs(turn_ratio(points)) < 0.01
+    points[1] = [95.0, 0.0]  # next to one edge: profile
+    assert abs(turn_ratio(points)) > 0.8

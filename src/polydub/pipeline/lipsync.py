@@ -19,7 +19,7 @@ import numpy as np
 
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
-from polydub.engines.face.landmarks import face_scale, mouth_opening
+from polydub.engines.face.landmarks import face_scale, mouth_opening, turn_ratio
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
 from polydub.engines.face.store import LandmarkStore
 from polydub.engines.face.tracking import FaceTracker
@@ -44,6 +44,9 @@ from polydub.pipeline.sync_score import score_series
 # A face counts as the speaker when its mouth follows the source speech at least this well
 # (or when it is the only face).
 SPEAKER_MIN_CORRELATION = 0.4
+# Beyond this turn (0 frontal, 1 profile) the far side's landmarks are guesses: a redraw there
+# would be a wrong edit, so the frame is left as it is. A three-quarter view measures ~0.45.
+MAX_TURN = 0.7
 # The mouth range the new speech is mapped into, when the source barely opens the mouth.
 MIN_OPEN_RANGE = 0.18
 
@@ -73,6 +76,7 @@ class LipSyncInfo:
     sync: dict[str, dict] = field(default_factory=dict)
     faces_found: int = 0  # face tracks seen in the video
     speaker_frames: int = 0  # source frames to edit where a face that speaks was found
+    turned_frames: int = 0  # of those, left untouched: the face was turned too far
     # Per dubbed line: redrawn, kept original (redraw rejected) or speaker not visible.
     lines: list[LineOutcome] = field(default_factory=list)
     faces: list[dict] = field(default_factory=list)  # per face that speaks: its lines
@@ -340,7 +344,7 @@ def lipsync_video(
             recorder = SyncRecorder(
                 source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
             )
-        edited, written, seams, speaker_frames = 0, 0, [], 0
+        edited, written, seams, speaker_frames, turned_frames = 0, 0, [], 0, 0
         output_sources: list[int] = []  # the source frame behind each output frame
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
@@ -351,6 +355,9 @@ def lipsync_video(
                 speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
                 speaker_frames += speaker is not None and inside
+                if speaker is not None and abs(turn_ratio(faces[speaker])) > MAX_TURN:
+                    turned_frames += inside
+                    speaker = None
                 if slots is None:
                     times = [drive_time(frame.time)]
                 else:
@@ -408,6 +415,7 @@ def lipsync_video(
         sync=recorder.scores() if recorder is not None else {},
         faces_found=len(openings),
         speaker_frames=speaker_frames,
+        turned_frames=turned_frames,
         lines=outcomes,
         faces=per_face_summary(outcomes),
         warnings=lipsync_warnings(
@@ -415,5 +423,6 @@ def lipsync_video(
             speakers_found=len(speakers),
             outcomes=outcomes,
             fps=fmt.fps,
+            turned_frames=turned_frames,
         ),
     )

@@ -154,7 +154,12 @@ def _listed(indices: list[int]) -> str:
 
 
 def lipsync_warnings(
-    *, faces_found: int, speakers_found: int, outcomes: list[LineOutcome], fps: float
+    *,
+    faces_found: int,
+    speakers_found: int,
+    outcomes: list[LineOutcome],
+    fps: float,
+    turned_frames: int = 0,
 ) -> list[str]:
     """What a person should know about the lip-sync, one sentence each."""
     if faces_found == 0:
@@ -169,9 +174,15 @@ def lipsync_warnings(
     if hidden >= 1.0:
         lines = [o.index for o in outcomes if o.speech_frames - o.visible_frames >= fps * 0.5]
         warnings.append(
-            f"lip-sync: the speaker's face is not visible for {hidden:.1f} s of speech"
+            f"lip-sync: the speaker's face is not visible (or turned away) for {hidden:.1f} s "
+            "of speech"
             + (f" (lines {_listed(lines)})" if lines else "")
             + "; those frames are unchanged"
+        )
+    if turned_frames >= fps:
+        warnings.append(
+            f"lip-sync: the speaker's face is turned too far to redraw for "
+            f"{turned_frames / fps:.1f} s; those frames are unchanged"
         )
     kept = [o.index for o in outcomes if o.status == KEPT_ORIGINAL]
     if kept:
