@@ -33,6 +33,7 @@ from polydub.pipeline.lipsync_lines import (
     KEPT_ORIGINAL,
     LineOutcome,
     LineSpan,
+    choose_line_faces,
     frame_lines,
     judge_line,
     lipsync_warnings,
@@ -162,14 +163,19 @@ def output_slots(warp: TimeWarp, fps: float, source_frames: int) -> dict[int, li
     return slots
 
 
-def choose_speakers(
-    openings: dict[int, np.ndarray], fps: float, source_speech: Audio | None
+def source_envelope(source_speech: Audio | None, fps: float, frames: int) -> np.ndarray | None:
+    """The source speech's loudness per frame; None without speech (or a silent source):
+    nothing to tell the speaker by."""
+    if source_speech is None:
+        return None
+    envelope = speech_envelope(source_speech, fps, frames)
+    return None if np.std(envelope) < 1e-6 else envelope
+
+
+def face_profiles(
+    openings: dict[int, np.ndarray], fps: float, envelope: np.ndarray | None
 ) -> dict[int, SpeakerFace]:
-    """The faces to edit: those whose mouth follows the source speech; a lone face always."""
-    frames = max((len(s) for s in openings.values()), default=0)
-    envelope = speech_envelope(source_speech, fps, frames) if source_speech is not None else None
-    if envelope is not None and np.std(envelope) < 1e-6:
-        envelope = None  # a silent source (or none): nothing to tell the speaker by
+    """Every face's mouth range and how well it follows the source speech overall."""
     out = {}
     for track_id, series in openings.items():
         seen = series[~np.isnan(series)]
@@ -179,6 +185,16 @@ def choose_speakers(
         rest = float(np.percentile(seen, 10))
         widest = float(np.percentile(seen, 95))
         out[track_id] = SpeakerFace(track_id, rest, max(widest - rest, MIN_OPEN_RANGE), corr)
+    return out
+
+
+def choose_speakers(
+    openings: dict[int, np.ndarray], fps: float, source_speech: Audio | None
+) -> dict[int, SpeakerFace]:
+    """The faces to edit: those whose mouth follows the source speech; a lone face always."""
+    frames = max((len(s) for s in openings.values()), default=0)
+    envelope = source_envelope(source_speech, fps, frames)
+    out = face_profiles(openings, fps, envelope)
     if len(out) <= 1 or envelope is None:
         return out
     return {k: v for k, v in out.items() if v.correlation >= SPEAKER_MIN_CORRELATION}
@@ -323,6 +339,15 @@ def lipsync_video(
             if scan_cache is not None:
                 save_scan(scan_cache, store, openings, renderer)
         speakers = choose_speakers(openings, fmt.fps, source_speech)
+        # Several faces and the source's speech: each line's speaker is decided on its own
+        # (in an interview each face speaks only some lines, so none may follow it overall).
+        line_faces, owner = None, None
+        envelope = source_envelope(source_speech, fmt.fps, store.frames)
+        if lines and envelope is not None and len(openings) > 1:
+            owner = frame_lines(lines, fmt.fps, store.frames)
+            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps)
+            profiles = face_profiles(openings, fmt.fps, envelope)
+            speakers = {t: profiles[t] for t in line_faces.values() if t is not None}
         scanned = time.perf_counter()
         if not speakers:  # nothing to redraw: the source's picture stands as it is
             return LipSyncInfo(
@@ -352,7 +377,15 @@ def lipsync_video(
             for frame in read_frames(video):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
-                speaker = active_speaker(faces, speakers)
+                if (
+                    line_faces is not None
+                    and frame.index < len(owner)
+                    and owner[frame.index] in line_faces
+                ):
+                    chosen = line_faces[owner[frame.index]]
+                    speaker = chosen if chosen in faces else None
+                else:
+                    speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
                 speaker_frames += speaker is not None and inside
                 if speaker is not None and abs(turn_ratio(faces[speaker])) > MAX_TURN:

@@ -226,3 +226,39 @@ def nothing_lip_synced(lipsync: dict | None) -> str | None:
     if not lipsync.get("faces_found"):
         return "no face found in the video: there is no mouth to lip-sync"
     return "no face in the video moves with its speech: there is no speaker's mouth to lip-sync"
+
+
+# A face must be seen on this share of a line's frames to be its speaker.
+LINE_MIN_COVERAGE = 0.3
+# With several faces on a line, the speaker's mouth must follow the line's source speech this
+# well; below it no face is redrawn on that line (a listener must not be made to talk).
+LINE_SPEAKER_MIN_CORRELATION = 0.3
+
+
+def choose_line_faces(
+    openings: dict[int, np.ndarray], envelope: np.ndarray, owner: np.ndarray, fps: float
+) -> dict[int, int | None]:
+    """Per line (index into the lines), the face track that speaks it: the only face seen on
+    the line, or among several the one whose mouth follows the line's source speech best
+    (None when none follows it well enough)."""
+    out: dict[int, int | None] = {}
+    for k in range(int(owner.max()) + 1 if len(owner) else 0):
+        mine = owner == k
+        if not mine.any():
+            continue
+        seen = {
+            track: series
+            for track, series in openings.items()
+            if (~np.isnan(series[: len(mine)][mine[: len(series)]])).mean() >= LINE_MIN_COVERAGE
+        }
+        if len(seen) <= 1:
+            out[k] = next(iter(seen), None)
+            continue
+        scores = {}
+        for track, series in seen.items():
+            only = np.where(mine[: len(series)], series[: len(mine)], np.nan)
+            value = score_series(only, envelope, fps, max_lag_s=LINE_MAX_LAG_S).correlation
+            scores[track] = -1.0 if np.isnan(value) else value
+        best = max(scores, key=scores.get)
+        out[k] = best if scores[best] >= LINE_SPEAKER_MIN_CORRELATION else None
+    return out

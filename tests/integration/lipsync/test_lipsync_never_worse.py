@@ -48,3 +48,22 @@ def test_a_line_drawn_against_the_dub_keeps_its_source_frames(talking_face, dub_
     ]
     assert max(diffs[half + 2 :]) < 1.0
     assert max(diffs[: half - 2]) > max(diffs[half + 2 :])
+
+
+def test_each_line_redraws_the_face_that_speaks_it(two_faces, dub_wav, tmp_path):
+    """Two faces, the source speech from the left one: every line picks her, and only her."""
+    dub = decode_audio(dub_wav, 16000)
+    frames = int(SECONDS * FPS) + 1
+    info = lipsync_video(
+        two_faces,
+        track_from_audio(dub, FPS, frames),
+        tmp_path / "synced.mp4",
+        source_speech=decode_audio(two_faces, 16000),
+        dub_speech=dub,
+        lines=[LineSpan(0, 0.2, 2.4), LineSpan(1, 2.6, 4.8)],
+    )
+    print([(o.face, o.status, o.floor, o.lip_synced) for o in info.lines], info.speakers)
+    assert len(info.speakers) == 1 and info.faces_found == 2
+    speaker = info.speakers[0].track_id
+    assert [o.face for o in info.lines] == [speaker, speaker]
+    assert all(o.status == REDRAWN for o in info.lines)
