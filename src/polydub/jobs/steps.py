@@ -49,7 +49,8 @@ from polydub.jobs.worker_pipeline import (
     run_translate_only,
 )
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, StageEvent
-from polydub.pipeline.lipsync_lines import nothing_lip_synced
+from polydub.pipeline.face_presence import video_has_a_face
+from polydub.pipeline.lipsync_lines import NO_FACE_MESSAGE, nothing_lip_synced
 from polydub.pipeline.voices import check_voice_ids
 from polydub.request_ids import request_id_set
 
@@ -274,6 +275,8 @@ def lipsync(context, lipsync_id: str, *, stopping: Stopping) -> list[StepCall]:
 
     def work() -> None:
         video = resolve_input(context, job.owner_id, batch.spec.video, "video")
+        if not video_has_a_face(video):  # fail at once, not after the audio work
+            raise InvalidInputError(NO_FACE_MESSAGE, param="video")
         options = job_options(context, job.owner_id, batch.spec, (LIPSYNC_OUTPUT_LABEL,))
         result = run_target_stages(
             context,

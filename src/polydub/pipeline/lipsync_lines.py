@@ -216,6 +216,9 @@ def lipsync_summary(lipsync: dict) -> str:
     return text
 
 
+NO_FACE_MESSAGE = "no face found in the video: there is no mouth to lip-sync"
+
+
 def nothing_lip_synced(lipsync: dict | None) -> str | None:
     """Why a Lip Sync job (whose only work is the redraw) has nothing to deliver: no face, or
     no face that moves with the speech; None when something was redrawn or judged."""
@@ -224,7 +227,7 @@ def nothing_lip_synced(lipsync: dict | None) -> str | None:
     if lipsync.get("video") or lipsync.get("edited_frames"):
         return None
     if not lipsync.get("faces_found"):
-        return "no face found in the video: there is no mouth to lip-sync"
+        return NO_FACE_MESSAGE
     return "no face in the video moves with its speech: there is no speaker's mouth to lip-sync"
 
 
