@@ -213,7 +213,23 @@ def _shade_cavity(warped, new_pts, box, gap_added: float, own_inside: np.ndarray
     new_gap = max(mouth_gap(new_pts), 1e-6)
     strength = float(np.clip(gap_added / new_gap, 0.0, 1.0)) * 0.9
     alpha = (soft * strength)[..., None]
-    warped[:] = (warped * (1 - alpha) + CAVITY_RGB * alpha).astype(np.uint8)
+    warped[:] = (warped * (1 - alpha) + _cavity(warped, new_pts, box, inside) * alpha).astype(
+        np.uint8
+    )
+
+
+def _cavity(warped, new_pts, box, inside: np.ndarray) -> np.ndarray:
+    """A mouth's dark inside in the speaker's own lip colour under this frame's light, darkest
+    in the middle (where no light reaches), lighter toward the lips."""
+    x0, y0, _, _ = box
+    outer = np.zeros(warped.shape[:2], np.uint8)
+    poly = np.round((new_pts[list(OUTER_LIPS)] - (x0, y0)) * 4).astype(np.int32)
+    cv2.fillPoly(outer, [poly], 255, shift=2)
+    lips = (outer > 0) & (inside == 0)
+    colour = warped[lips].astype(np.float32).mean(axis=0) if lips.any() else CAVITY_RGB / 0.4
+    depth = cv2.distanceTransform((inside > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    depth = depth / max(float(depth.max()), 1e-6)
+    return colour * (0.45 - 0.25 * depth)[..., None]
 
 
 def region_mask(fence: np.ndarray, box, feather: float) -> np.ndarray:
