@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up, generate a 20-second talking clip, and dub it into Spanish and Portuguese.
+# Set up, generate a 20-second clip of a face talking, and dub it into Spanish and Portuguese
+# (every stage shows, lip-sync included: the summary says what was redrawn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

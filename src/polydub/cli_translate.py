@@ -14,6 +14,7 @@ from polydub.config import Settings
 from polydub.errors import InvalidInputError, PolydubError, client_message
 from polydub.jobs.spec import JobSpec, MediaRef, dub_options
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubResult, StageEvent
+from polydub.pipeline.lipsync_lines import lipsync_summary
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +281,8 @@ def print_summary(console: Console, result: DubResult) -> None:
             for m in r["glossary_misses"]
         )
         console.print(f"  [yellow]glossary terms that did not survive[/]: {misses}")
+    if r.get("lipsync"):
+        console.print(f"  {escape(lipsync_summary(r['lipsync']))}")
     for warning in r.get("warnings", []):
         console.print(f"  [yellow]warning[/]: {escape(warning)}")
     console.print(

@@ -180,23 +180,3 @@ def one_face_placement(width: int, height: int, zoom: float = 2.0) -> FacePlacem
     return FacePlacement(
         int((width - (x1 - x0) * zoom) / 2), int((height - (y1 - y0) * zoom) / 2), zoom
     )
-
-
-def make_speaking_face_clip(
-    path: Path,
-    seconds: float = 8.0,
-    *,
-    fps: float = 25.0,
-    width: int = 1280,
-    height: int = 720,
-) -> list[tuple[float, float, str]]:
-    """The astronaut reading the sample script in Piper's voice, her mouth opening with the
-    speech's loudness; returns the speech timeline (for dubbing tests with a real face)."""
-    from polydub.engines.lipsync.visemes import loudness_opening
-    from polydub.samples import speech_track
-
-    speech, timeline = speech_track(seconds)
-    curve = loudness_opening(speech, fps, int(round(seconds * fps)))
-    faces = TalkingFaces(width, height, [one_face_placement(width, height)])
-    write_video(path, talking_frames(faces, [curve]), fps, speech)
-    return timeline

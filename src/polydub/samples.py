@@ -1,7 +1,9 @@
 """Generated media for demos, tests and benchmarks: a talking clip with music, no downloads.
 
 The speech is Piper's bundled English voice reading a short script at known times, over a
-synthetic music bed; the picture is ffmpeg's test pattern. Everything is deterministic.
+synthetic music bed; the picture is a talking face (scikit-image's astronaut, her mouth opening
+with the speech's loudness) so every stage, lip-sync included, has work to show, or ffmpeg's
+test pattern for tests that need no face. Everything is deterministic.
 """
 
 from __future__ import annotations
@@ -104,12 +106,17 @@ def make_talking_clip(
     fps: int = 25,
     music: bool = True,
     dialogue: bool = False,
+    face: bool = False,
 ) -> list[tuple[float, float, str]]:
-    """Write an H.264/AAC MP4 of speech over music; returns the speech timeline."""
+    """Write an H.264/AAC MP4 of speech over music; returns the speech timeline. With `face`
+    the picture is a face speaking the words (else a test pattern)."""
     speech, timeline = speech_track(seconds, dialogue=dialogue)
     mix = speech.samples * 0.9
     if music:
         mix = mix + music_bed(seconds) * 0.25
+    if face:
+        _write_speaking_face(path, speech, Audio(mix.astype(np.float32), RATE), width, height, fps)
+        return timeline
     with tempfile.TemporaryDirectory() as tmp:
         wav = write_wav(Path(tmp) / "audio.wav", Audio(mix.astype(np.float32), RATE))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,4 +146,40 @@ def make_talking_clip(
                 str(path),
             ]
         )
+    return timeline
+
+
+def _write_speaking_face(
+    path: Path,
+    speech: Audio,
+    sound: Audio,
+    width: int,
+    height: int,
+    fps: float,
+    zoom: float | None = None,
+) -> None:
+    """The astronaut mouthing `speech` (mouth opening with its loudness), with `sound` as the
+    soundtrack; by default the face fills about 60 % of the frame's height."""
+    from polydub.engines.lipsync.visemes import loudness_opening
+    from polydub.face_samples import TalkingFaces, one_face_placement, talking_frames, write_video
+
+    frames = int(round(speech.duration * fps))
+    curve = loudness_opening(speech, fps, frames)
+    zoom = zoom or 0.6 * height / 260  # the astronaut crop is 260 px square
+    faces = TalkingFaces(width, height, [one_face_placement(width, height, zoom=zoom)])
+    write_video(path, talking_frames(faces, [curve]), fps, sound)
+
+
+def make_speaking_face_clip(
+    path: Path,
+    seconds: float = 8.0,
+    *,
+    fps: float = 25.0,
+    width: int = 1280,
+    height: int = 720,
+) -> list[tuple[float, float, str]]:
+    """The astronaut reading the sample script in Piper's voice, her mouth opening with the
+    speech's loudness, no music; returns the speech timeline (for dubbing tests with a face)."""
+    speech, timeline = speech_track(seconds)
+    _write_speaking_face(path, speech, speech, width, height, fps, zoom=2.0)
     return timeline

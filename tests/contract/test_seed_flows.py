@@ -40,9 +40,8 @@ TERMINAL = ("completed", "failed")
 def media(tmp_path_factory):
     """The project's generated clips, served over HTTP: a talking clip, a speaking face and
     other speech for the face (lip sync, voice cloning); and a folder to serve edits from."""
-    from polydub.face_samples import make_speaking_face_clip
     from polydub.media.audio import write_wav
-    from polydub.samples import make_talking_clip, speech_track
+    from polydub.samples import make_speaking_face_clip, make_talking_clip, speech_track
 
     folder = tmp_path_factory.mktemp("seed-media")
     make_talking_clip(folder / "talk.mp4", CLIP_SECONDS)

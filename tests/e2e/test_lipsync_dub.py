@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from polydub.face_samples import make_speaking_face_clip
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.sync_score import score_video
+from polydub.samples import make_speaking_face_clip
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from polydub.errors import JobCancelled, client_message
+from polydub.errors import InvalidInputError, JobCancelled, client_message
 from polydub.jobs.heygen_requests import stored_spec
 from polydub.jobs.inputs import owned_asset, resolve_input
 from polydub.jobs.lifecycle import (
@@ -49,6 +49,8 @@ from polydub.jobs.worker_pipeline import (
     run_translate_only,
 )
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, StageEvent
+from polydub.pipeline.face_presence import video_has_a_face
+from polydub.pipeline.lipsync_lines import NO_FACE_MESSAGE, nothing_lip_synced
 from polydub.pipeline.voices import check_voice_ids
 from polydub.request_ids import request_id_set
 
@@ -273,6 +275,8 @@ def lipsync(context, lipsync_id: str, *, stopping: Stopping) -> list[StepCall]:
 
     def work() -> None:
         video = resolve_input(context, job.owner_id, batch.spec.video, "video")
+        if not video_has_a_face(video):  # fail at once, not after the audio work
+            raise InvalidInputError(NO_FACE_MESSAGE, param="video")
         options = job_options(context, job.owner_id, batch.spec, (LIPSYNC_OUTPUT_LABEL,))
         result = run_target_stages(
             context,
@@ -282,6 +286,11 @@ def lipsync(context, lipsync_id: str, *, stopping: Stopping) -> list[StepCall]:
             progress_writer(context, LIPSYNCS, job, LIPSYNC_STAGES),
             lambda: stopping() or is_cancelled(context, LIPSYNCS, lipsync_id),
         )
+        # A Lip Sync job exists for the redraw: without a face it fails and says why (a
+        # "completed" job with an untouched picture would look like a success).
+        problem = nothing_lip_synced(result.report.get("lipsync"))
+        if problem is not None:
+            raise InvalidInputError(problem, param="video")
         complete(context, LIPSYNCS, lipsync_id, result)
 
     try:

@@ -19,7 +19,7 @@ import numpy as np
 
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
-from polydub.engines.face.landmarks import mouth_opening
+from polydub.engines.face.landmarks import face_scale, mouth_opening, turn_ratio
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
 from polydub.engines.face.store import LandmarkStore
 from polydub.engines.face.tracking import FaceTracker
@@ -29,11 +29,25 @@ from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
+from polydub.pipeline.lipsync_lines import (
+    KEPT_ORIGINAL,
+    LineOutcome,
+    LineSpan,
+    choose_line_faces,
+    frame_lines,
+    judge_line,
+    lipsync_warnings,
+    per_face_summary,
+)
+from polydub.pipeline.lipsync_restore import restore_frames
 from polydub.pipeline.sync_score import score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
 # (or when it is the only face).
 SPEAKER_MIN_CORRELATION = 0.4
+# Beyond this turn (0 frontal, 1 profile) the far side's landmarks are guesses: a redraw there
+# would be a wrong edit, so the frame is left as it is. A three-quarter view measures ~0.45.
+MAX_TURN = 0.7
 # The mouth range the new speech is mapped into, when the source barely opens the mouth.
 MIN_OPEN_RANGE = 0.18
 
@@ -61,6 +75,13 @@ class LipSyncInfo:
     # Sync scores over the edited frames: ceiling (source mouth, source speech), floor (source
     # mouth, dub), lip_synced (edited mouth, dub); empty unless both speeches were given.
     sync: dict[str, dict] = field(default_factory=dict)
+    faces_found: int = 0  # face tracks seen in the video
+    speaker_frames: int = 0  # source frames to edit where a face that speaks was found
+    turned_frames: int = 0  # of those, left untouched: the face was turned too far
+    # Per dubbed line: redrawn, kept original (redraw rejected) or speaker not visible.
+    lines: list[LineOutcome] = field(default_factory=list)
+    faces: list[dict] = field(default_factory=list)  # per face that speaks: its lines
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def render_fps(self) -> float:
@@ -142,12 +163,19 @@ def output_slots(warp: TimeWarp, fps: float, source_frames: int) -> dict[int, li
     return slots
 
 
-def choose_speakers(
-    openings: dict[int, np.ndarray], fps: float, source_speech: Audio | None
+def source_envelope(source_speech: Audio | None, fps: float, frames: int) -> np.ndarray | None:
+    """The source speech's loudness per frame; None without speech (or a silent source):
+    nothing to tell the speaker by."""
+    if source_speech is None:
+        return None
+    envelope = speech_envelope(source_speech, fps, frames)
+    return None if np.std(envelope) < 1e-6 else envelope
+
+
+def face_profiles(
+    openings: dict[int, np.ndarray], fps: float, envelope: np.ndarray | None
 ) -> dict[int, SpeakerFace]:
-    """The faces to edit: those whose mouth follows the source speech; a lone face always."""
-    frames = max((len(s) for s in openings.values()), default=0)
-    envelope = speech_envelope(source_speech, fps, frames) if source_speech is not None else None
+    """Every face's mouth range and how well it follows the source speech overall."""
     out = {}
     for track_id, series in openings.items():
         seen = series[~np.isnan(series)]
@@ -157,6 +185,16 @@ def choose_speakers(
         rest = float(np.percentile(seen, 10))
         widest = float(np.percentile(seen, 95))
         out[track_id] = SpeakerFace(track_id, rest, max(widest - rest, MIN_OPEN_RANGE), corr)
+    return out
+
+
+def choose_speakers(
+    openings: dict[int, np.ndarray], fps: float, source_speech: Audio | None
+) -> dict[int, SpeakerFace]:
+    """The faces to edit: those whose mouth follows the source speech; a lone face always."""
+    frames = max((len(s) for s in openings.values()), default=0)
+    envelope = source_envelope(source_speech, fps, frames)
+    out = face_profiles(openings, fps, envelope)
     if len(out) <= 1 or envelope is None:
         return out
     return {k: v for k, v in out.items() if v.correlation >= SPEAKER_MIN_CORRELATION}
@@ -167,7 +205,11 @@ def active_speaker(faces: dict[int, np.ndarray], speakers: dict[int, SpeakerFace
     visible = [speakers[t] for t in faces if t in speakers]
     if not visible:
         return None
-    best = max(visible, key=lambda s: (np.nan_to_num(s.correlation, nan=-1.0), -s.track_id))
+    # Without source speech to tell them apart, the largest face (the nearest) is the speaker.
+    best = max(
+        visible,
+        key=lambda s: (np.nan_to_num(s.correlation, nan=-1.0), face_scale(faces[s.track_id])),
+    )
     return best.track_id
 
 
@@ -191,21 +233,49 @@ class SyncRecorder:
         self.dub = np.zeros(frames)
         self.before = np.full(frames, np.nan)
         self.after = np.full(frames, np.nan)
+        self.edited_mask = np.zeros(frames, bool)
+        self.face = np.full(frames, -1)
         self._landmarker = MediaPipeFaceLandmarker()
 
     def frame(self, index: int, k: int) -> None:
         if index < len(self.dub) and 0 <= k < len(self.dub_envelope):
             self.dub[index] = self.dub_envelope[k]
 
-    def edited(self, index: int, before: float, edited: np.ndarray, near: np.ndarray) -> None:
+    def edited(
+        self, index: int, face: int, before: float, edited: np.ndarray, near: np.ndarray
+    ) -> None:
         if index >= len(self.before):
             return
+        self.edited_mask[index] = True
+        self.face[index] = face
         self.before[index] = before
         faces = self._landmarker.landmarks(edited)
         if faces:
             centre = near.mean(axis=0)
             best = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - centre)))
             self.after[index] = mouth_opening(best)
+
+    def judge(self, lines: list[LineSpan]) -> list[LineOutcome]:
+        """Each line's verdict; a rejected line's redrawn mouth is replaced by the source's
+        in the record, so the overall scores describe the video as written."""
+        owner = frame_lines(lines, self.fps, len(self.before))
+        outcomes = []
+        for k, span in enumerate(lines):
+            owned = owner == k
+            outcome = judge_line(
+                span,
+                owned,
+                fps=self.fps,
+                edited=self.edited_mask,
+                faces=self.face,
+                before=self.before,
+                after=self.after,
+                dub=self.dub,
+            )
+            if outcome.status == KEPT_ORIGINAL:
+                self.after[owned] = self.before[owned]
+            outcomes.append(outcome)
+        return outcomes
 
     def scores(self) -> dict[str, dict]:
         self._landmarker.close()
@@ -233,6 +303,7 @@ def lipsync_video(
     edit_range: tuple[float, float] | None = None,
     warp: TimeWarp | None = None,
     scan_cache: Path | None = None,
+    lines: list[LineSpan] | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -250,6 +321,9 @@ def lipsync_video(
             full frame rate where the video is slowed; `drive_time` is then not used.
         scan_cache: a directory of face scans of this same video: reused when there is one,
             written after scanning when not.
+        lines: the dubbed lines on the source timeline; with both speeches, each line's
+            redraw is scored against the dub and dropped (the source frames kept) when it
+            scores below the untouched mouth. Without lines the whole video is one line.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -265,25 +339,58 @@ def lipsync_video(
             if scan_cache is not None:
                 save_scan(scan_cache, store, openings, renderer)
         speakers = choose_speakers(openings, fmt.fps, source_speech)
+        # Several faces and the source's speech: each line's speaker is decided on its own
+        # (in an interview each face speaks only some lines, so none may follow it overall).
+        line_faces, owner = None, None
+        envelope = source_envelope(source_speech, fmt.fps, store.frames)
+        if lines and envelope is not None and len(openings) > 1:
+            owner = frame_lines(lines, fmt.fps, store.frames)
+            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps)
+            profiles = face_profiles(openings, fmt.fps, envelope)
+            speakers = {t: profiles[t] for t in line_faces.values() if t is not None}
         scanned = time.perf_counter()
         if not speakers:  # nothing to redraw: the source's picture stands as it is
             return LipSyncInfo(
-                mode, renderer.name, store.frames, 0, [], scanned - started, 0.0, wrote_video=False
+                mode,
+                renderer.name,
+                store.frames,
+                0,
+                [],
+                scanned - started,
+                0.0,
+                wrote_video=False,
+                faces_found=len(openings),
+                warnings=lipsync_warnings(
+                    faces_found=len(openings), speakers_found=0, outcomes=[], fps=fmt.fps
+                ),
             )
         recorder = None
         if source_speech is not None and dub_speech is not None:
             recorder = SyncRecorder(
                 source_speech, dub_speech, drive.fps, len(drive), fmt.fps, store.frames
             )
-        edited, written, seams = 0, 0, []
+        edited, written, seams, speaker_frames, turned_frames = 0, 0, [], 0, 0
+        output_sources: list[int] = []  # the source frame behind each output frame
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
-                speaker = active_speaker(faces, speakers)
+                if (
+                    line_faces is not None
+                    and frame.index < len(owner)
+                    and owner[frame.index] in line_faces
+                ):
+                    chosen = line_faces[owner[frame.index]]
+                    speaker = chosen if chosen in faces else None
+                else:
+                    speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
+                speaker_frames += speaker is not None and inside
+                if speaker is not None and abs(turn_ratio(faces[speaker])) > MAX_TURN:
+                    turned_frames += inside
+                    speaker = None
                 if slots is None:
                     times = [drive_time(frame.time)]
                 else:
@@ -306,13 +413,26 @@ def lipsync_video(
                             seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
                         if measured:
                             before = openings[speaker][frame.index]
-                            recorder.edited(frame.index, before, edit.rgb, faces[speaker])
+                            recorder.edited(frame.index, speaker, before, edit.rgb, faces[speaker])
                         rgb = edit.rgb
                         edited += 1
                     writer.write(rgb)
+                    output_sources.append(frame.index)
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
+        outcomes: list[LineOutcome] = []
+        if recorder is not None:
+            if not lines:
+                start, end = edit_range or (0.0, store.frames / fmt.fps)
+                lines = [LineSpan(0, start, end)]
+            outcomes = recorder.judge(lines)
+            rejected = [o for o in outcomes if o.status == KEPT_ORIGINAL]
+            if rejected:
+                rejected_lines = [k for k, o in enumerate(outcomes) if o.status == KEPT_ORIGINAL]
+                owner = frame_lines(lines, fmt.fps, store.frames)
+                restore = np.isin(owner, rejected_lines) & recorder.edited_mask
+                edited -= restore_frames(video, out_video, output_sources, restore, fmt.fps)
         done = time.perf_counter()
     finally:
         store.close()
@@ -326,4 +446,16 @@ def lipsync_video(
         render_seconds=done - scanned,
         seam_ratios=seams,
         sync=recorder.scores() if recorder is not None else {},
+        faces_found=len(openings),
+        speaker_frames=speaker_frames,
+        turned_frames=turned_frames,
+        lines=outcomes,
+        faces=per_face_summary(outcomes),
+        warnings=lipsync_warnings(
+            faces_found=len(openings),
+            speakers_found=len(speakers),
+            outcomes=outcomes,
+            fps=fmt.fps,
+            turned_frames=turned_frames,
+        ),
     )

@@ -28,10 +28,11 @@ from polydub.pipeline.artifacts import (
     SynthLine,
 )
 from polydub.pipeline.lipsync import lipsync_video, make_renderer
+from polydub.pipeline.lipsync_lines import LineSpan
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.
-ENGINE_VERSION = 2
+ENGINE_VERSION = 4
 
 
 class LipSyncArtifact(BaseModel):
@@ -53,6 +54,12 @@ class LipSyncArtifact(BaseModel):
     # Audio-visual sync over the edited frames: "ceiling" (source mouth, source speech),
     # "floor" (source mouth, dub speech), "lip_synced" (redrawn mouth, dub speech).
     sync: dict[str, dict] = Field(default_factory=dict)
+    faces_found: int = 0
+    # Per dubbed line: status ("redrawn", "kept original", "speaker not visible"), why, and
+    # its floor / lip-synced scores; a redraw scoring below the untouched mouth is not kept.
+    lines: list[dict] = Field(default_factory=list)
+    faces: list[dict] = Field(default_factory=list)  # per face that speaks: its lines by status
+    warnings: list[str] = Field(default_factory=list)
 
 
 def line_track(line: SynthLine, fps: float) -> tuple[MouthTrack, bool]:
@@ -81,6 +88,11 @@ def dub_mouth_track(fitted: FitArtifact, fps: float) -> tuple[MouthTrack, int, i
         by_phonemes += from_phonemes
         by_audio += not from_phonemes
     return track, by_phonemes, by_audio
+
+
+def dubbed_lines(fitted: FitArtifact) -> list[LineSpan]:
+    """The dubbed lines on the source timeline, each judged on its own by the lip-sync."""
+    return [LineSpan(t.index, t.source_start, t.source_end) for t in fitted.plan.segments]
 
 
 def lipsync(
@@ -117,6 +129,7 @@ def lipsync(
         progress=progress,
         warp=fitted.plan if fitted.plan.stretches else None,
         scan_cache=scan_cache,
+        lines=dubbed_lines(fitted),
     )
     seams = np.array(info.seam_ratios)
     return LipSyncArtifact(
@@ -133,4 +146,8 @@ def lipsync(
         seam_ratio_p95=float(np.percentile(seams, 95)) if len(seams) else None,
         speakers=[s.__dict__ for s in info.speakers],
         sync=info.sync,
+        faces_found=info.faces_found,
+        lines=[o.as_dict() for o in info.lines],
+        faces=info.faces,
+        warnings=info.warnings,
     )

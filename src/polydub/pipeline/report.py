@@ -108,7 +108,9 @@ def _report_fields(
             route_quality=dubbed.translated.route_quality,
             untranslated=[q for q in dubbed.translated.line_quality if q.untranslated],
             capped_stretches=sum(1 for st in dubbed.fitted.plan.stretches if st.capped),
-        ),
+        )
+        # The lip-sync's own: no face, speaker not visible, lines left untouched.
+        + (dubbed.lipsync.warnings if dubbed.lipsync else []),
         "source": {
             "file": ingested.source.name,
             "duration": ingested.info.duration,

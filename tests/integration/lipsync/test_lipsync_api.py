@@ -141,3 +141,20 @@ def test_delete_stops_a_running_lipsync(served, talking_face, dub_wav):
         time.sleep(0.2)
     assert not context.blobs.exists(f"lipsyncs/{lipsync_id}/video.mp4")
     assert client.get(f"/v3/lipsyncs/{lipsync_id}", headers=auth).status_code == 404
+
+
+def test_lipsync_of_a_video_without_a_face_fails_and_says_why(served, no_face, new_speech):
+    """Our choice (README): a Lip Sync job exists for the redraw, so no face is a failure with
+    a message a client can act on, not a "completed" job with an untouched picture."""
+    client, auth, _ = served
+    body = {
+        "video": {"type": "asset_id", "asset_id": upload(client, auth, no_face)},
+        "audio": {"type": "asset_id", "asset_id": upload(client, auth, new_speech)},
+        "mode": "speed",
+    }
+    response = client.post("/v3/lipsyncs", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    data = poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
+    assert data["status"] == "failed"
+    assert data["failure_message"] == "no face found in the video: there is no mouth to lip-sync"
+    check_response("GET /v3/lipsyncs/{lipsync_id}", {"data": data})

@@ -75,3 +75,15 @@ def face_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.dot(points[CHIN] - eyes, down) < 0:
         down = -down
     return across, down
+
+
+# The face contour at cheek height, either side, and the nose tip (FaceMesh indices).
+LEFT_CHEEK_EDGE, RIGHT_CHEEK_EDGE, NOSE_TIP = 234, 454, 1
+
+
+def turn_ratio(points: np.ndarray) -> float:
+    """How far the head is turned: 0 frontal, towards +-1 in profile (the nose tip's offset
+    between the two cheek edges, as a share of the distance between them)."""
+    left = float(np.linalg.norm(points[NOSE_TIP] - points[LEFT_CHEEK_EDGE]))
+    right = float(np.linalg.norm(points[NOSE_TIP] - points[RIGHT_CHEEK_EDGE]))
+    return (left - right) / (left + right + 1e-6)

@@ -7,7 +7,8 @@ shape: mouth opening and width. To draw a frame, the exemplar nearest to the tar
 chosen (staying with the previous one while it fits, for temporal smoothness). The jaw and face
 outline are moved to that shape by the speed-mode warp (an outline cannot be pasted without a
 seam where it moved); the exemplar's lips, teeth and mouth inside are then aligned on the moved
-lips, colour-matched and seamlessly cloned (Poisson blending) within a band of skin around them.
+lips, colour-matched and seamlessly cloned (Poisson blending) within a band of skin around them;
+on that skin band the frame's own fine detail (stubble, pores) is put back over the clone.
 When no exemplar is near the target, the warp goes to the target shape itself.
 """
 
@@ -206,10 +207,14 @@ class MouthExemplars:
             return moved
         under = moved.rgb[y0:y1, x0:x1]
         placed = _match_colour(placed, under, mask)
+        mask = _drop_foreign_band(mask, placed, under, new_pts - (x0, y0), scale)
+        if not mask.any():
+            return moved
         ys, xs = np.nonzero(mask)
         centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
         out = moved.rgb.copy()
-        out[y0:y1, x0:x1] = cv2.seamlessClone(placed, under, mask, centre, cv2.NORMAL_CLONE)
+        cloned = cv2.seamlessClone(placed, under, mask, centre, cv2.NORMAL_CLONE)
+        out[y0:y1, x0:x1] = keep_skin_texture(cloned, under, new_pts - (x0, y0), mask, scale)
         combined = moved.mask.copy()
         soft = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 2.0)
         combined[y0:y1, x0:x1] = np.maximum(combined[y0:y1, x0:x1], soft)
@@ -229,6 +234,45 @@ class MouthExemplars:
         # seamlessClone needs a margin from the image edge.
         mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0
         return mask
+
+
+def keep_skin_texture(
+    cloned: np.ndarray, frame: np.ndarray, points: np.ndarray, mask: np.ndarray, scale: float
+) -> np.ndarray:
+    """Put the frame's own fine detail (skin pores, stubble, beard) back on the skin band of a
+    cloned mouth: the clone brings the exemplar's lips and its low frequencies, and Poisson
+    blending softens texture; only the lips themselves keep the exemplar's detail."""
+    sigma = max(1.0, 0.012 * scale)
+    lips = np.zeros(mask.shape, np.uint8)
+    hull = cv2.convexHull(points[list(OUTER_LIPS)].astype(np.float32))
+    cv2.fillConvexPoly(lips, np.round(hull).astype(np.int32), 255)
+    grow = 2 * max(int(round(0.05 * scale)), 1) + 1
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    skin = ((mask > 0) & (lips == 0)).astype(np.float32)
+    weight = cv2.GaussianBlur(skin, (0, 0), 2.0)[..., None]
+    cloned_f, frame_f = cloned.astype(np.float32), frame.astype(np.float32)
+    cloned_high = cloned_f - cv2.GaussianBlur(cloned_f, (0, 0), sigma)
+    frame_high = frame_f - cv2.GaussianBlur(frame_f, (0, 0), sigma)
+    out = cloned_f + weight * (frame_high - cloned_high)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _drop_foreign_band(
+    mask: np.ndarray, placed: np.ndarray, frame: np.ndarray, points: np.ndarray, scale: float
+) -> np.ndarray:
+    """Leave out of the clone the skin band's pixels that differ wildly from the frame: an
+    exemplar from a frame where the head was turned another way carries background or hair
+    there, which cloning would paint onto the cheek. The lips themselves always stay."""
+    lips = np.zeros(mask.shape, np.uint8)
+    hull = cv2.convexHull(points[list(OUTER_LIPS)].astype(np.float32))
+    cv2.fillConvexPoly(lips, np.round(hull).astype(np.int32), 255)
+    grow = 2 * max(int(round(0.05 * scale)), 1) + 1
+    lips = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    differs = np.abs(placed.astype(np.int16) - frame.astype(np.int16)).mean(axis=2) > 40
+    differs = cv2.dilate(differs.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    out = mask.copy()
+    out[differs & (lips == 0)] = 0
+    return out
 
 
 def _encode(patch: np.ndarray) -> bytes:

@@ -3,8 +3,9 @@
 The lower lip moves along the face's down axis by the missing (or surplus) lip gap, the jaw
 follows with less, the corners with a little; a thin-plate spline through those moves (and
 still anchors around the region) gives a displacement field, evaluated on a coarse grid and
-sampled with cv2.remap. Where the mouth opens wider than the source, the new gap is shaded as
-the mouth's inside. Warping alone stretches teeth; precision mode uses real mouth frames.
+sampled with cv2.remap. Where the mouth opens wider than the source, the new gap is filled with
+the inside of the speaker's own widest-open mouth seen during the scan (teeth, tongue, shadow),
+or shaded dark when the speaker never opened it. Precision mode uses whole real mouth frames.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from polydub.engines.face.landmarks import (
     mouth_gap,
 )
 from polydub.engines.lipsync.base import MouthEdit, MouthTarget
+from polydub.engines.lipsync.inner_mouth import InnerMouthBank
 
 _UPPER_FIXED = (0, 37, 267, 39, 269, 13, 82, 312)
 _CORNERS = (MOUTH_LEFT, MOUTH_RIGHT, 78, 308)
@@ -55,6 +57,20 @@ class MouthWarper:
 
     def __init__(self, options: WarpOptions | None = None) -> None:
         self.options = options or WarpOptions()
+        self.inner = InnerMouthBank()
+
+    def observe(self, track_id: int, rgb: np.ndarray, points: np.ndarray) -> None:
+        """Keep each face's widest-open mouth (called by the driver while it scans)."""
+        self.inner.observe(track_id, rgb, points)
+
+    def scan_state(self) -> dict:
+        return {"options": self.options, "inner": self.inner.mouths}
+
+    def restore_scan_state(self, state: dict) -> bool:
+        if state.get("options") != self.options:
+            return False
+        self.inner.mouths = state["inner"]
+        return True
 
     def render(
         self, rgb: np.ndarray, points: np.ndarray, target: MouthTarget, track_id: int = 0
@@ -71,7 +87,9 @@ class MouthWarper:
         warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence)
         gap_added = mouth_gap(pts + moves) - mouth_gap(pts)
         if gap_added > 0.5:
-            _shade_cavity(warped, pts + moves, box, gap_added)
+            new_inner = (pts + moves)[list(INNER_LIPS)] - (x0, y0)
+            inside = self.inner.drawn(track_id, new_inner, (x1 - x0, y1 - y0))
+            _shade_cavity(warped, pts + moves, box, gap_added, inside)
         out = rgb.copy()
         region = rgb[y0:y1, x0:x1].astype(np.float32)
         blended = region + mask[..., None] * (warped.astype(np.float32) - region)
@@ -179,18 +197,39 @@ def _warp_region(
     )
 
 
-def _shade_cavity(warped, new_pts, box, gap_added: float) -> None:
-    """Darken the opened gap between the inner lips, in place: a warp only stretches lips and
-    teeth into it, while a real open mouth shows its dark inside."""
+def _shade_cavity(warped, new_pts, box, gap_added: float, own_inside: np.ndarray | None) -> None:
+    """Fill the opened gap between the inner lips, in place, with `own_inside` (the speaker's own
+    open mouth, mapped onto the new lips) or, without it, darken it: a warp only stretches lips
+    and teeth into the gap, while a real open mouth shows its inside."""
     x0, y0, x1, y1 = box
     poly = np.round((new_pts[list(INNER_LIPS)] - (x0, y0)) * 4).astype(np.int32)
     inside = np.zeros(warped.shape[:2], np.uint8)
     cv2.fillPoly(inside, [poly], 255, lineType=cv2.LINE_AA, shift=2)
     soft = cv2.GaussianBlur(inside.astype(np.float32) / 255.0, (0, 0), 1.2)
+    if own_inside is not None:
+        alpha = (soft * 0.95)[..., None]
+        warped[:] = (warped * (1 - alpha) + own_inside.astype(np.float32) * alpha).astype(np.uint8)
+        return
     new_gap = max(mouth_gap(new_pts), 1e-6)
     strength = float(np.clip(gap_added / new_gap, 0.0, 1.0)) * 0.9
     alpha = (soft * strength)[..., None]
-    warped[:] = (warped * (1 - alpha) + CAVITY_RGB * alpha).astype(np.uint8)
+    warped[:] = (warped * (1 - alpha) + _cavity(warped, new_pts, box, inside) * alpha).astype(
+        np.uint8
+    )
+
+
+def _cavity(warped, new_pts, box, inside: np.ndarray) -> np.ndarray:
+    """A mouth's dark inside in the speaker's own lip colour under this frame's light, darkest
+    in the middle (where no light reaches), lighter toward the lips."""
+    x0, y0, _, _ = box
+    outer = np.zeros(warped.shape[:2], np.uint8)
+    poly = np.round((new_pts[list(OUTER_LIPS)] - (x0, y0)) * 4).astype(np.int32)
+    cv2.fillPoly(outer, [poly], 255, shift=2)
+    lips = (outer > 0) & (inside == 0)
+    colour = warped[lips].astype(np.float32).mean(axis=0) if lips.any() else CAVITY_RGB / 0.4
+    depth = cv2.distanceTransform((inside > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    depth = depth / max(float(depth.max()), 1e-6)
+    return colour * (0.45 - 0.25 * depth)[..., None]
 
 
 def region_mask(fence: np.ndarray, box, feather: float) -> np.ndarray:
