@@ -218,6 +218,18 @@ class SyncRecorder:
         }
 
 
+@dataclass(frozen=True)
+class FrameReuse:
+    """A previous run's output on the same timeline (pipeline/partial_redub.py): its frames are
+    kept, except for source frames inside `redraw` (source seconds), which are drawn again."""
+
+    video: Path
+    redraw: list[tuple[float, float]]
+
+    def keeps(self, time: float) -> bool:
+        return not any(start <= time < end for start, end in self.redraw)
+
+
 def lipsync_video(
     video: Path,
     drive: MouthTrack,
@@ -233,6 +245,7 @@ def lipsync_video(
     edit_range: tuple[float, float] | None = None,
     warp: TimeWarp | None = None,
     scan_cache: Path | None = None,
+    reuse: FrameReuse | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -250,6 +263,8 @@ def lipsync_video(
             full frame rate where the video is slowed; `drive_time` is then not used.
         scan_cache: a directory of face scans of this same video: reused when there is one,
             written after scanning when not.
+        reuse: keep a previous output's frames outside the ranges it names (a partial re-dub);
+            edited_frames and the scores then count the redrawn frames only.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -278,9 +293,11 @@ def lipsync_video(
         edited, written, seams = 0, 0, []
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
+        base = read_frames(reuse.video) if reuse is not None else None
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 raise_if_cancelled()
+                keep = reuse is not None and reuse.keeps(frame.time)
                 faces = store.faces(frame.index)
                 speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
@@ -289,6 +306,11 @@ def lipsync_video(
                 else:
                     times = [j / fmt.fps for j in slots.get(frame.index, ())]
                 for copy, output_time in enumerate(times):
+                    kept = next(base, None) if base is not None else None  # in step with writes
+                    if keep and kept is not None:
+                        writer.write(kept.rgb)
+                        written += 1
+                        continue
                     k = int(round(output_time * drive.fps))
                     rgb = frame.rgb
                     measured = recorder is not None and copy == 0  # each source frame once
@@ -313,6 +335,8 @@ def lipsync_video(
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
+        if base is not None:
+            base.close()
         done = time.perf_counter()
     finally:
         store.close()
