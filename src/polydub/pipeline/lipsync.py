@@ -29,6 +29,7 @@ from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
+from polydub.pipeline.frame_reuse import FrameReuse, PreviousFrames
 from polydub.pipeline.sync_score import score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
@@ -218,18 +219,6 @@ class SyncRecorder:
         }
 
 
-@dataclass(frozen=True)
-class FrameReuse:
-    """A previous run's output on the same timeline (pipeline/partial_redub.py): its frames are
-    kept, except for source frames inside `redraw` (source seconds), which are drawn again."""
-
-    video: Path
-    redraw: list[tuple[float, float]]
-
-    def keeps(self, time: float) -> bool:
-        return not any(start <= time < end for start, end in self.redraw)
-
-
 def lipsync_video(
     video: Path,
     drive: MouthTrack,
@@ -263,8 +252,8 @@ def lipsync_video(
             full frame rate where the video is slowed; `drive_time` is then not used.
         scan_cache: a directory of face scans of this same video: reused when there is one,
             written after scanning when not.
-        reuse: keep a previous output's frames outside the ranges it names (a partial re-dub);
-            edited_frames and the scores then count the redrawn frames only.
+        reuse: keep a previous output's frames outside the ranges it names (a partial re-dub,
+            pipeline/frame_reuse.py); edited_frames and the scores count redrawn frames only.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -293,11 +282,13 @@ def lipsync_video(
         edited, written, seams = 0, 0, []
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
-        base = read_frames(reuse.video) if reuse is not None else None
+        previous = None
+        if reuse is not None:
+            before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
+            previous = PreviousFrames(reuse, before)
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 raise_if_cancelled()
-                keep = reuse is not None and reuse.keeps(frame.time)
                 faces = store.faces(frame.index)
                 speaker = active_speaker(faces, speakers)
                 inside = edit_range is None or edit_range[0] <= frame.time < edit_range[1]
@@ -305,12 +296,11 @@ def lipsync_video(
                     times = [drive_time(frame.time)]
                 else:
                     times = [j / fmt.fps for j in slots.get(frame.index, ())]
-                for copy, output_time in enumerate(times):
-                    kept = next(base, None) if base is not None else None  # in step with writes
-                    if keep and kept is not None:
-                        writer.write(kept.rgb)
-                        written += 1
-                        continue
+                kept = previous.take(frame.index, frame.time, len(times)) if previous else None
+                for rgb in kept or ():
+                    writer.write(rgb)
+                    written += 1
+                for copy, output_time in enumerate(times if kept is None else ()):
                     k = int(round(output_time * drive.fps))
                     rgb = frame.rgb
                     measured = recorder is not None and copy == 0  # each source frame once
@@ -335,8 +325,8 @@ def lipsync_video(
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
-        if base is not None:
-            base.close()
+        if previous is not None:
+            previous.close()
         done = time.perf_counter()
     finally:
         store.close()

@@ -27,7 +27,8 @@ from polydub.pipeline.artifacts import (
     SeparationArtifact,
     SynthLine,
 )
-from polydub.pipeline.lipsync import FrameReuse, lipsync_video, make_renderer
+from polydub.pipeline.frame_reuse import FrameReuse
+from polydub.pipeline.lipsync import lipsync_video, make_renderer
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.

@@ -9,9 +9,8 @@ made from. The next run of the variant compares its own inputs with them:
 - synthesize: a line whose text, voice and room are unchanged keeps its audio (the previous
   run's rate guess included; the rate guess of a full run depends on the lines before it, so
   the line cache alone would re-speak every line after an edit);
-- lipsync: when the output timeline is unchanged (the same slow-downs), the previous run's
-  redrawn frames are kept outside the changed lines' time ranges (pipeline/lipsync.py's
-  FrameReuse); a changed timeline redraws all;
+- lipsync: the previous run's redrawn frames are kept outside the changed lines' time ranges
+  and the slow-downs that changed (pipeline/frame_reuse.py);
 - fit, mix, render and the report run whole: fit's lines come from the line cache, and mix is
   a few seconds of audio arithmetic (the report's `partial_redub.stages` shows it).
 
@@ -178,19 +177,18 @@ class PartialRedub:
     def frame_reuse(self, fitted: FitArtifact):
         """What the lipsync stage may keep of the previous run's frames (a FrameReuse), or
         None to redraw every frame."""
-        from polydub.pipeline.lipsync import FrameReuse
+        from polydub.pipeline.frame_reuse import FrameReuse
 
         before = self.memory.lipsync
         video = (before.artifact.get("video") if before else None) or None
         if before is None or video is None or not Path(video).is_file():
             return None
         ranges = redraw_ranges(before.fitted, fitted)
-        if ranges is None:
-            return None
         self.record.lipsync_segments_redrawn = sorted(changed_lines(before.fitted, fitted))
         self.record.lipsync_ranges = [(round(a, 3), round(b, 3)) for a, b in ranges]
         self._save()
-        return FrameReuse(video=Path(video), redraw=ranges)
+        on_output = before.artifact.get("on_output_timeline")
+        return FrameReuse(Path(video), ranges, before.fitted.plan if on_output else None)
 
     def remember_lipsync(self, fitted: FitArtifact, artifact: BaseModel | None) -> None:
         if artifact is None:
@@ -253,21 +251,29 @@ def reusable_lines(
 
 
 def changed_lines(before: FitArtifact, after: FitArtifact) -> set[int]:
-    """Lines that sound different or elsewhere on the output timeline."""
+    """Lines that sound different, or elsewhere against the picture: their start and end are
+    compared on the source timeline, so a line merely moved along by a slow-down before it
+    (its picture moved with it) is unchanged."""
     old = {t.index: t for t in before.plan.segments}
     new = {t.index: t for t in after.plan.segments}
     old_audio = {line.index: line for line in before.lines}
     new_audio = {line.index: line for line in after.lines}
     changed = set(old) ^ set(new)
     for index in set(old) & set(new):
-        a, b = old[index], new[index]
-        moved = any(
-            abs(getattr(a, f) - getattr(b, f)) > _EPS
-            for f in ("output_start", "output_end", "dub_duration")
-        )
+        a, b = _source_span(before, old[index]), _source_span(after, new[index])
+        moved = any(abs(x - y) > _EPS for x, y in zip(a, b, strict=True))
         if moved or not _same_audio(old_audio.get(index), new_audio.get(index)):
             changed.add(index)
     return changed
+
+
+def _source_span(fitted: FitArtifact, timing) -> tuple[float, float, float]:
+    plan = fitted.plan
+    return (
+        plan.to_source_time(timing.output_start),
+        plan.to_source_time(timing.output_end),
+        timing.dub_duration,
+    )
 
 
 def _same_audio(a: SynthLine | None, b: SynthLine | None) -> bool:
@@ -281,21 +287,19 @@ def _same_audio(a: SynthLine | None, b: SynthLine | None) -> bool:
     return a.path.is_file() and b.path.is_file() and filecmp.cmp(a.path, b.path, shallow=False)
 
 
-def redraw_ranges(before: FitArtifact, after: FitArtifact) -> list[tuple[float, float]] | None:
-    """Source-time ranges whose frames must be redrawn (merged, with LIP_MARGIN); None when
-    the output timeline itself changed (other slow-downs), so no frame can be kept."""
-    if [s.model_dump() for s in before.plan.stretches] != [
-        s.model_dump() for s in after.plan.stretches
-    ]:
-        return None
+def redraw_ranges(before: FitArtifact, after: FitArtifact) -> list[tuple[float, float]]:
+    """Source-time ranges whose frames must be redrawn: the changed lines, before and after,
+    with LIP_MARGIN, merged. (Frames whose slow-down changed are redrawn too: their output
+    frames differ in number, see pipeline/frame_reuse.py.)"""
     old = {t.index: t for t in before.plan.segments}
     new = {t.index: t for t in after.plan.segments}
     spans = []
     for index in sorted(changed_lines(before, after)):
-        timings = [t for t in (old.get(index), new.get(index)) if t is not None]
-        start = min(t.output_start for t in timings) - LIP_MARGIN
-        end = max(t.output_end for t in timings) + LIP_MARGIN
-        spans.append((max(0.0, after.plan.to_source_time(start)), after.plan.to_source_time(end)))
+        ends = [_source_span(before, old[index])] if index in old else []
+        ends += [_source_span(after, new[index])] if index in new else []
+        start = min(a for a, _, _ in ends) - LIP_MARGIN
+        end = max(b for _, b, _ in ends) + LIP_MARGIN
+        spans.append((max(0.0, start), end))
     merged: list[tuple[float, float]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
