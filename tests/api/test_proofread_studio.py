@@ -15,7 +15,7 @@ import pytest
 
 from polydub.domain.transcript import Segment
 from polydub.jobs.heygen_requests import stored_spec
-from polydub.jobs.models import Batch, Proofread
+from polydub.jobs.models import Batch, Proofread, Translation
 from polydub.jobs.proofread_scripts import proofread_edits, store_script, translation_edits
 from polydub.pipeline.artifacts import TranslationArtifact
 from polydub.pipeline.translation_quality import LineQuality
@@ -255,3 +255,35 @@ def test_another_key_sees_no_segments(client, auth, make_key, proofread_id):
         response = client.request(method, base(proofread_id) + path, headers=other, json=body)
         assert response.status_code == 404, (method, path)
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_generated_video_fills_rates_slowdowns_and_voices(client, auth, proofread_id):
+    """After a generate: the latest video's id, each line's speech rate and video slow-down,
+    and each speaker's voice, from that video's report."""
+    complete(client, proofread_id)
+    response = client.post(base(proofread_id) + "/generate", headers=auth, json={})
+    translation_id = response.json()["data"]["video_translation_id"]
+    timing = {"natural_duration": 2.0, "rate": 1.1, "lead": 0.0, "tempo": 1.0}
+    report = {
+        "engines": {"voices": {"SPEAKER_00": "kokoro:ef_dora", "SPEAKER_01": "kokoro:em_alex"}},
+        "plan": {
+            "segments": [
+                {**timing, "index": 0, "source_start": 0.6, "source_end": 2.4,
+                 "dub_duration": 1.6, "output_start": 0.6, "output_end": 2.2},
+                {**timing, "index": 1, "source_start": 3.0, "source_end": 4.8,
+                 "dub_duration": 2.0, "output_start": 3.0, "output_end": 5.0},
+            ],
+            "stretches": [{"start": 3.0, "end": 4.8, "factor": 1.111, "segment": 1}],
+        },
+    }  # fmt: skip
+    with client.app.state.context.db.session() as session:
+        row = session.get(Translation, translation_id)
+        row.status, row.report = "completed", report
+    data = client.get(base(proofread_id) + "/segments", headers=auth).json()["data"]
+    assert data["video_translation_id"] == translation_id
+    assert data["speakers"] == [
+        {"speaker": "SPEAKER_00", "voice_id": "kokoro:ef_dora"},
+        {"speaker": "SPEAKER_01", "voice_id": "kokoro:em_alex"},
+    ]
+    rates = [(s["rate"], s["slowdown"]) for s in data["segments"]]
+    assert rates == [(1.25, 1.0), (1.0, 1.111), (None, None)]
