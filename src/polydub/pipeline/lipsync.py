@@ -29,6 +29,7 @@ from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
+from polydub.pipeline.frame_reuse import FrameReuse, PreviousFrames
 from polydub.pipeline.lipsync_lines import (
     KEPT_ORIGINAL,
     LineOutcome,
@@ -304,6 +305,7 @@ def lipsync_video(
     warp: TimeWarp | None = None,
     scan_cache: Path | None = None,
     lines: list[LineSpan] | None = None,
+    reuse: FrameReuse | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -324,6 +326,8 @@ def lipsync_video(
         lines: the dubbed lines on the source timeline; with both speeches, each line's
             redraw is scored against the dub and dropped (the source frames kept) when it
             scores below the untouched mouth. Without lines the whole video is one line.
+        reuse: keep a previous output's frames outside the ranges it names (a partial re-dub,
+            pipeline/frame_reuse.py); edited_frames and the scores count redrawn frames only.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -373,6 +377,10 @@ def lipsync_video(
         output_sources: list[int] = []  # the source frame behind each output frame
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
+        previous = None
+        if reuse is not None:
+            before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
+            previous = PreviousFrames(reuse, before)
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 raise_if_cancelled()
@@ -395,7 +403,12 @@ def lipsync_video(
                     times = [drive_time(frame.time)]
                 else:
                     times = [j / fmt.fps for j in slots.get(frame.index, ())]
-                for copy, output_time in enumerate(times):
+                kept = previous.take(frame.index, frame.time, len(times)) if previous else None
+                for rgb in kept or ():
+                    writer.write(rgb)
+                    output_sources.append(frame.index)
+                    written += 1
+                for copy, output_time in enumerate(times if kept is None else ()):
                     k = int(round(output_time * drive.fps))
                     rgb = frame.rgb
                     measured = recorder is not None and copy == 0  # each source frame once
@@ -421,11 +434,19 @@ def lipsync_video(
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
+        if previous is not None:
+            previous.close()
         outcomes: list[LineOutcome] = []
         if recorder is not None:
             if not lines:
                 start, end = edit_range or (0.0, store.frames / fmt.fps)
                 lines = [LineSpan(0, start, end)]
+            if previous is not None:
+                # A partial re-dub judges only the lines it redrew: the frames of the others are
+                # the previous run's, judged by that run.
+                owner = frame_lines(lines, fmt.fps, store.frames)
+                redrawn = set(owner[recorder.edited_mask].tolist())
+                lines = [line for k, line in enumerate(lines) if k in redrawn]
             outcomes = recorder.judge(lines)
             rejected = [o for o in outcomes if o.status == KEPT_ORIGINAL]
             if rejected:

@@ -27,6 +27,7 @@ from polydub.pipeline.artifacts import (
     SeparationArtifact,
     SynthLine,
 )
+from polydub.pipeline.frame_reuse import FrameReuse
 from polydub.pipeline.lipsync import lipsync_video, make_renderer
 from polydub.pipeline.lipsync_lines import LineSpan
 from polydub.pipeline.sync_score import ENVELOPE_RATE
@@ -107,6 +108,7 @@ def lipsync(
     device: str = "auto",
     progress=lambda f: None,
     scan_cache: Path | None = None,
+    reuse: FrameReuse | None = None,
 ) -> LipSyncArtifact:
     """Redraw the speaker's mouth on the source frames to follow the fitted dub (with the
     user's neural `model` when one is configured); `scan_cache` keeps the source's face scan
@@ -130,6 +132,7 @@ def lipsync(
         warp=fitted.plan if fitted.plan.stretches else None,
         scan_cache=scan_cache,
         lines=dubbed_lines(fitted),
+        reuse=reuse,  # a partial re-dub keeps the previous run's frames outside its edits
     )
     seams = np.array(info.seam_ratios)
     return LipSyncArtifact(
