@@ -132,6 +132,8 @@ async function create(event) {
       enable_speech_enhancement: f.has("enable_speech_enhancement"),
     };
     if (f.get("speaker_num")) common.speaker_num = Number(f.get("speaker_num"));
+    const srt = $("create-srt").files[0];
+    if (srt) common.srt = { type: "asset_id", asset_id: (await api.uploadAsset(srt)).id };
     if (f.get("brand_glossary_id").trim()) common.brand_glossary_id = f.get("brand_glossary_id").trim();
     if (f.get("kind") === "proofread") {
       const made = await api.createProofread({ ...common, enable_video_stretching: f.has("dynamic_duration") });
