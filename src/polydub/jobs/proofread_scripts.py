@@ -17,6 +17,7 @@ from polydub.domain.transcript import Segment
 from polydub.errors import InvalidInputError
 from polydub.jobs.models import Proofread
 from polydub.pipeline.proofread import edits_from_cues, proofread_srt
+from polydub.pipeline.segment_edits import Edits, normalised
 from polydub.pipeline.srt_script import read_numbered_srt
 
 
@@ -28,6 +29,7 @@ def blob_keys(proofread_id: str) -> dict[str, str]:
         "segments": f"{prefix}/segments.json",
         "edited_srt": f"{prefix}/edited.srt",
         "edits": f"{prefix}/edits.json",
+        "quality": f"{prefix}/quality.json",
     }
 
 
@@ -38,6 +40,8 @@ def store_script(context, proofread_id: str, translated) -> None:
     blobs.put_bytes(keys["srt"], proofread_srt(translated).encode("utf-8"))
     segments = [s.model_dump(mode="json", exclude={"words"}) for s in translated.segments]
     blobs.put_bytes(keys["segments"], json.dumps(segments, ensure_ascii=False).encode("utf-8"))
+    quality = {str(q.index): q.score for q in translated.line_quality}
+    blobs.put_bytes(keys["quality"], json.dumps(quality).encode("utf-8"))
     with context.db.session() as session:
         row = session.get(Proofread, proofread_id)
         if row is None:
@@ -65,8 +69,15 @@ def store_edited_srt(context, proofread_id: str, srt_file: Path) -> dict[int, st
     edits = edits_from_cues(proofread_segments(context, proofread_id), cues)
     keys = blob_keys(proofread_id)
     context.blobs.put_file(keys["edited_srt"], srt_file)
-    payload = {str(index): text for index, text in sorted(edits.items())}
-    context.blobs.put_bytes(keys["edits"], json.dumps(payload, ensure_ascii=False).encode())
+    # The SRT is the whole script: it replaces every translation edit, and keeps the others
+    # (speaker, voice, timing) made in the studio.
+    merged = {
+        i: {k: v for k, v in e.items() if k != "translation"}
+        for i, e in segment_edits(context, proofread_id).items()
+    }
+    for index, text in edits.items():
+        merged.setdefault(index, {})["translation"] = text
+    store_segment_edits(context, proofread_id, merged)
     with context.db.session() as session:
         row = session.get(Proofread, proofread_id)
         if row is None:
@@ -75,20 +86,44 @@ def store_edited_srt(context, proofread_id: str, srt_file: Path) -> dict[int, st
     return edits
 
 
-def translation_edits(context, proofread_id: str) -> dict[int, str]:
-    """Segment index -> the reviewer's translation, for the segments the edited SRT changed
-    (empty when nothing was uploaded)."""
+def segment_edits(context, proofread_id: str) -> Edits:
+    """Segment index -> the fields a reviewer changed (translation, speaker, voice_id, start,
+    end), by SRT upload or in the studio; empty when nothing was edited."""
     path = context.blobs.path(blob_keys(proofread_id)["edits"])
+    if not path.is_file():
+        return {}
+    return normalised(json.loads(path.read_text("utf-8")))
+
+
+def store_segment_edits(context, proofread_id: str, edits: Edits) -> None:
+    payload = {str(index): entry for index, entry in sorted(edits.items()) if entry}
+    context.blobs.put_bytes(
+        blob_keys(proofread_id)["edits"], json.dumps(payload, ensure_ascii=False).encode()
+    )
+
+
+def translation_edits(context, proofread_id: str) -> dict[int, str]:
+    """Segment index -> the reviewer's translation, for the segments whose text was edited."""
+    return {
+        i: e["translation"]
+        for i, e in segment_edits(context, proofread_id).items()
+        if "translation" in e
+    }
+
+
+def line_quality(context, proofread_id: str) -> dict[int, float]:
+    """Segment index -> the translation-quality signal of its line (0..1)."""
+    path = context.blobs.path(blob_keys(proofread_id)["quality"])
     if not path.is_file():
         return {}
     return {int(k): v for k, v in json.loads(path.read_text("utf-8")).items()}
 
 
-def proofread_edits(context, proofread_id: str) -> dict[str, dict[int, str]]:
-    """`translation_edits` keyed by the proofread's target code, as DubOptions.edits wants."""
+def proofread_edits(context, proofread_id: str) -> dict[str, Edits]:
+    """`segment_edits` keyed by the proofread's target code, as DubOptions.edits wants."""
     with context.db.session() as session:
         row = session.get(Proofread, proofread_id)
         code = row.output_code if row is not None else None
     if code is None:
         return {}
-    return {code: translation_edits(context, proofread_id)}
+    return {code: segment_edits(context, proofread_id)}

@@ -29,8 +29,9 @@ class DubOptions:
     max_rate: float = 1.25
     max_slowdown: float = 1.3  # the most a stretch of video is slowed
     target_lufs: float = -16.0
-    # Proofread edits: target code -> segment index -> the reviewed translation.
-    edits: dict[str, dict[int, str]] = field(default_factory=dict)
+    # Proofread edits: target code -> segment index -> the reviewed translation, or the fields
+    # a reviewer changed (pipeline/segment_edits.py: translation, speaker, voice_id, start, end).
+    edits: dict[str, dict[int, str | dict]] = field(default_factory=dict)
     source_srt: Path | None = None  # srt_role "input": the source transcript, no ASR
     output_srt: Path | None = None  # srt_role "output": the translation, no MT
     dub_audio: Path | None = None  # the user's own dubbing audio: no MT, no TTS

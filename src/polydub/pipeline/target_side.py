@@ -24,11 +24,8 @@ from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.quality import QualityArtifact, measure_quality
 from polydub.pipeline.report import SourceSide, TargetSide
 from polydub.pipeline.runner import StageRunner
-from polydub.pipeline.srt_script import (
-    apply_edits,
-    read_numbered_srt,
-    translation_from_srt,
-)
+from polydub.pipeline.segment_edits import apply_segment_edits, normalised
+from polydub.pipeline.srt_script import read_numbered_srt, translation_from_srt
 from polydub.pipeline.voice_plan import target_voice_assigner
 
 
@@ -89,9 +86,9 @@ def run_translate_stage(
             ),
             TranslationArtifact,
         )
-    edits = {int(k): v for k, v in options.edits.get(target, {}).items()}
+    edits = normalised(options.edits.get(target, {}))
     if edits:
-        translated = apply_edits(translated, edits)
+        translated = apply_segment_edits(translated, edits)
         k_tr = content_key({"up": k_tr, "edits": sorted(edits.items())})
     return translated, k_tr
 

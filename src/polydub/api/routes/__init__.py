@@ -12,6 +12,7 @@ ROUTER_MODULES = (
     "health",
     "languages",
     "proofreads",
+    "proofread_studio",
     "job_statuses",
     "job_batches",
     "video_translations",

@@ -7,7 +7,7 @@ reference and are shaped like HeyGen's other v3 resources. Times are Unix second
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -116,3 +116,94 @@ class GenerateFromProofreadRequest(BaseModel):
 class GeneratedVideoTranslation(BaseModel):
     video_translation_id: str
     status: Literal["processing"] = Field(description="Initial status (always processing)")
+
+
+# -- the studio's segment editor (Polydub extensions, not in HeyGen's reference) -----------------
+
+SegmentTime = Annotated[float, Field(ge=0.0, le=86400.0)]
+SegmentIndex = Annotated[int, Field(ge=0, le=1_000_000)]
+VoiceId = Annotated[str, Field(min_length=1, max_length=200)]
+SpeakerLabel = Annotated[str, Field(min_length=1, max_length=64)]
+SegmentText = Annotated[str, Field(max_length=2000)]
+
+
+class ProofreadSpeaker(BaseModel):
+    speaker: str
+    voice_id: str | None = Field(
+        description="The voice the last generated video gave the speaker (null before one)"
+    )
+
+
+class ProofreadVoice(BaseModel):
+    voice_id: str
+    name: str
+
+
+class ProofreadSegment(BaseModel):
+    """One line of the script: the machine translation with the reviewer's edits laid over."""
+
+    index: int
+    start: float = Field(description="Seconds on the source timeline")
+    end: float
+    speaker: str
+    source_text: str
+    translation: str
+    voice_id: str | None = Field(description="The voice chosen for this line (null: speaker's)")
+    quality: float | None = Field(description="Translation-quality signal, 0..1 (low: review)")
+    rate: float | None = Field(description="Speech rate of the last generated dub (1 = natural)")
+    slowdown: float | None = Field(
+        description="How much the last generated dub slowed the video at this line (1 = not)"
+    )
+    edited: bool = Field(description="Whether a reviewer changed any field of this line")
+
+
+class ProofreadSegments(BaseModel):
+    """The proofread's script as the studio edits it."""
+
+    proofread_id: str
+    output_language: str
+    status: ProofreadStatus
+    source_video_url: str | None = Field(description="The source video, playable (signed)")
+    video_translation_id: str | None = Field(
+        description="The latest video translation generated from this proofread"
+    )
+    speakers: list[ProofreadSpeaker]
+    voices: list[ProofreadVoice] = Field(description="Voices a line can be given")
+    glossary_terms: list[str]
+    segments: list[ProofreadSegment]
+
+
+class SegmentChange(BaseModel):
+    """Fields to change on one segment; absent fields stay as they are."""
+
+    model_config = REQUEST_CONFIG
+    index: SegmentIndex
+    translation: SegmentText | None = None
+    speaker: SpeakerLabel | None = None
+    voice_id: VoiceId | None = Field(default=None, description="null clears a chosen voice")
+    start: SegmentTime | None = None
+    end: SegmentTime | None = None
+
+
+class UpdateProofreadSegmentsRequest(BaseModel):
+    """Body of PATCH /v3/video-translations/proofreads/{id}/segments."""
+
+    model_config = REQUEST_CONFIG
+    segments: list[SegmentChange] = Field(min_length=1, max_length=5000)
+
+
+class AuditionRequest(BaseModel):
+    """Body of POST /v3/video-translations/proofreads/{id}/audition."""
+
+    model_config = REQUEST_CONFIG
+    index: SegmentIndex
+    translation: SegmentText | None = Field(
+        default=None, description="Text to speak (default: the line's current translation)"
+    )
+    voice_id: VoiceId | None = Field(default=None, description="Voice (default: the dub's)")
+
+
+class Audition(BaseModel):
+    audio_url: str = Field(description="Signed, expiring URL of a WAV of the line alone")
+    duration: float
+    voice_id: str
