@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException as Redrawn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -55,7 +56,8 @@ def words(text: str) -> set[str]:
 def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, artifacts, settings):
     service, key = studio
     video, script = clip
-    patient = WebDriverWait(browser, JOB_LIMIT_S, poll_frequency=0.5)
+    # The page redraws its lists as jobs move: an element found just before may be gone.
+    patient = WebDriverWait(browser, JOB_LIMIT_S, poll_frequency=0.5, ignored_exceptions=[Redrawn])
     find = browser.find_element
     shots: list[Path] = []
 
@@ -130,8 +132,10 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     wait.until(lambda d: d.find_element(By.ID, "report-box").is_displayed())
     browser.execute_script("document.getElementById('dub-video').scrollIntoView()")
     shot("editor-after-generate")
+    # After the dub, the list shows its speech rates (the segments were read again).
+    wait.until(lambda d: "rate " in d.find_element(By.CSS_SELECTOR, items).text)
     browser.execute_script("document.getElementById('report-box').scrollIntoView()")
-    shot("report-charts")
+    shot("report-in-editor")
     translation_id = find(*state).get_attribute("data-translation-id")
 
     # The final captions carry both edits; the final audio speaks the second one.
@@ -141,6 +145,12 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     captions = " ".join(httpx.get(caption["caption_url"], timeout=30).text.split())
     for text in EDITS.values():
         assert text in captions, captions
+    # The report's charts on their own page, whole, as the CLI writes them.
+    report = artifacts / "report.html"
+    report.write_text(httpx.post(service.base + "/web/report.html", json=done["report"]).text)
+    browser.set_window_size(browser.get_window_size()["width"], 1500)
+    browser.get(report.as_uri())
+    shot("report-charts")
     heard = recognise_span(done, 1, settings, artifacts)
     assert len(words(EDITS[1]) & words(heard)) >= 3, heard
     print(f"proofread {proofread_id}, dub {translation_id}, heard {heard!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import Body, FastAPI
+from fastapi import Body, FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -28,7 +28,10 @@ def install_web(app: FastAPI) -> None:
         return FileResponse(STATIC_DIR / "index.html", headers=NO_STALE)
 
     @app.post("/web/report.html", include_in_schema=False)
-    def report_page(report: dict[str, Any] = Body(...)) -> HTMLResponse:  # noqa: B008
-        return HTMLResponse(render_report_html(report), headers=NO_STALE)
+    def report_page(
+        report: dict[str, Any] = Body(...),  # noqa: B008
+        title: str | None = Query(default=None, max_length=300),  # noqa: B008
+    ) -> HTMLResponse:
+        return HTMLResponse(render_report_html(report, title), headers=NO_STALE)
 
     app.mount("/web", StaticFiles(directory=STATIC_DIR), name="web")

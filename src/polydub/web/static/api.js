@@ -66,8 +66,9 @@ export const api = {
   patchSegments: (id, segments) => data("PATCH", `${PROOFREADS}/${id}/segments`, { segments }),
   audition: (id, body) => data("POST", `${PROOFREADS}/${id}/audition`, body),
   // The report charts: the server's renderer (the CLI's), given the report the API returned.
-  reportHtml: async (report) => {
-    const response = await fetch("/web/report.html", {
+  reportHtml: async (report, title) => {
+    const query = title ? `?title=${encodeURIComponent(title)}` : "";
+    const response = await fetch(`/web/report.html${query}`, {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(report),
     });
     if (!response.ok) throw new ApiError(response.status, { message: "report could not be drawn" });

@@ -145,7 +145,8 @@ function drawList() {
     onkeydown: (event) => listKeys(event, s.index),
   }, [
     el("div", { class: "meta" }, [
-      `#${s.index}`, `${s.start.toFixed(2)}–${s.end.toFixed(2)} s`, s.speaker, ...signals(s),
+      el("span", {}, `#${s.index}`), el("span", {}, `${s.start.toFixed(2)}–${s.end.toFixed(2)} s`),
+      el("span", {}, s.speaker), ...signals(s),
     ]),
     el("div", { class: "tr" }, withTerms(s.translation, terms)),
     el("div", { class: "src" }, withTerms(s.source_text, terms)),
@@ -281,7 +282,8 @@ async function generate() {
   try {
     const made = await api.generate(state.id, {});
     flash("Generating the dub…");
-    await followTranslation(made.video_translation_id, state.generation);
+    // When it is done, the segments are read again: rates and slow-downs of the new dub.
+    await followTranslation(made.video_translation_id, state.generation, true);
   } catch (error) {
     flash(`Generate failed: ${error.message}`, true);
     $("generate").disabled = false;
@@ -290,7 +292,7 @@ async function generate() {
 
 // ---- the dub: follow its job, then play it and draw its report --------------------------------
 
-async function followTranslation(id, generation) {
+async function followTranslation(id, generation, refreshSegments = false) {
   clearTimeout(state.timer);
   let t;
   try { t = await api.translation(id); } catch (error) { flash(error.message, true); return; }
@@ -302,7 +304,11 @@ async function followTranslation(id, generation) {
   $("dub-state").dataset.translationId = t.id;
   $("generate").disabled = running;
   if (running) {
-    state.timer = setTimeout(() => followTranslation(id, generation), POLL_MS);
+    state.timer = setTimeout(() => followTranslation(id, generation, refreshSegments), POLL_MS);
+    return;
+  }
+  if (refreshSegments) {
+    await loadSegments(generation, true); // follows this translation again, without refreshing
     return;
   }
   if (t.status === "failed") { flash(`The dub failed: ${t.failure_message}`, true); return; }
@@ -315,7 +321,7 @@ async function followTranslation(id, generation) {
     dub.currentTime = $("source-video").currentTime || 0;
   }
   if (t.report) {
-    $("report-frame").srcdoc = await api.reportHtml(t.report);
+    $("report-frame").srcdoc = await api.reportHtml(t.report, `${t.title || t.id} → ${t.output_language}`);
     $("report-box").hidden = false;
   }
 }

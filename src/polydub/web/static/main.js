@@ -168,7 +168,7 @@ async function showTranslation(id) {
   $("translation-meta").textContent =
     `${t.input_language || "?"} → ${t.output_language} · ${t.status} · ${Math.round(t.progress * 100)} %`;
   $("translation-video").src = t.video_url ? sameOrigin(t.video_url) : "";
-  $("translation-report").srcdoc = t.report ? await api.reportHtml(t.report) : "<p>No report yet.</p>";
+  $("translation-report").srcdoc = t.report ? await api.reportHtml(t.report, `${t.title || t.id} → ${t.output_language}`) : "<p>No report yet.</p>";
   if (t.status === "pending" || t.status === "running") {
     refreshTimer = setTimeout(() => location.hash.endsWith(id) && showTranslation(id), REFRESH_MS);
   }
