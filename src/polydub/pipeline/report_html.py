@@ -24,6 +24,7 @@ def render_report_html(report: dict[str, Any], title: str | None = None) -> str:
     heading = title or f"{source.get('file') or 'Dub'} → {report.get('target') or '?'}"
     sections = [
         _warnings(report.get("warnings") or []),
+        _redub_section(report.get("partial_redub")),
         _section("Segments over time", _timeline_svg(report)),
         _section("Speech rate and video slow-down per segment", _rate_svg(report)),
         _section("Speaker similarity (dub voice vs source speaker)", _similarity_svg(report)),
@@ -262,4 +263,63 @@ def _lipsync_svg(report: dict[str, Any]) -> str:
         if key in sync
     ]
     rows = [(n, None if v is None or v != v else v, c) for n, v, c in rows]  # nan: not measured
-    return _hbars(rows, 0.0, 1.0, "lip-sync correlation: ceiling, floor, lip-synced")
+    bars = _hbars(rows, 0.0, 1.0, "lip-sync correlation: ceiling, floor, lip-synced")
+    return bars + _agreement_over_time_svg(
+        (sync.get("lip_synced") or {}).get("over_time") or {}, sync
+    )
+
+
+def _agreement_over_time_svg(windows: dict[str, Any], sync: dict[str, Any]) -> str:
+    """The redrawn mouth's correlation with the dub, window by window, as a line of points
+    (gaps where a window had no edited face), against the ceiling and floor."""
+    starts, values = windows.get("starts") or [], windows.get("correlation") or []
+    if not starts:
+        return ""
+    span = starts[-1] + float(windows.get("window_s", 2.0))
+    left, right, top, bottom = 40, WIDTH - 10, 10, 150
+    x_of = lambda t: left + t / span * (right - left)  # noqa: E731
+    y_of = lambda v: bottom - (max(min(v, 1.0), -0.2) + 0.2) / 1.2 * (bottom - top)  # noqa: E731
+    body = [_text(left - 4, y_of(v) + 4, f"{v:g}", "end") for v in (0.0, 0.5, 1.0)]
+    body.append(_line(left, y_of(0.0), right, y_of(0.0), "#ccc"))
+    for key, colour in (("ceiling", "#999"), ("floor", "#d9622b")):
+        level = (sync.get(key) or {}).get("correlation")
+        if level is not None and level == level:
+            body.append(_line(left, y_of(level), right, y_of(level), colour, dash=True))
+            body.append(_text(right - 2, y_of(level) - 3, key, "end", colour))
+    half = float(windows.get("window_s", 2.0)) / 2
+    points = [
+        (x_of(t + half), y_of(v if v is not None else 0.0), t, v)
+        for t, v in zip(starts, values, strict=False)
+    ]
+    run: list[str] = []
+    for x, y, t, v in points + [(0, 0, 0, None)]:  # a None closes the current run of points
+        if v is None:
+            if len(run) > 1:
+                body.append(f"<polyline points='{' '.join(run)}' fill='none' stroke='#2a9d5c'/>")
+            run = []
+            continue
+        run.append(f"{x:.1f},{y:.1f}")
+        body.append(
+            f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='#2a9d5c'>"
+            f"<title>{t:.1f}–{t + 2 * half:.1f} s: {v:.2f}</title></circle>"
+        )
+    body.append(_text(left, bottom + 14, "0 s"))
+    body.append(_text(right, bottom + 14, f"{span:.1f} s", "end"))
+    return _svg(bottom + 20, "".join(body), "lip-sync correlation over time")
+
+
+def _redub_section(record: dict[str, Any] | None) -> str:
+    """What a partial re-dub redid and what it reused (pipeline/partial_redub.py)."""
+    if not record or not record.get("previous_run"):
+        return ""
+    redone = ", ".join(map(str, record.get("segments_redone") or [])) or "none"
+    reused = len(record.get("segments_reused") or [])
+    lines = [f"Segments re-synthesised: {redone}; {reused} reused from the previous dub."]
+    ranges = record.get("lipsync_ranges")
+    if ranges is not None:
+        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in ranges) or "none"
+        lines.append(f"Lip-sync redrawn over: {spans}; the other frames kept.")
+    if record.get("stages"):
+        ran = ", ".join(f"{k} {v:.1f} s" for k, v in record["stages"].items())
+        lines.append(f"Stages that ran: {ran}.")
+    return _section("Partial re-dub", "".join(f"<p>{escape(line)}</p>" for line in lines))
