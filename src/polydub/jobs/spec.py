@@ -100,7 +100,7 @@ def dub_options(
     resolve: Resolver,
     max_rate: float,
     target_lufs: float,
-    edits: Mapping[str, Mapping[int, str]] | None = None,
+    edits: Mapping[str, Mapping[int, str | dict]] | None = None,
     max_slowdown: float = 1.3,
 ) -> DubOptions:
     """The pipeline's options for `targets` (ISO codes), with the spec's media resolved to

@@ -29,6 +29,7 @@ from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import FrameWriter, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
+from polydub.pipeline.frame_reuse import FrameReuse, PreviousFrames
 from polydub.pipeline.sync_score import agreement_over_time, score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
@@ -237,6 +238,7 @@ def lipsync_video(
     edit_range: tuple[float, float] | None = None,
     warp: TimeWarp | None = None,
     scan_cache: Path | None = None,
+    reuse: FrameReuse | None = None,
 ) -> LipSyncInfo:
     """Write `video`'s frames to `out_video` (video only, H.264) with the speaker's mouth
     following `drive`; when no face speaks, write nothing (`wrote_video` is False).
@@ -254,6 +256,8 @@ def lipsync_video(
             full frame rate where the video is slowed; `drive_time` is then not used.
         scan_cache: a directory of face scans of this same video: reused when there is one,
             written after scanning when not.
+        reuse: keep a previous output's frames outside the ranges it names (a partial re-dub,
+            pipeline/frame_reuse.py); edited_frames and the scores count redrawn frames only.
     """
     renderer = renderer or make_renderer(mode)
     fmt = video_format(video)
@@ -282,6 +286,10 @@ def lipsync_video(
         edited, written, seams = 0, 0, []
         total = max(store.frames, fmt.frames, 1)
         slots = output_slots(warp, fmt.fps, store.frames) if warp is not None else None
+        previous = None
+        if reuse is not None:
+            before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
+            previous = PreviousFrames(reuse, before)
         with FrameWriter(out_video, fmt.fps) as writer:
             for frame in read_frames(video):
                 raise_if_cancelled()
@@ -292,7 +300,11 @@ def lipsync_video(
                     times = [drive_time(frame.time)]
                 else:
                     times = [j / fmt.fps for j in slots.get(frame.index, ())]
-                for copy, output_time in enumerate(times):
+                kept = previous.take(frame.index, frame.time, len(times)) if previous else None
+                for rgb in kept or ():
+                    writer.write(rgb)
+                    written += 1
+                for copy, output_time in enumerate(times if kept is None else ()):
                     k = int(round(output_time * drive.fps))
                     rgb = frame.rgb
                     measured = recorder is not None and copy == 0  # each source frame once
@@ -317,6 +329,8 @@ def lipsync_video(
                     written += 1
                 if frame.index % 50 == 0:
                     progress(frame.index / total)
+        if previous is not None:
+            previous.close()
         done = time.perf_counter()
     finally:
         store.close()

@@ -27,6 +27,7 @@ from polydub.pipeline.artifacts import (
     SeparationArtifact,
     SynthLine,
 )
+from polydub.pipeline.frame_reuse import FrameReuse
 from polydub.pipeline.lipsync import lipsync_video, make_renderer
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
@@ -95,6 +96,7 @@ def lipsync(
     device: str = "auto",
     progress=lambda f: None,
     scan_cache: Path | None = None,
+    reuse: FrameReuse | None = None,
 ) -> LipSyncArtifact:
     """Redraw the speaker's mouth on the source frames to follow the fitted dub (with the
     user's neural `model` when one is configured); `scan_cache` keeps the source's face scan
@@ -117,6 +119,7 @@ def lipsync(
         progress=progress,
         warp=fitted.plan if fitted.plan.stretches else None,
         scan_cache=scan_cache,
+        reuse=reuse,  # a partial re-dub keeps the previous run's frames outside its edits
     )
     seams = np.array(info.seam_ratios)
     return LipSyncArtifact(

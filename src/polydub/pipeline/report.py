@@ -56,6 +56,8 @@ class TargetSide:
     rendered: RenderArtifact
     quality: QualityArtifact
     lipsync: LipSyncArtifact | None = None  # None: audio-only, or no video
+    # What a partial re-dub redid and reused (pipeline/partial_redub.py); None: not tracked.
+    partial_redub: dict | None = None
 
 
 @dataclass
@@ -165,6 +167,7 @@ def _report_fields(
             for s in dubbed.translated.segments
         ],
         "plan": dubbed.fitted.plan.model_dump(),
+        "partial_redub": dubbed.partial_redub,
         "stages": [
             {"stage": o.name, "seconds": round(o.seconds, 3), "cached": o.cached} for o in outcomes
         ],

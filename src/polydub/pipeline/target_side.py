@@ -21,6 +21,7 @@ from polydub.pipeline.artifacts import (
 from polydub.pipeline.checkpoint import content_key, file_key
 from polydub.pipeline.dub_options import DubOptions
 from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.partial_redub import PartialRedub
 from polydub.pipeline.quality import QualityArtifact, measure_quality
 from polydub.pipeline.report import SourceSide, TargetSide
 from polydub.pipeline.runner import StageRunner
@@ -103,6 +104,7 @@ def run_target_side(
 ) -> TargetSide:
     """translate -> synthesize -> fit -> mix -> render -> report for one target language."""
     translated, k_tr = run_translate_stage(runner, shared, target, options, engines)
+    redub = PartialRedub.open(runner, shared, target, options, k_tr)
     lines = synthesize_stage.LineSynthesizer(
         engines.synthesizers, runner.target_dir(target) / "lines"
     )
@@ -113,7 +115,7 @@ def run_target_side(
         "synthesize",
         target,
         {"up": k_tr, "voices": assign(shared.diarized.speakers), "max_rate": timing.max_rate},
-        lambda d: synthesize_stage.synthesize(
+        lambda d: redub.synthesize(
             translated,
             shared.diarized.speakers,
             lines=lines,
@@ -141,7 +143,7 @@ def run_target_side(
         FitArtifact,
     )
     mixed, rendered, k_render, synced = run_mix_and_render(
-        runner, shared, target, options, translated, fitted, k_fit, extension, engines
+        runner, shared, target, options, translated, fitted, k_fit, extension, engines, redub=redub
     )
     quality, _ = runner.run(
         "report",
@@ -155,7 +157,15 @@ def run_target_side(
         QualityArtifact,
     )
     return TargetSide(
-        target, translated, synthesized, fitted, mixed, rendered, quality, lipsync=synced
+        target,
+        translated,
+        synthesized,
+        fitted,
+        mixed,
+        rendered,
+        quality,
+        lipsync=synced,
+        partial_redub=redub.stage_seconds(runner, target),
     )
 
 
@@ -203,6 +213,7 @@ def run_mix_and_render(
     engines: EngineSet,
     *,
     captions: tuple[TranslationArtifact, str] | None = None,
+    redub: PartialRedub | None = None,
 ) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
     """mix -> lipsync -> render of one target, whatever produced its fitted speech.
 
@@ -229,7 +240,7 @@ def run_mix_and_render(
         MixArtifact,
     )
     synced, k_picture = run_lipsync_stage(
-        runner, shared, target, options, engines, fitted, mixed, k_mix
+        runner, shared, target, options, engines, fitted, mixed, k_mix, redub=redub
     )
     cues = heard_cues(captions[0]) if captions else None
     rendered, k_render = runner.run(
@@ -274,6 +285,8 @@ def run_lipsync_stage(
     fitted: FitArtifact,
     mixed: MixArtifact,
     k_up: str,
+    *,
+    redub: PartialRedub | None = None,
 ) -> tuple[lipsync_stage.LipSyncArtifact | None, str]:
     """The lipsync stage (skipped for audio-only output or a source without video): returns
     its artifact (None: render uses the source's picture) and the key render builds on."""
@@ -302,9 +315,12 @@ def run_lipsync_stage(
             # The scan depends on the source alone: every target of it shares one (on this
             # machine: scans are large and quick to redo, so they stay out of the blob store).
             scan_cache=runner.workspace / "face-scans",
+            reuse=redub.frame_reuse(fitted) if redub else None,
         ),
         lipsync_stage.LipSyncArtifact,
     )
+    if redub is not None:
+        redub.remember_lipsync(fitted, synced)
     return synced, k_sync
 
 
