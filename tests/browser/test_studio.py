@@ -145,6 +145,16 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     captions = " ".join(httpx.get(caption["caption_url"], timeout=30).text.split())
     for text in EDITS.values():
         assert text in captions, captions
+    # The translation's own view (from the list): its video and the same charts.
+    browser.get(f"{service.base}/#/translation/{translation_id}")
+    wait.until(
+        lambda d: (
+            "Speech rate"
+            in (d.find_element(By.ID, "translation-report").get_attribute("srcdoc") or "")
+        )
+    )
+    assert find(By.ID, "translation-video").get_attribute("src")
+
     # The report's charts on their own page, whole, as the CLI writes them.
     report = artifacts / "report.html"
     report.write_text(httpx.post(service.base + "/web/report.html", json=done["report"]).text)

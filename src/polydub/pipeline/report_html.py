@@ -281,6 +281,7 @@ def _agreement_over_time_svg(windows: dict[str, Any], sync: dict[str, Any]) -> s
     y_of = lambda v: bottom - (max(min(v, 1.0), -0.2) + 0.2) / 1.2 * (bottom - top)  # noqa: E731
     body = [_text(left - 4, y_of(v) + 4, f"{v:g}", "end") for v in (0.0, 0.5, 1.0)]
     body.append(_line(left, y_of(0.0), right, y_of(0.0), "#ccc"))
+    body.append(_text(left + 4, top + 4, "redrawn mouth vs dub speech, per window", fill="#2a9d5c"))
     for key, colour in (("ceiling", "#999"), ("floor", "#d9622b")):
         level = (sync.get(key) or {}).get("correlation")
         if level is not None and level == level:
