@@ -106,9 +106,14 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     # The editor: two segments; edit both (typing, then Ctrl+Enter saves).
     items = "#segment-list li"
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, items)) == 2)
+    find(By.CSS_SELECTOR, f'{items}[data-index="0"]').click()
     for index, text in EDITS.items():
-        find(By.CSS_SELECTOR, f'{items}[data-index="{index}"]').click()
         box = find(By.ID, "seg-translation")
+        if index > 0:  # the keyboard's way on: Alt+n while typing selects the next segment
+            box.send_keys(Keys.ALT, "n")
+            wait.until(
+                lambda d, i=index: d.find_element(By.ID, "segment-heading").text == f"Segment {i}"
+            )
         box.clear()
         box.send_keys(text)
         box.send_keys(Keys.CONTROL, Keys.ENTER)
@@ -116,8 +121,7 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
         edited = find(By.CSS_SELECTOR, f'{items}[data-index="{index}"]')
         assert text in edited.text and "edited" in edited.text
 
-    # Audition the second edit alone (selected; 'a' is the shortcut), then generate.
-    find(By.CSS_SELECTOR, f'{items}[data-index="1"]').click()
+    # Audition the second edit alone (still selected), then generate.
     find(By.ID, "audition").click()
     flash_says("Audition of segment 1")
     audition_src = find(By.ID, "audition-audio").get_attribute("src")
@@ -154,6 +158,10 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
         )
     )
     assert find(By.ID, "translation-video").get_attribute("src")
+
+    browser.get(f"{service.base}/#/")
+    wait.until(lambda d: "completed" in d.find_element(By.ID, "translation-table").text)
+    shot("list-after-dub")
 
     # The report's charts on their own page, whole, as the CLI writes them.
     report = artifacts / "report.html"

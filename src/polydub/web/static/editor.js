@@ -308,6 +308,7 @@ async function followTranslation(id, generation, refreshSegments = false) {
     return;
   }
   if (refreshSegments) {
+    if (t.status === "completed") flash("The dub is ready.");
     await loadSegments(generation, true); // follows this translation again, without refreshing
     return;
   }

@@ -16,6 +16,7 @@ function show(view) {
 async function route() {
   clearTimeout(refreshTimer);
   closeEditor();
+  flash(""); // a message belongs to the view it was said in
   if (!session.key) {
     show("signin-view");
     $("sign-out").hidden = true;
@@ -48,9 +49,9 @@ async function signIn(event) {
     return;
   }
   $("api-key").value = "";
-  flash("Signed in.");
   loadLanguages();
   await route();
+  flash("Signed in.");
 }
 
 async function loadLanguages() {
@@ -62,8 +63,14 @@ async function loadLanguages() {
 
 // ---- the lists ----------------------------------------------------------------------------
 
+let listShown = false;
+
 async function refreshLists() {
   const running = (await Promise.all([refreshTranslations(), refreshProofreads()])).some(Boolean);
+  if (!listShown) { // the form stays open for a first visit, folded once there is work to see
+    listShown = true;
+    $("create-box").open = $("proofread-empty").hidden === false && $("translation-empty").hidden === false;
+  }
   if (location.hash.split("/")[1] || $("list-view").hidden) return;
   // Poll while anything runs; a quiet page asks rarely (other clients may start jobs too).
   refreshTimer = setTimeout(refreshLists, running ? REFRESH_MS : REFRESH_MS * 5);
