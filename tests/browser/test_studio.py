@@ -6,6 +6,7 @@ to tests/artifacts/browser/ (the path is printed)."""
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from pathlib import Path
 
@@ -95,13 +96,16 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     languages.clear()
     languages.send_keys("Spanish")
     find(By.ID, "create-submit").click()
+    started = time.monotonic()
     flash_says("Proofread started")
     row = "#proofread-table tbody tr"
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row))
     shot("list-proofread-running")
     wait.until(lambda d: "completed" in d.find_element(By.CSS_SELECTOR, row).text)
+    proofread_s = time.monotonic() - started
     proofread_id = find(By.CSS_SELECTOR, row).get_attribute("data-id")
     find(By.LINK_TEXT, "Open editor").click()
+    assert browser.current_url.endswith(f"#/proofread/{proofread_id}")
 
     # The editor: two segments; edit both (typing, then Ctrl+Enter saves).
     items = "#segment-list li"
@@ -131,9 +135,11 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     assert audition.status_code == 200 and audition.content[:4] == b"RIFF"
 
     find(By.ID, "generate").click()
+    started = time.monotonic()
     state = (By.ID, "dub-state")
     wait.until(lambda d: d.find_element(*state).get_attribute("data-status") == "completed")
     wait.until(lambda d: d.find_element(By.ID, "report-box").is_displayed())
+    generate_s = time.monotonic() - started
     browser.execute_script("document.getElementById('dub-video').scrollIntoView()")
     shot("editor-after-generate")
     # After the dub, the list shows its speech rates (the segments were read again).
@@ -171,7 +177,7 @@ def test_proofread_edit_audition_generate_in_chromium(browser, studio, clip, art
     shot("report-charts")
     heard = recognise_span(done, 1, settings, artifacts)
     assert len(words(EDITS[1]) & words(heard)) >= 3, heard
-    print(f"proofread {proofread_id}, dub {translation_id}, heard {heard!r}")
+    print(f"proofread ready in {proofread_s:.0f} s, dub in {generate_s:.0f} s; heard {heard!r}")
     print("screenshots:\n" + "\n".join(str(s) for s in shots))
 
 
