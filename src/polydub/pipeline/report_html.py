@@ -193,8 +193,9 @@ def _rate_svg(report: dict[str, Any]) -> str:
         if len(timings) <= 40:
             body.append(_text(x + slot / 2, bottom + 14, str(t["index"]), "middle"))
     legend = (
-        "<p class='summary'><span style='color:#2f6fde'>■</span> speech rate "
-        "(red: above the bound) <span style='color:#2a9d5c'>■</span> video slow-down; "
+        "<p class='summary'><span style='color:#2f6fde'>■</span> speech rate as heard "
+        "(the voice's rate × any time-stretch; red: above the bound) "
+        "<span style='color:#2a9d5c'>■</span> video slow-down; "
         "1× dashed</p>"
     )
     return _svg(BAR_HEIGHT, "".join(body), "speech rate and slow-down per segment") + legend

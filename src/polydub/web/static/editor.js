@@ -68,6 +68,7 @@ async function loadSegments(generation, keepSelection = false) {
   drawList();
   selectSegment(state.selected, false);
   if (data.video_translation_id) await followTranslation(data.video_translation_id, generation);
+  else $("dub-state").textContent = "(not generated yet: edit, then Generate dub)";
 }
 
 function fillChoices() {
