@@ -64,6 +64,8 @@ def _check_outputs(stem: Path, code: str, source_duration: float, *, exact: bool
     assert "video" in streams and "audio" in streams
     duration = float(streams["format"]["duration"])
     report = json.loads(Path(f"{stem}.{code}.report.json").read_text())
+    charts = Path(f"{stem}.{code}.report.html").read_text()  # the same report, drawn
+    assert charts.count("<svg") >= 3 and f"→ {report['target']}" in charts
     timing = report["timing"]
     assert timing["truncated_segments"] == 0
     assert timing["dropped_segments"] == 0

@@ -62,6 +62,9 @@ def create_app(
     from polydub.api.routes import include_routers
 
     include_routers(app)
+    from polydub.web import install_web
+
+    install_web(app)  # the studio page at /, after the API's routes (it shadows none of them)
     install_openapi(app, rate_limited=settings.rate_limit_per_minute > 0)
     return app
 

@@ -41,7 +41,7 @@ from polydub.pipeline.lipsync_lines import (
     per_face_summary,
 )
 from polydub.pipeline.lipsync_restore import restore_frames
-from polydub.pipeline.sync_score import score_series
+from polydub.pipeline.sync_score import agreement_over_time, score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
 # (or when it is the only face).
@@ -285,7 +285,11 @@ class SyncRecorder:
         return {
             "ceiling": score_series(self.before, self.source, self.fps).as_dict(),
             "floor": score_series(self.before, self.dub, self.fps).as_dict(),
-            "lip_synced": score_series(self.after, self.dub, self.fps).as_dict(),
+            "lip_synced": {
+                **score_series(self.after, self.dub, self.fps).as_dict(),
+                # Window by window, for the report's chart: where the sync is weak.
+                "over_time": agreement_over_time(self.after, self.dub, self.fps),
+            },
         }
 
 

@@ -25,6 +25,7 @@ from polydub.pipeline.artifacts import (
 from polydub.pipeline.checkpoint import StageOutcome
 from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.quality import LOW_CONFIDENCE, QualityArtifact
+from polydub.pipeline.report_html import render_report_html
 from polydub.pipeline.translation_quality import LineQuality
 from polydub.server_paths import scrub_strings
 from polydub.storage.atomic import copy_atomic, write_text_atomic
@@ -230,6 +231,8 @@ def publish(
     for name, src in (("video", rendered.video), ("srt", rendered.srt), ("vtt", rendered.vtt)):
         copy_atomic(src, paths[name])
     write_text_atomic(paths["report"], json.dumps(report, indent=2, ensure_ascii=False))
+    # The same report as charts, for a person (NAME.lang.report.html).
+    write_text_atomic(Path(base + ".report.html"), render_report_html(report))
     audio = encode_audio_track(dubbed.mixed.mix_wav, Path(base + ".m4a"))
     return DubResult(
         dubbed.target, paths["video"], paths["srt"], paths["vtt"], paths["report"], report, audio

@@ -74,6 +74,22 @@ def score_series(
     )
 
 
+def agreement_over_time(
+    mouth: np.ndarray, envelope: np.ndarray, fps: float, window_s: float = 2.0
+) -> dict:
+    """The sync score per window of `window_s` seconds (for the report's chart over time):
+    window starts in seconds and each window's peak correlation, None where it had too few
+    measured frames (no edited face) to say."""
+    size = max(8, int(round(window_s * fps)))
+    starts, correlations = [], []
+    for first in range(0, min(len(mouth), len(envelope)), size):
+        score = score_series(mouth[first : first + size], envelope[first : first + size], fps)
+        starts.append(round(first / fps, 3))
+        ok = not np.isnan(score.correlation)
+        correlations.append(round(score.correlation, 3) if ok else None)
+    return {"window_s": size / fps, "starts": starts, "correlation": correlations}
+
+
 def mouth_openings_by_face(video: Path) -> tuple[dict[int, np.ndarray], float, int]:
     """Mouth opening per frame of every tracked face (nan where that face is not seen).
 
