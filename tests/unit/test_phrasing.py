@@ -87,7 +87,8 @@ def test_each_stretch_says_what_was_tried_before_slowing_video():
     shortened = tried.model_copy(
         update={"chars_after": 40, "method": "alternatives", "outcome": "shortened"}
     )
-    assert "(alternatives): 60 -> 40 chars" in explain_phrasing(plan.stretches, [shortened])[0].reason
+    (explained,) = explain_phrasing(plan.stretches, [shortened])
+    assert "(alternatives): 60 -> 40 chars" in explained.reason
     # A line predicted to fit had nothing asked of the engine, and the stretch says so.
     (unexplained,) = explain_phrasing(plan.stretches, [])
     assert "not tried, the translation was predicted to fit" in unexplained.shorter_phrasing

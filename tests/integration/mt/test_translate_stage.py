@@ -86,3 +86,23 @@ def test_every_spoken_line_gets_a_quality_signal(diarized, translators):
     for q in done.line_quality:
         assert 0.0 <= q.score <= 1.0
         assert q.back_translation_chrf is not None and q.length_ratio is not None
+
+
+def test_engines_without_another_phrasing_say_so_for_lines_too_long(translators):
+    # 1.2 s before the next speaker: about 22 characters at 1.25x, for a 60-character line.
+    segments = [
+        Segment(index=0, start=0.0, end=1.2, text="Well, I really think we should go home now."),
+        Segment(index=1, start=1.3, end=3.0, text="Yes.", speaker="B"),
+    ]
+    diarized = DiarizationArtifact(
+        transcript=Transcript(language="en", segments=segments),
+        speakers=["SPEAKER_00", "B"],
+        method="test",
+    )
+    for target in ("es", "fr"):  # Apertium, and Apertium through Spanish
+        done = _translate(diarized, translators, target)
+        (attempt,) = done.phrasing
+        assert attempt.segments == [0] and attempt.method is None
+        assert attempt.outcome == "engine cannot shorten"
+        assert attempt.chars_after == attempt.chars_before > attempt.budget_chars
+        assert attempt.chars_before == len(done.segments[0].translation)
