@@ -257,7 +257,7 @@ def test_a_line_too_long_for_its_slot_is_asked_again_with_its_character_budget(s
     }
     assert len(server.requests) == 2
     asked = server.requests[1]["messages"]
-    assert "at most \"max_chars\" characters" in asked[0]["content"]
+    assert 'at most "max_chars" characters' in asked[0]["content"]
     assert json.loads(asked[1]["content"])["lines"] == [
         {
             "id": 1,
