@@ -333,17 +333,13 @@ def test_bad_input_is_refused_clearly(tmp_path, make, expected):
     assert expected in done.stderr
 
 
-def test_unservable_target_is_refused_before_work(tmp_path, talking_clip):
+@pytest.mark.parametrize("source", [("--source-language", "English"), ()])
+def test_unservable_target_is_refused_before_work(tmp_path, talking_clip, source):
     clip, _ = talking_clip
     done = _cli(
-        "translate",
-        str(clip),
-        "--to",
-        "Japanese",
-        "--source-language",
-        "English",
+        "translate", str(clip), "--to", "Spanish", "--to", "Japanese", *source,
         env_data=tmp_path / "data",
-    )
+    )  # fmt: skip
     assert done.returncode == 2
-    assert "POLYDUB_OPENAI_BASE_URL" in done.stderr
+    assert "Japanese" in done.stderr and "POLYDUB_OPENAI_BASE_URL" in done.stderr
     assert not (tmp_path / "data" / "work").exists()
