@@ -110,3 +110,31 @@ def test_each_stretch_says_what_was_tried_before_slowing_video():
     # A line predicted to fit had nothing asked of the engine, and the stretch says so.
     (unexplained,) = explain_phrasing(plan.stretches, [])
     assert "not tried, the translation was predicted to fit" in unexplained.shorter_phrasing
+
+
+def test_the_timing_report_gives_each_stretch_its_phrasing_attempt():
+    from polydub.domain.timing import TimingPlan, VideoStretch
+    from polydub.pipeline.artifacts import FitArtifact, TranslationArtifact
+    from polydub.pipeline.quality import timing_report
+
+    attempt = PhrasingAttempt(
+        segments=[3, 4], budget_chars=30, chars_before=52, chars_after=41,
+        method="length request", outcome="shortened",
+    )  # fmt: skip
+    translated = TranslationArtifact(
+        source_language="en", target_language="es", engine="t", segments=[], phrasing=[attempt]
+    )
+    stretches = [
+        VideoStretch(start=1.0, end=2.0, factor=1.2, segment=4, reason="the dub needs 1.20s"),
+        VideoStretch(start=5.0, end=6.0, factor=1.1, segment=7, reason="the dub needs 1.10s"),
+    ]
+    plan = TimingPlan(
+        stretches=stretches, source_duration=8.0, max_rate=1.25, dynamic_duration=True
+    )
+    report = timing_report(translated, FitArtifact(plan=plan, lines=[]))
+    shortened, untried = report.stretches
+    assert shortened.shorter_phrasing == (
+        "shorter phrasing (length request): 52 -> 41 chars for a budget of 30"
+    )
+    assert shortened.reason == f"the dub needs 1.20s; {shortened.shorter_phrasing}"
+    assert "not tried" in untried.shorter_phrasing
