@@ -90,10 +90,10 @@ def test_every_spoken_line_gets_a_quality_signal(diarized, translators):
 
 def test_engines_without_another_phrasing_drop_marked_fillers_or_say_they_cannot(translators):
     # 1.2 s before the next speaker: about 22 characters at 1.25x, for 50-70-character lines.
-    plain = "I really think we should all go home now."
+    no_fillers = "I really think we should all go home now."
     segments = [
         Segment(index=0, start=0.0, end=1.2, text="Well, you know, I think we should go home."),
-        Segment(index=1, start=1.3, end=2.5, text=plain, speaker="B"),
+        Segment(index=1, start=1.3, end=2.5, text=no_fillers, speaker="B"),
         Segment(index=2, start=2.6, end=4.0, text="Yes."),
     ]
     diarized = DiarizationArtifact(
