@@ -235,6 +235,28 @@ def slowdowns(targets: list[str]) -> None:
                     f"{timing['rate_max']:.2f}, {timing['source_duration']:.1f}s -> "
                     f"{timing['output_duration']:.1f}s, WER {wer:.2f}"
                 )
+                print(f"    slow-down {_distribution(factors, timing['segments'])}")
+                print(f"    shorter phrasing: {_phrasing_outcomes(result.report)}")
+
+
+def _distribution(factors: list[float], lines: int) -> str:
+    """Max and percentiles of the video slow-down per line (1.0 for lines not stretched)."""
+    import numpy as np
+
+    per_line = [*factors, *[1.0] * max(0, lines - len(factors))] or [1.0]
+    p50, p90, p95 = np.percentile(per_line, [50, 90, 95])
+    return f"max {max(per_line):.2f}, p50 {p50:.2f}, p90 {p90:.2f}, p95 {p95:.2f} per line"
+
+
+def _phrasing_outcomes(report: dict) -> str:
+    """How the sentences predicted too long fared (see pipeline/phrasing.py)."""
+    from collections import Counter
+
+    attempts = report["translation"]["phrasing"]
+    counts = Counter(f"{a['outcome']} ({a['method']})" for a in attempts)
+    saved = sum(a["chars_before"] - a["chars_after"] for a in attempts)
+    said = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+    return f"{len(attempts)} sentences too long: {said or '-'}; {saved} chars saved"
 
 
 def _scores(hypotheses: list[str], references: list[str]) -> str:

@@ -8,10 +8,11 @@ the API's languages endpoint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from polydub.config import Settings
 from polydub.domain.language import all_languages, language_name, resolve_language
-from polydub.errors import UnsupportedLanguageError
+from polydub.errors import PolydubError, UnsupportedLanguageError
 from polydub.pipeline.engine_set import EngineSet
 
 
@@ -93,6 +94,46 @@ def check_targets(engines: EngineSet, targets: list[str], source: str | None) ->
             )
         codes.append(code)
     return list(dict.fromkeys(codes))
+
+
+# Below this the language heard in the first seconds is a guess: the pipeline's own detection
+# (on the separated speech) decides instead.
+_SURE_DETECTION = 0.5
+
+
+def check_heard_source(engines: EngineSet, codes: list[str], media: Path) -> None:
+    """With no source language given, refuse now the targets no route serves from the
+    language heard in the media's first 30 s, rather than after transcribing all of it.
+
+    Skipped when every target is served from any source (a chat endpoint) or the detection is
+    unsure.
+
+    Raises:
+        UnsupportedLanguageError: names the heard language, the target and the fix.
+    """
+    served = _translation_sources(engines)
+    if all("*" in set().union(*served.get(code, {}).values(), *served.get("*", {}).values())
+           for code in codes):  # fmt: skip
+        return
+    from polydub.engines.asr.base import ASR_SAMPLE_RATE
+    from polydub.media.audio import decode_audio
+
+    try:
+        audio = decode_audio(media, ASR_SAMPLE_RATE, start=0.0, end=30.0)
+        heard, probability = engines.transcriber.detect_language(audio.samples)
+    except PolydubError:
+        # No audio, or no speech, to hear: the pipeline's stages say what is wrong with it.
+        return
+    if probability < _SURE_DETECTION:
+        return
+    try:
+        check_targets(engines, codes, heard)
+    except UnsupportedLanguageError as exc:
+        raise UnsupportedLanguageError(
+            f"the video sounds {language_name(heard)} (detected, {probability:.0%}; give "
+            f"--source-language if not): {exc}",
+            param="output_languages",
+        ) from exc
 
 
 def _catalogue(engines: EngineSet) -> dict:

@@ -70,7 +70,7 @@ def run_translate(
     save_voices: tuple[tuple[str, str], ...] = (),
     **flags,
 ) -> list[DubResult]:
-    from polydub.catalog import check_targets
+    from polydub.catalog import check_heard_source, check_targets
     from polydub.domain.language import resolve_language
     from polydub.pipeline.dub import dub
     from polydub.pipeline.engine_set import EngineSet
@@ -104,6 +104,8 @@ def run_translate(
     path, name = fetch_input(
         source, settings.data_dir / "downloads", max_bytes=settings.max_download_bytes
     )
+    if source_code is None:
+        check_heard_source(engines, codes, path)  # seconds, before the pipeline's minutes
     out_dir = output_dir or (Path.cwd() if is_url else path.parent)
     # The same typed spec a service job is made of, so both run the pipeline the same way.
     spec = JobSpec(

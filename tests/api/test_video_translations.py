@@ -95,6 +95,26 @@ def test_create_refuses_invalid_requests_before_any_job(client, auth, app, field
     assert row_count(app, Translation) == 0 and row_count(app, Batch) == 0
 
 
+@pytest.mark.parametrize("input_language", [None, "English"])
+def test_a_target_no_route_serves_is_refused_naming_it(client, auth, app, input_language):
+    # Japanese has voices here (Kokoro) but no translation engine or pivot route into it.
+    fields = {"input_language": input_language} if input_language else {}
+    error = error_of(create(client, auth, output_languages=["Spanish", "Japanese"], **fields))
+    assert error["param"] == "output_languages" and "Japanese" in error["message"]
+    assert row_count(app, Translation) == 0 and row_count(app, Batch) == 0
+
+
+def test_french_from_english_is_accepted_through_the_pivot(client, auth):
+    # Apertium has no English -> French pair; English -> Spanish -> French serves it.
+    response = create(client, auth, output_languages=["French"], input_language="English")
+    assert response.status_code == 200, response.text
+    body = client.get("/v3/video-translations/languages", headers=auth).json()["data"]
+    french = next(d for d in body["details"] if d["name"] == "French")
+    routes = [r for r in french["translation"] if r.startswith("apertium via es (")]
+    assert routes and "en" in routes[0].split("(")[1].rstrip(")").split(", ")
+    assert "Japanese" not in body["languages"]
+
+
 def test_missing_video_names_the_field(client, auth):
     response = client.post(
         "/v3/video-translations", json={"output_languages": ["Spanish"]}, headers=auth

@@ -335,17 +335,35 @@ def test_bad_input_is_refused_clearly(tmp_path, make, expected):
     assert expected in done.stderr
 
 
-def test_unservable_target_is_refused_before_work(tmp_path, talking_clip):
+@pytest.mark.parametrize("source", [("--source-language", "English"), ()])
+def test_unservable_target_is_refused_before_work(tmp_path, talking_clip, source):
     clip, _ = talking_clip
     done = _cli(
-        "translate",
-        str(clip),
-        "--to",
-        "Japanese",
-        "--source-language",
-        "English",
+        "translate", str(clip), "--to", "Spanish", "--to", "Japanese", *source,
         env_data=tmp_path / "data",
-    )
+    )  # fmt: skip
     assert done.returncode == 2
-    assert "POLYDUB_OPENAI_BASE_URL" in done.stderr
+    assert "Japanese" in done.stderr and "POLYDUB_OPENAI_BASE_URL" in done.stderr
+    assert not (tmp_path / "data" / "work").exists()
+
+
+def test_a_source_no_route_leaves_is_heard_and_refused_before_work(tmp_path):
+    """No --source-language: the first seconds are listened to, and German speech asked for
+    in Spanish (no German pair here) is refused before the pipeline starts."""
+    from polydub.media.ffmpeg import run_ffmpeg
+
+    speech, clip = tmp_path / "de.wav", tmp_path / "de.mp4"
+    subprocess.run(
+        ["espeak-ng", "-v", "de", "-w", str(speech),
+         "Guten Tag, meine Damen und Herren. Heute zeige ich Ihnen drei neue Funktionen "
+         "unseres Programms, die jeden Tag Zeit sparen."],
+        check=True,
+    )  # fmt: skip
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=25", "-i", str(speech), "-shortest",
+         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(clip)]
+    )  # fmt: skip
+    done = _cli("translate", str(clip), "--to", "Spanish", env_data=tmp_path / "data")
+    assert done.returncode == 2
+    assert "sounds German" in done.stderr and "German -> Spanish" in done.stderr
     assert not (tmp_path / "data" / "work").exists()

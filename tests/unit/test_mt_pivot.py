@@ -63,3 +63,26 @@ def test_legs_may_come_from_different_engines():
     by_pair = {pair: r for r in routes for pair in r.pairs()}
     assert by_pair[("pt", "es")].name == "neural+rules via en"
     assert by_pair[("pt", "es")].route("pt", "es") == ["neural pt->en", "rules en->es"]
+
+
+class _Shortening(_Tagging):
+    """A last leg that can word a line shorter (as a chat engine can)."""
+
+    shortens_by = "length request"
+
+    def shorten(self, texts, translations, source, target, request):
+        self.requests.append(request)
+        return [f"short {t} |{source}>{target}" for t in texts]
+
+
+def test_a_route_shortens_with_its_last_leg_only():
+    rules = _apertium_like()
+    assert pivot_routes([rules])[0].shortens_by is None  # Apertium cannot; nor its route
+    chat_fr = _Shortening("chat", {("es", "fr")})
+    (route,) = pivot_routes([_Tagging("rules", {("en", "es")}), chat_fr])
+    assert route.shortens_by == "length request"
+    request = TranslationRequest(context="ctx", max_chars=[20])
+    shorter = route.shorten(["Hello"], ["Bonjour à vous"], "en", "fr", request)
+    # The source goes through the first leg again; the last leg words it within the budget.
+    assert shorter == ["short Hello |rules:en>es |es>fr"]
+    assert chat_fr.requests[-1].max_chars == [20]

@@ -32,6 +32,11 @@ class VideoStretch(BaseModel):
     segment: int | None = None  # the line whose dub needed the time
     reason: str = ""  # why, in words, for the report
     capped: bool = False  # the line needed more; the rest was spoken faster
+    # What was tried before slowing video: the pause after the line (seconds of it used), an
+    # early start into the silence before it (seconds), a shorter phrasing (what came of it).
+    pause_used: float = 0.0
+    early_start: float = 0.0
+    shorter_phrasing: str | None = None
 
     @property
     def extra(self) -> float:

@@ -10,6 +10,7 @@ from polydub.domain.media import MediaInfo
 from polydub.domain.speaker import SpeakerProfile
 from polydub.domain.timing import TimingPlan
 from polydub.domain.transcript import Segment, Transcript
+from polydub.pipeline.phrasing import PhrasingAttempt
 from polydub.pipeline.translation_quality import LineQuality
 
 
@@ -66,6 +67,8 @@ class TranslationArtifact(BaseModel):
     # Per spoken line: a quality signal to review the worst lines first.
     line_quality: list[LineQuality] = Field(default_factory=list)
     glossary_misses: list[GlossaryMiss] = Field(default_factory=list)
+    # Sentences predicted too long for their time, and whether a shorter phrasing was found.
+    phrasing: list[PhrasingAttempt] = Field(default_factory=list)
 
 
 class SynthLine(BaseModel):

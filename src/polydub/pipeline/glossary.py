@@ -124,6 +124,8 @@ def translate_with_glossary(
     target: str,
     glossary: Glossary | None,
     request: TranslationRequest | None = None,
+    *,
+    shorter_than: list[str] | None = None,
 ) -> tuple[list[str], list[GlossaryViolation]]:
     """Translate `texts` with `translator`, enforcing `glossary`, and report terms that failed.
 
@@ -134,14 +136,22 @@ def translate_with_glossary(
         target: ISO 639-1 target language.
         glossary: the terms; None or empty translates plainly.
         request: context and length targets, passed through to the engine.
+        shorter_than: the current translations, too long for their slots: ask the engine for
+            other phrasings aimed at `request.max_chars` (`Translator.shorten`) instead.
 
     Returns:
         One translation per text, and a violation per (text, term) whose required target is
         not in the translation.
     """
     request = request or TranslationRequest()
+
+    def run(inputs: list[str], request: TranslationRequest) -> list[str]:
+        if shorter_than is None:
+            return translator.translate(inputs, source, target, request)
+        return translator.shorten(inputs, shorter_than, source, target, request)
+
     if not glossary or not glossary.terms:
-        return translator.translate(texts, source, target, request), []
+        return run(texts, request), []
     occurring = [find_terms(text, glossary) for text in texts]
     used = {term.source: term.required_target for terms in occurring for term in terms}
     request = TranslationRequest(
@@ -151,10 +161,10 @@ def translate_with_glossary(
     )
     lost: list[list[GlossaryTerm]] = [[] for _ in texts]
     if translator.follows_instructions:
-        translations = translator.translate(texts, source, target, request)
+        translations = run(texts, request)
     else:
         protected = [protect(text, glossary) for text in texts]
-        raw = translator.translate([p for p, _ in protected], source, target, request)
+        raw = run([p for p, _ in protected], request)
         translations = []
         for i, (translation, (_, mapping)) in enumerate(zip(raw, protected, strict=True)):
             restored, lost[i] = restore(translation, mapping)

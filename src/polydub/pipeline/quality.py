@@ -16,6 +16,7 @@ from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
 from polydub.pipeline.language_check import LanguageCheck, check_language
 from polydub.pipeline.speaker_similarity import SpeakerSimilarity
+from polydub.pipeline.timing import explain_phrasing
 from polydub.pipeline.transcribe import audio_windows
 
 LOW_CONFIDENCE = 0.6  # below this, the detected source language is reported as uncertain
@@ -88,7 +89,7 @@ def timing_report(translated: TranslationArtifact, fitted: FitArtifact) -> Timin
         duration_change=plan.output_duration - plan.source_duration,
         video_stretches=len(plan.stretches),
         max_video_slowdown=max((s.factor for s in plan.stretches), default=1.0),
-        stretches=plan.stretches,
+        stretches=explain_phrasing(plan.stretches, translated.phrasing),
     )
 
 

@@ -155,6 +155,8 @@ def _report_fields(
         "lipsync": dubbed.lipsync.model_dump(mode="json") if dubbed.lipsync else None,
         "translation": {
             "protected_terms": dubbed.translated.protected_terms,
+            # Sentences predicted too long for their time, and what shorter phrasing did.
+            "phrasing": [a.model_dump() for a in dubbed.translated.phrasing],
             # Worst first: what a reviewer should read before anything else.
             "lines_by_quality": [
                 q.index for q in sorted(dubbed.translated.line_quality, key=lambda q: q.score)

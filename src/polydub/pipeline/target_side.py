@@ -76,6 +76,8 @@ def run_translate_stage(
                 "back": back_translator.name if back_translator else None,
                 "glossary": options.glossary,
                 "max_rate": options.max_rate,
+                # Lines too long for their time are asked again, shorter (pipeline/phrasing.py).
+                "shorten": (options.timing.min_gap, options.timing.max_lead),
             },
             lambda d: translate_stage.translate(
                 shared.diarized,
@@ -84,6 +86,7 @@ def run_translate_stage(
                 glossary=options.glossary,
                 max_rate=options.max_rate,
                 back_translator=back_translator,
+                timing=options.timing,
             ),
             TranslationArtifact,
         )

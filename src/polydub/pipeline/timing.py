@@ -8,6 +8,8 @@ Per segment, in order:
 4. Still too long, with dynamic duration: slow that stretch of video (line plus the silence
    after it) just enough, but never more than `max_slowdown` (slow motion past ~1.3x shows).
 5. Still too long: speak as fast as needed (the rate bound yields, never the text).
+(Before all this, the translate stage asked for a shorter phrasing of lines predicted too long:
+pipeline/phrasing.py; `explain_phrasing` adds what came of it to each stretch's reason.)
 Every line starts at its own source start mapped to the output timeline (less its lead), so
 errors never accumulate: start drift is at most `max_lead`.
 """
@@ -15,8 +17,12 @@ errors never accumulate: start drift is at most `max_lead`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from polydub.domain.timing import SegmentSlot, SegmentTiming, TimingPlan, VideoStretch
+
+if TYPE_CHECKING:
+    from polydub.pipeline.phrasing import PhrasingAttempt
 
 _EPS = 1e-6
 
@@ -100,14 +106,17 @@ def solve_timing(
             span = max(slot.limit - slot.start, _EPS)
             needed = (dub - lead + gap) / span
             factor = min(needed, options.max_slowdown)
+            pause = max(0.0, slot.limit - slot.end - gap)
             stretches.append(
                 VideoStretch(
                     start=slot.start,
                     end=slot.limit,
                     factor=factor,
                     segment=slot.index,
-                    reason=_stretch_reason(dub, room, rate * tempo, needed, options),
+                    reason=_stretch_reason(dub, slot, pause, lead, rate * tempo, needed, options),
                     capped=needed > options.max_slowdown + _EPS,
+                    pause_used=round(pause, 3),
+                    early_start=round(lead, 3),
                 )
             )
             room = span * factor - gap
@@ -142,15 +151,54 @@ def solve_timing(
 
 
 def _stretch_reason(
-    dub: float, room: float, rate: float, needed: float, options: TimingOptions
+    dub: float,
+    slot: SegmentSlot,
+    pause: float,
+    lead: float,
+    rate: float,
+    needed: float,
+    options: TimingOptions,
 ) -> str:
+    if lead > _EPS:
+        limit = "the most allowed" if lead >= options.max_lead - _EPS else "all the silence"
+        early = f"an early start of {lead:.2f}s ({limit})"
+    else:
+        early = "no early start (no free silence before it)"
     said = (
-        f"the dub needs {dub:.2f}s at {rate:.2f}x speech rate, its slot has {room:.2f}s; "
-        f"video slowed {min(needed, options.max_slowdown):.2f}x"
+        f"the dub needs {dub:.2f}s at {rate:.2f}x speech rate (the fastest allowed: "
+        f"{options.max_rate:.2f}x); the line lasts {slot.end - slot.start:.2f}s, the pause after "
+        f"it gives {pause:.2f}s more, {early}; video slowed "
+        f"{min(needed, options.max_slowdown):.2f}x for the rest"
     )
     if needed > options.max_slowdown + _EPS:
-        said += f" (capped at {options.max_slowdown:.2f}x; the rest spoken faster)"
+        said += (
+            f" (it needed {needed:.2f}x, capped at {options.max_slowdown:.2f}x; the rest spoken "
+            "faster)"
+        )
     return said
+
+
+def explain_phrasing(
+    stretches: list[VideoStretch], attempts: list[PhrasingAttempt]
+) -> list[VideoStretch]:
+    """Each stretch with what shorter phrasing did for its line: the translate stage's attempt
+    for the line's sentence, or why none was made."""
+    by_segment = {index: attempt for attempt in attempts for index in attempt.segments}
+    explained = []
+    for stretch in stretches:
+        attempt = by_segment.get(stretch.segment) if stretch.segment is not None else None
+        said = (
+            attempt.describe()
+            if attempt is not None
+            else "shorter phrasing: not tried, the translation was predicted to fit (the voice "
+            "spoke it slower than the typical rate)"
+        )
+        explained.append(
+            stretch.model_copy(
+                update={"shorter_phrasing": said, "reason": f"{stretch.reason}; {said}"}
+            )
+        )
+    return explained
 
 
 def _choose_rate(natural: float, room: float, lead_room: float, options: TimingOptions) -> float:

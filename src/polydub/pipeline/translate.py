@@ -12,23 +12,19 @@ from polydub.engines.mt.pivot import PivotTranslator
 from polydub.errors import EngineError
 from polydub.pipeline.artifacts import DiarizationArtifact, GlossaryMiss, TranslationArtifact
 from polydub.pipeline.glossary import translate_with_glossary
+from polydub.pipeline.phrasing import (
+    SOURCE_FILLERS,
+    PhrasingAttempt,
+    acceptable_shorter,
+    char_budgets,
+    without_fillers,
+)
 from polydub.pipeline.protected_terms import protected_terms, untranslated_words
 from polydub.pipeline.sentence_units import SentenceUnit, sentence_units, split_translation
+from polydub.pipeline.timing import TimingOptions
 from polydub.pipeline.translation_quality import line_quality, sentence_signal
 
 logger = logging.getLogger(__name__)
-
-# Typical speaking rate, characters per second, used to aim translations at their time slot.
-CHARS_PER_SECOND = 15.0
-
-
-def length_targets(segments, max_rate: float) -> list[int | None]:
-    """A character budget per segment: what fits before the next line at the allowed rate."""
-    targets: list[int | None] = []
-    for k, seg in enumerate(segments):
-        room = (segments[k + 1].start if k + 1 < len(segments) else seg.end + 1.0) - seg.start
-        targets.append(max(8, int(room * CHARS_PER_SECOND * max_rate)))
-    return targets
 
 
 def translate(
@@ -39,9 +35,11 @@ def translate(
     glossary: Glossary | None,
     max_rate: float,
     back_translator: Translator | None = None,
+    timing: TimingOptions | None = None,
 ) -> TranslationArtifact:
     """Translate every segment; `back_translator` (target -> source), when one exists, feeds
-    the per-line quality signal."""
+    the per-line quality signal. A sentence predicted too long for its segments' time (with
+    `timing`'s pauses and early start) is asked of the engine again, shorter."""
     transcript = diarized.transcript
     segments = transcript.segments
     source = transcript.language
@@ -52,8 +50,9 @@ def translate(
             engine="identity",
             segments=[s.model_copy(update={"translation": s.text.strip()}) for s in segments],
         )
+    timing = timing or TimingOptions(max_rate=max_rate)
     done = _translate_by_sentence(
-        segments, translator, source, target, glossary, length_targets(segments, max_rate)
+        segments, translator, source, target, glossary, char_budgets(segments, timing)
     )
     translated = [
         s.model_copy(update={"translation": t if s.text.strip() else ""})
@@ -75,6 +74,7 @@ def translate(
         carried_by_neighbour=done.carried,
         protected_terms=sorted(done.kept - done.user_terms),
         glossary_misses=done.misses,
+        phrasing=done.phrasing,
         line_quality=_line_quality(translated, done, untranslated, back_translator, source, target),
     )
 
@@ -89,6 +89,7 @@ class _SentenceTranslation:
     unit_translations: list[str]
     kept: set[str]  # terms kept as said: the user's glossary and the detected names/numbers
     user_terms: set[str]
+    phrasing: list[PhrasingAttempt]  # sentences predicted too long, and what was done
 
 
 def _translate_by_sentence(segments, translator, source, target, glossary, budgets):
@@ -103,14 +104,37 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
         unit_texts, lexicon_for(source), glossary_sources={s.casefold() for s in user_sources}
     )
     terms = Glossary(terms=(*user_terms, *detected))
-    request = TranslationRequest(
-        context=" ".join(unit_texts),
-        max_chars=[sum(budgets[i] or 0 for i in unit.members) or None for unit in units],
-    )
+    unit_budgets = [sum(budgets[i] for i in unit.members) for unit in units]
+    request = TranslationRequest(context=" ".join(unit_texts), max_chars=list(unit_budgets))
+    glossary_used = terms if len(terms) else None
     translated, violations = translate_with_glossary(
-        translator, unit_texts, source, target, terms if len(terms) else None, request
+        translator, unit_texts, source, target, glossary_used, request
     )
     translated = [_as_capitalised(t, u) for t, u in zip(translated, unit_texts, strict=True)]
+    phrasing = _shorten_overlong(
+        translated,
+        violations,
+        [[segments[i].index for i in unit.members] for unit in units],
+        unit_texts,
+        unit_budgets,
+        lambda picked, current: translate_with_glossary(
+            translator,
+            [unit_texts[k] for k in picked],
+            source,
+            target,
+            glossary_used,
+            TranslationRequest(
+                context=request.context,
+                max_chars=[unit_budgets[k] for k in picked],
+            ),
+            shorter_than=current,
+        ),
+        lambda texts: translate_with_glossary(
+            translator, texts, source, target, glossary_used, TranslationRequest()
+        ),
+        translator.shortens_by,
+        kept=[t.source for t in detected] + [t.required_target for t in user_terms],
+    )
     translations = [""] * len(segments)
     carried = []
     for unit, text in zip(units, translated, strict=True):
@@ -137,7 +161,75 @@ def _translate_by_sentence(segments, translator, source, target, glossary, budge
         unit_translations=translated,
         kept={t.source for t in detected} | user_sources,
         user_terms=user_sources,
+        phrasing=phrasing,
     )
+
+
+def _shorten_overlong(
+    translated,
+    violations,
+    members,
+    unit_texts,
+    budgets,
+    ask_shorter,
+    translate_texts,
+    method,
+    *,
+    kept,
+) -> list[PhrasingAttempt]:
+    """Ask again, shorter, for each unit translation longer than its budget; replace it (in
+    `translated`, in place) where an acceptable shorter one comes back. An engine without a
+    way to shorten translates the source again without the fillers it marks, where it has
+    any. A unit whose shorter phrasing would lose one of the user's glossary terms keeps its
+    first translation."""
+    overlong = [k for k, text in enumerate(translated) if len(text) > budgets[k]]
+    if not overlong:
+        return []
+    methods = dict.fromkeys(overlong, method)
+    try:
+        if method is not None:
+            asked = overlong
+            shorter, lost = ask_shorter(asked, [translated[k] for k in asked])
+        else:
+            plainer = {k: text for k in overlong if (text := without_fillers(unit_texts[k]))}
+            asked = list(plainer)
+            methods.update(dict.fromkeys(asked, SOURCE_FILLERS))
+            shorter, lost = translate_texts(list(plainer.values())) if asked else ([], [])
+    except EngineError as exc:  # a first translation exists: never fail the dub here
+        logger.warning("asking for shorter phrasings failed: %s", exc)
+        asked, shorter, lost = [], [], []
+    lost_in = {asked[v.index] for v in lost}
+    already_lost = {v.index for v in violations}
+    candidates: dict[int, str] = {}
+    for k, text in zip(asked, shorter, strict=False):
+        text = _as_capitalised(text, unit_texts[k])
+        if (k not in lost_in or k in already_lost) and acceptable_shorter(
+            text, translated[k], kept
+        ):
+            candidates[k] = text
+    attempts = []
+    for k in overlong:
+        before = len(translated[k])
+        if k in candidates:
+            translated[k] = candidates[k]
+        outcome = (
+            "engine cannot shorten"
+            if methods[k] is None
+            else "shortened"
+            if k in candidates
+            else "no shorter phrasing"
+        )
+        attempts.append(
+            PhrasingAttempt(
+                segments=members[k],
+                budget_chars=budgets[k],
+                chars_before=before,
+                chars_after=len(translated[k]),
+                method=methods[k],
+                outcome=outcome,
+            )
+        )
+    return attempts
 
 
 def _line_quality(translated, done, untranslated, back_translator, source, target):

@@ -127,3 +127,57 @@ def test_wrong_directories_fail_clearly(tiny_models, tmp_path):
     engine = CTranslate2Translator(broken, source="en", target="es")
     with pytest.raises(EngineError, match="cannot load CTranslate2 model"):
         engine.translate(["hello"], "en", "es")
+
+
+def test_a_line_too_long_for_its_slot_takes_a_shorter_hypothesis_of_the_beam(tiny_models):
+    from polydub.domain.transcript import Segment, Transcript
+    from polydub.engines.mt.base import TranslationRequest
+    from polydub.pipeline.artifacts import DiarizationArtifact
+    from polydub.pipeline.translate import translate
+
+    def engine(margin: float) -> CTranslate2Translator:
+        return CTranslate2Translator(
+            tiny_models["opus"], source="en", target="es", beam_size=4, max_decoding_length=12,
+            alternatives=4, alternative_margin=margin,
+        )  # fmt: skip
+
+    # The beam's hypotheses, asked of CTranslate2 by hand; the first sentence whose beam holds
+    # a shorter one than the best is the case this test is about.
+    processor = spm.SentencePieceProcessor(model_file=str(tiny_models["spm"]))
+    reference = ctranslate2.Translator(str(tiny_models["opus"]), device="cpu", compute_type="int8")
+    for sentence in _CORPUS:
+        [result] = reference.translate_batch(
+            [[*processor.encode(sentence, out_type=str), "</s>"]],
+            beam_size=4, num_hypotheses=4, return_scores=True, max_decoding_length=12,
+        )  # fmt: skip
+        hypotheses = [processor.decode(tokens) for tokens in result.hypotheses]
+        best, shortest = hypotheses[0], min(hypotheses, key=len)
+        if len(shortest) < len(best):
+            break
+    assert len(shortest) < len(best), hypotheses
+    assert engine(0.5).translate([sentence], "en", "es") == [best]
+
+    tight = TranslationRequest(max_chars=[len(shortest)])
+    assert engine(100.0).shorten([sentence], [best], "en", "es", tight) == [shortest]
+    assert engine(0.0).shorten([sentence], [best], "en", "es", tight) == [best]  # no margin
+
+    # Through the translate stage: the line has 0.5 s, far too little for its translation
+    # (another speaker answers right after it).
+    diarized = DiarizationArtifact(
+        transcript=Transcript(
+            language="en",
+            segments=[
+                Segment(index=0, start=0.0, end=0.5, text=sentence, speaker="A"),
+                Segment(index=1, start=0.6, end=3.0, text="hello my friend", speaker="B"),
+            ],
+        ),
+        speakers=["A", "B"],
+        method="test",
+    )
+    done = translate(diarized, translator=engine(100.0), target="es", glossary=None, max_rate=1.25)
+    (attempt,) = done.phrasing
+    assert attempt.segments == [0] and attempt.method == "alternatives"
+    assert attempt.chars_before == len(best) > attempt.budget_chars
+    assert attempt.outcome == "shortened", attempt
+    assert done.segments[0].translation.casefold() == shortest.casefold()
+    assert attempt.chars_after == len(shortest)

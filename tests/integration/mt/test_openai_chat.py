@@ -26,8 +26,10 @@ pytestmark = pytest.mark.integration
 
 _ES = {
     "hello": "hola", "friend": "amigo", "the": "el", "cat": "gato", "is": "es", "here": "aquí",
-    "good": "buenos", "morning": "días", "bye": "adiós",
+    "good": "buenos", "morning": "días", "bye": "adiós", "really": "realmente", "very": "muy",
 }  # fmt: skip
+# Words the server leaves out when asked for a shorter line, as a model would.
+_DROPPABLE = {"realmente", "muy"}
 _GLOSSARY_ENTRY = re.compile(r'- "(.+?)" -> "(.+?)"')
 
 
@@ -81,7 +83,10 @@ class ChatServer:
         system = body["messages"][0]["content"]
         glossary = dict(_GLOSSARY_ENTRY.findall(system))
         lines = json.loads(body["messages"][1]["content"])["lines"]
-        items = [{"id": ln["id"], "text": _translate(ln["text"], glossary)} for ln in lines]
+        if system.startswith("You shorten"):
+            items = [{"id": ln["id"], "text": self._shorter(ln)} for ln in lines]
+        else:
+            items = [{"id": ln["id"], "text": _translate(ln["text"], glossary)} for ln in lines]
         if len(lines) > 1 and self.wrong_answers_left > 0:
             self.wrong_answers_left -= 1
             items = items[:-1]
@@ -92,6 +97,17 @@ class ChatServer:
             content = items[0]["text"]
         message = {"role": "assistant", "content": content}
         return 200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+
+    def _shorter(self, line: dict) -> str:
+        """The line's translation without droppable words while it is over its budget (in
+        "stubborn" mode, unchanged: a model that will not shorten)."""
+        words = line["translation"].split()
+        while self.mode != "stubborn" and len(" ".join(words)) > line.get("max_chars", 10**6):
+            droppable = [k for k, w in enumerate(words) if w.lower().strip(".,") in _DROPPABLE]
+            if not droppable:
+                break
+            del words[droppable[0]]
+        return " ".join(words)
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +223,52 @@ def test_declared_languages_limit_targets(server):
     assert engine.supports("en", "es") and engine.supports("fr", "es")
     with pytest.raises(EngineError, match="does not translate en->de"):
         engine.translate(["hello"], "en", "de")
+
+
+def test_a_line_too_long_for_its_slot_is_asked_again_with_its_character_budget(server):
+    from polydub.domain.transcript import Segment, Transcript
+    from polydub.pipeline.artifacts import DiarizationArtifact
+    from polydub.pipeline.translate import translate
+
+    # 0.8 s for the first line (another speaker answers 0.1 s after it): 15 characters at
+    # 1.25x; its translation has 34, so it is asked again with that budget.
+    diarized = DiarizationArtifact(
+        transcript=Transcript(
+            language="en",
+            segments=[
+                Segment(index=0, start=0.0, end=0.8, text="The cat is really very very here."),
+                Segment(index=1, start=0.9, end=2.0, text="Hello.", speaker="B"),
+            ],
+        ),
+        speakers=["SPEAKER_00", "B"],
+        method="test",
+    )
+    engine = OpenAIChatTranslator(server.base_url, timeout_s=5)
+    done = translate(diarized, translator=engine, target="es", glossary=None, max_rate=1.25)
+    assert [s.translation for s in done.segments] == ["El gato es aquí.", "Hola."]
+    (attempt,) = done.phrasing
+    assert attempt.model_dump() == {
+        "segments": [0],
+        "budget_chars": 15,
+        "chars_before": 34,
+        "chars_after": 16,
+        "method": "length request",
+        "outcome": "shortened",
+    }
+    assert len(server.requests) == 2
+    asked = server.requests[1]["messages"]
+    assert 'at most "max_chars" characters' in asked[0]["content"]
+    assert json.loads(asked[1]["content"])["lines"] == [
+        {
+            "id": 1,
+            "text": "The cat is really very very here.",
+            "translation": "El gato es realmente muy muy aquí.",
+            "max_chars": 15,
+        }
+    ]
+
+    # A model that answers with the same length: the first translation stays, and says so.
+    server.mode = "stubborn"
+    done = translate(diarized, translator=engine, target="es", glossary=None, max_rate=1.25)
+    assert done.segments[0].translation == "El gato es realmente muy muy aquí."
+    assert done.phrasing[0].outcome == "no shorter phrasing"

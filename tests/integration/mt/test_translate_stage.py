@@ -86,3 +86,30 @@ def test_every_spoken_line_gets_a_quality_signal(diarized, translators):
     for q in done.line_quality:
         assert 0.0 <= q.score <= 1.0
         assert q.back_translation_chrf is not None and q.length_ratio is not None
+
+
+def test_engines_without_another_phrasing_drop_marked_fillers_or_say_they_cannot(translators):
+    # 1.2 s before the next speaker: about 22 characters at 1.25x, for 50-70-character lines.
+    no_fillers = "I really think we should all go home now."
+    segments = [
+        Segment(index=0, start=0.0, end=1.2, text="Well, you know, I think we should go home."),
+        Segment(index=1, start=1.3, end=2.5, text=no_fillers, speaker="B"),
+        Segment(index=2, start=2.6, end=4.0, text="Yes."),
+    ]
+    diarized = DiarizationArtifact(
+        transcript=Transcript(language="en", segments=segments),
+        speakers=["SPEAKER_00", "B"],
+        method="test",
+    )
+    for target in ("es", "fr"):  # Apertium, and Apertium through Spanish
+        done = _translate(diarized, translators, target)
+        fillers, plain = done.phrasing
+        # The fillers the source sets off with commas are left out, and the line is shorter.
+        assert fillers.segments == [0] and fillers.method == "source fillers left out"
+        assert fillers.outcome == "shortened" and fillers.chars_after < fillers.chars_before
+        assert fillers.chars_after == len(done.segments[0].translation)
+        assert "sab" not in done.segments[0].translation  # "sabes"/"tu sais": "you know"
+        # Nothing marked to leave out: the engine has no other phrasing, and says so.
+        assert plain.segments == [1] and plain.method is None
+        assert plain.outcome == "engine cannot shorten"
+        assert plain.chars_after == plain.chars_before > plain.budget_chars

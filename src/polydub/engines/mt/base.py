@@ -37,6 +37,9 @@ class Translator(ABC):
     # True when the engine follows instructions (an LLM): glossary and length hints go in the
     # prompt instead of through placeholders.
     follows_instructions: bool = False
+    # How the engine can offer a shorter phrasing of a line too long for its time slot
+    # ("alternatives", "length request"); None: it gives one translation per text, no other.
+    shortens_by: str | None = None
 
     @abstractmethod
     def pairs(self) -> set[tuple[str, str]]:
@@ -74,6 +77,27 @@ class Translator(ABC):
         for i, text in zip(todo, translated, strict=True):
             out[i] = text.strip()
         return out
+
+    def shorten(
+        self,
+        texts: list[str],
+        translations: list[str],
+        source: str,
+        target: str,
+        request: TranslationRequest,
+    ) -> list[str]:
+        """Another phrasing of each translation, aimed at `request.max_chars` (the caller keeps
+        it only if it is shorter): one per text, in order. Only engines with `shortens_by`.
+
+        Args:
+            texts: the source texts (placeholders in, for engines that take them).
+            translations: their current translations, too long for their time slots.
+            source: ISO 639-1 source language.
+            target: ISO 639-1 target language.
+            request: `max_chars` per text is the length to aim at; context and glossary as in
+                `translate`.
+        """
+        raise NotImplementedError(f"{self.name} cannot offer a shorter phrasing")
 
     @abstractmethod
     def _translate_batch(

@@ -28,6 +28,15 @@ _GLOSSARY = """5. Glossary, mandatory: wherever a source term occurs, write exac
    term (same spelling and case):
 {entries}"""
 
+_SHORTEN = """You shorten dubbing translations from {source} to {target}.
+Each line's translation is too long to be spoken in the time slot of the original line.
+Rules:
+1. Answer with JSON only, no commentary: {{"translations": [{{"id": 1, "text": "..."}}, ...]}}
+   with exactly one item per input line, using the same ids in the same order.
+2. Rewrite each "translation" in at most "max_chars" characters: shorter words, fewer fillers,
+   simpler constructions. Keep the meaning of "text" (the original line), its names and numbers.
+3. Never answer with only part of the line, and never add anything."""
+
 _STRICT = (
     "Your answer had {got} items but there are {expected} lines. Answer again with JSON only: "
     '{{"translations": [...]}} holding exactly {expected} items, ids 1 to {expected}.'
@@ -75,6 +84,35 @@ def build_messages(
     if context:
         payload = {"context": context, **payload}
     user = json.dumps(payload, ensure_ascii=False, indent=1)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def build_shorten_messages(
+    lines: Sequence[str],
+    translations: Sequence[str],
+    max_chars: Sequence[int | None],
+    source_name: str,
+    target_name: str,
+    *,
+    glossary: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The chat messages asking for shorter wordings of `translations` (of `lines`), each
+    within its `max_chars` budget; answered like `build_messages`' request."""
+    system = _SHORTEN.format(source=source_name, target=target_name)
+    if glossary:
+        entries = "\n".join(
+            f"   - {json.dumps(src, ensure_ascii=False)} -> "
+            f"{json.dumps(tgt or src, ensure_ascii=False)}"
+            for src, tgt in glossary.items()
+        )
+        system += "\n" + _GLOSSARY.format(entries=entries).replace("5.", "4.", 1)
+    items = []
+    for i, (line, translation) in enumerate(zip(lines, translations, strict=True)):
+        item: dict[str, Any] = {"id": i + 1, "text": line, "translation": translation}
+        if max_chars[i]:
+            item["max_chars"] = max_chars[i]
+        items.append(item)
+    user = json.dumps({"lines": items}, ensure_ascii=False, indent=1)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

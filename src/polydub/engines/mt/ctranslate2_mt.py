@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from polydub.engines.mt.base import TranslationRequest, Translator
-from polydub.engines.mt.sentences import translate_by_sentence
+from polydub.engines.mt.sentences import split_sentences, translate_by_sentence
 from polydub.errors import EngineError
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,19 @@ def language_token(family: str, code: str) -> str | None:
     return None
 
 
+def pick_alternative(
+    options: list[tuple[str, float]], max_chars: float | None, margin: float
+) -> str:
+    """Of (text, score) hypotheses, best first: the best-scoring one within `margin` of the
+    best that fits `max_chars`, else the shortest of those within the margin."""
+    acceptable = [(text, score) for text, score in options if score >= options[0][1] - margin]
+    acceptable = [(text, score) for text, score in acceptable if text] or options[:1]
+    fitting = [text for text, _ in acceptable if max_chars is not None and len(text) <= max_chars]
+    if fitting:
+        return fitting[0]
+    return min((text for text, _ in acceptable), key=len)
+
+
 class CTranslate2Translator(Translator):
     """Translate with a converted CTranslate2 model directory.
 
@@ -75,11 +88,16 @@ class CTranslate2Translator(Translator):
         max_decoding_length: the most tokens one translated sentence may have.
         threads: CPU threads per translation (0: CTranslate2's default).
         label: the name reports give it (default: the directory's name).
+        alternatives: hypotheses kept per sentence when a line is too long for its slot.
+        alternative_margin: how much lower (length-normalised log-probability) than the best
+            an alternative may score and still be taken for being shorter.
 
     Raises:
         ValueError: an unknown family, or an Opus-MT model without source/target.
         EngineError: the directory is not a CTranslate2 model with its SentencePiece files.
     """
+
+    shortens_by = "alternatives"
 
     def __init__(
         self,
@@ -95,6 +113,8 @@ class CTranslate2Translator(Translator):
         max_decoding_length: int = 256,
         threads: int = 0,
         label: str | None = None,
+        alternatives: int = 4,
+        alternative_margin: float = 0.35,
     ) -> None:
         if family not in FAMILIES:
             raise ValueError(f"unknown CTranslate2 model family {family!r}; use one of {FAMILIES}")
@@ -108,6 +128,7 @@ class CTranslate2Translator(Translator):
         self._device, self._compute_type, self._threads = device, compute_type, threads
         self._beam_size = beam_size
         self._max_decoding_length = max_decoding_length
+        self._alternatives, self._margin = max(1, alternatives), alternative_margin
         self._source_spm, self._target_spm = _find_sentencepiece(self.model_dir, family)
         self._vocabulary: set[str] | None = None
         self._loaded: tuple[Any, Any, Any] | None = None
@@ -132,40 +153,78 @@ class CTranslate2Translator(Translator):
     def _translate_batch(
         self, texts: list[str], source: str, target: str, request: TranslationRequest
     ) -> list[str]:
+        def best(sentences: list[str]) -> list[str]:
+            return [options[0][0] for options in self._hypotheses(sentences, source, target, 1)]
+
+        try:
+            return translate_by_sentence(texts, best)
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"{self.name} failed on {source}->{target}: {exc}") from exc
+
+    def shorten(
+        self,
+        texts: list[str],
+        translations: list[str],
+        source: str,
+        target: str,
+        request: TranslationRequest,
+    ) -> list[str]:
+        """Per sentence, the beam's `alternatives` best hypotheses; of those scoring within
+        `alternative_margin` of the best, the best one that fits the sentence's share of the
+        budget, else the shortest (no second decoding pass: the beam already holds them)."""
+        limits = request.max_chars or [None] * len(texts)
+        per_text = [split_sentences(text) for text in texts]
+        distinct = list(dict.fromkeys(s for sentences in per_text for s in sentences))
+        try:
+            found = self._hypotheses(distinct, source, target, self._alternatives)
+            options = dict(zip(distinct, found, strict=True))
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"{self.name} failed on {source}->{target}: {exc}") from exc
+        out = []
+        for sentences, limit in zip(per_text, limits, strict=True):
+            best_total = sum(len(options[s][0][0]) for s in sentences) or 1
+            chosen = []
+            for sentence in sentences:
+                share = None if limit is None else limit * len(options[sentence][0][0]) / best_total
+                chosen.append(pick_alternative(options[sentence], share, self._margin))
+            out.append(" ".join(c for c in chosen if c))
+        return out
+
+    def _hypotheses(
+        self, sentences: list[str], source: str, target: str, count: int
+    ) -> list[list[tuple[str, float]]]:
+        """Per sentence, up to `count` (translation, score) hypotheses, best first."""
         translator, source_sp, target_sp = self._model()
         source_token = language_token(self.family, source)
         target_token = language_token(self.family, target)
         # Multi-target Opus-MT models (opus-mt-en-ROMANCE) pick the language from ">>es<<".
         opus_target = f">>{target}<<"
         opus_prefix = [opus_target] if opus_target in self._vocabulary_tokens() else []
-
-        def translate_sentences(sentences: list[str]) -> list[str]:
-            tokenized = source_sp.encode(sentences, out_type=str)
-            if source_token:
-                batch = [[source_token, *tokens, "</s>"] for tokens in tokenized]
-                prefix = [[target_token]] * len(batch)
-            else:
-                batch = [[*opus_prefix, *tokens, "</s>"] for tokens in tokenized]
-                prefix = None
-            results = translator.translate_batch(
-                batch,
-                target_prefix=prefix,
-                beam_size=self._beam_size,
-                max_decoding_length=self._max_decoding_length,
-                max_batch_size=32,
-            )
-            outputs = []
-            for result in results:
-                tokens = result.hypotheses[0]
+        tokenized = source_sp.encode(sentences, out_type=str)
+        if source_token:
+            batch = [[source_token, *tokens, "</s>"] for tokens in tokenized]
+            prefix = [[target_token]] * len(batch)
+        else:
+            batch = [[*opus_prefix, *tokens, "</s>"] for tokens in tokenized]
+            prefix = None
+        results = translator.translate_batch(
+            batch,
+            target_prefix=prefix,
+            beam_size=max(self._beam_size, count),
+            num_hypotheses=count,
+            return_scores=True,
+            max_decoding_length=self._max_decoding_length,
+            max_batch_size=32,
+        )
+        outputs = []
+        for result in results:
+            options = []
+            for tokens, score in zip(result.hypotheses, result.scores, strict=True):
                 if target_token and tokens[:1] == [target_token]:
                     tokens = tokens[1:]  # the hypothesis repeats the prefix
-                outputs.append(target_sp.decode(tokens))
-            return outputs
-
-        try:
-            return translate_by_sentence(texts, translate_sentences)
-        except (RuntimeError, ValueError) as exc:
-            raise EngineError(f"{self.name} failed on {source}->{target}: {exc}") from exc
+                options.append((target_sp.decode(tokens).strip(), score))
+            outputs.append(options)
+        return outputs
 
     def _model(self) -> tuple[Any, Any, Any]:
         with self._lock:

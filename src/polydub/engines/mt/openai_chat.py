@@ -15,6 +15,7 @@ from polydub.domain.language import language_name
 from polydub.engines.mt.base import TranslationRequest, Translator
 from polydub.engines.mt.chat_prompt import (
     build_messages,
+    build_shorten_messages,
     count_items,
     parse_translations,
     plain_text,
@@ -44,6 +45,7 @@ class OpenAIChatTranslator(Translator):
 
     name = "openai-chat"
     follows_instructions = True
+    shortens_by = "length request"
 
     def __init__(
         self,
@@ -96,6 +98,32 @@ class OpenAIChatTranslator(Translator):
             )
             out.extend(self._translate_chunk(messages, chunk, limits, source, target, request))
         return out
+
+    def shorten(
+        self,
+        texts: list[str],
+        translations: list[str],
+        source: str,
+        target: str,
+        request: TranslationRequest,
+    ) -> list[str]:
+        """One request per chunk naming each line's character budget; a line whose answer
+        cannot be parsed keeps its translation (the caller sees no shorter phrasing)."""
+        out: list[str] = []
+        limits = request.max_chars or [None] * len(texts)
+        for start in range(0, len(texts), self._chunk_size):
+            end = start + self._chunk_size
+            messages = build_shorten_messages(
+                texts[start:end],
+                translations[start:end],
+                limits[start:end],
+                language_name(source),
+                language_name(target),
+                glossary=request.glossary,
+            )
+            shorter = parse_translations(self._complete(messages), len(texts[start:end]))
+            out.extend(shorter if shorter is not None else translations[start:end])
+        return [text.strip() for text in out]
 
     def _translate_chunk(
         self,

@@ -39,6 +39,30 @@ class PivotTranslator(Translator):
     def pairs(self) -> set[tuple[str, str]]:
         return set(self._pairs)
 
+    @property
+    def shortens_by(self) -> str | None:  # type: ignore[override]
+        # Only the last step writes the target language, so only it can word a line shorter.
+        return self.second.shortens_by
+
+    def shorten(
+        self,
+        texts: list[str],
+        translations: list[str],
+        source: str,
+        target: str,
+        request: TranslationRequest,
+    ) -> list[str]:
+        middle = self.first.translate(
+            texts, source, self.via, TranslationRequest(context=request.context)
+        )
+        return self.second.shorten(
+            middle,
+            translations,
+            self.via,
+            target,
+            TranslationRequest(max_chars=request.max_chars, glossary=request.glossary),
+        )
+
     def route(self, source: str, target: str) -> list[str]:
         """The steps, e.g. ["apertium en->es", "apertium es->fr"]."""
         return [
