@@ -12,10 +12,11 @@ from polydub.pipeline.phrasing import (
     PhrasingAttempt,
     acceptable_shorter,
     char_budgets,
+    explain_phrasing,
     slot_seconds,
     without_fillers,
 )
-from polydub.pipeline.timing import TimingOptions, explain_phrasing, make_slots, solve_timing
+from polydub.pipeline.timing import TimingOptions, make_slots, solve_timing
 
 
 def _segments(*spans):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from polydub.domain.timing import VideoStretch
 from polydub.domain.transcript import Segment
 from polydub.pipeline.timing import TimingOptions
 
@@ -117,3 +118,26 @@ def acceptable_shorter(candidate: str, current: str, kept_terms: Sequence[str]) 
     if len(candidate) < MIN_KEPT_SHARE * len(current.strip()):
         return False
     return all(term in candidate for term in kept_terms if term in current)
+
+
+def explain_phrasing(
+    stretches: list[VideoStretch], attempts: list[PhrasingAttempt]
+) -> list[VideoStretch]:
+    """Each stretch with what shorter phrasing did for its line: the translate stage's attempt
+    for the line's sentence, or why none was made."""
+    by_segment = {index: attempt for attempt in attempts for index in attempt.segments}
+    explained = []
+    for stretch in stretches:
+        attempt = by_segment.get(stretch.segment) if stretch.segment is not None else None
+        said = (
+            attempt.describe()
+            if attempt is not None
+            else "shorter phrasing: not tried, the translation was predicted to fit (the voice "
+            "spoke it slower than the typical rate)"
+        )
+        explained.append(
+            stretch.model_copy(
+                update={"shorter_phrasing": said, "reason": f"{stretch.reason}; {said}"}
+            )
+        )
+    return explained

@@ -15,8 +15,8 @@ from polydub.engines.asr.base import TranscribeOptions, Transcriber
 from polydub.media.audio import read_wav
 from polydub.pipeline.artifacts import FitArtifact, MixArtifact, TranslationArtifact
 from polydub.pipeline.language_check import LanguageCheck, check_language
+from polydub.pipeline.phrasing import explain_phrasing
 from polydub.pipeline.speaker_similarity import SpeakerSimilarity
-from polydub.pipeline.timing import explain_phrasing
 from polydub.pipeline.transcribe import audio_windows
 
 LOW_CONFIDENCE = 0.6  # below this, the detected source language is reported as uncertain

@@ -9,7 +9,7 @@ Per segment, in order:
    after it) just enough, but never more than `max_slowdown` (slow motion past ~1.3x shows).
 5. Still too long: speak as fast as needed (the rate bound yields, never the text).
 (Before all this, the translate stage asked for a shorter phrasing of lines predicted too long:
-pipeline/phrasing.py; `explain_phrasing` adds what came of it to each stretch's reason.)
+pipeline/phrasing.py; its `explain_phrasing` adds what came of it to each stretch's reason.)
 Every line starts at its own source start mapped to the output timeline (less its lead), so
 errors never accumulate: start drift is at most `max_lead`.
 """
@@ -17,12 +17,8 @@ errors never accumulate: start drift is at most `max_lead`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from polydub.domain.timing import SegmentSlot, SegmentTiming, TimingPlan, VideoStretch
-
-if TYPE_CHECKING:
-    from polydub.pipeline.phrasing import PhrasingAttempt
 
 _EPS = 1e-6
 
@@ -176,29 +172,6 @@ def _stretch_reason(
             "faster)"
         )
     return said
-
-
-def explain_phrasing(
-    stretches: list[VideoStretch], attempts: list[PhrasingAttempt]
-) -> list[VideoStretch]:
-    """Each stretch with what shorter phrasing did for its line: the translate stage's attempt
-    for the line's sentence, or why none was made."""
-    by_segment = {index: attempt for attempt in attempts for index in attempt.segments}
-    explained = []
-    for stretch in stretches:
-        attempt = by_segment.get(stretch.segment) if stretch.segment is not None else None
-        said = (
-            attempt.describe()
-            if attempt is not None
-            else "shorter phrasing: not tried, the translation was predicted to fit (the voice "
-            "spoke it slower than the typical rate)"
-        )
-        explained.append(
-            stretch.model_copy(
-                update={"shorter_phrasing": said, "reason": f"{stretch.reason}; {said}"}
-            )
-        )
-    return explained
 
 
 def _choose_rate(natural: float, room: float, lead_room: float, options: TimingOptions) -> float:
