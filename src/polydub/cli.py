@@ -127,7 +127,7 @@ def translate(
 @app.command()
 def languages() -> None:
     """List the target languages Polydub can dub into here, with the engines serving each."""
-    from polydub.catalog import language_catalog
+    from polydub.pipeline.language_routes import language_catalog
 
     table = Table("Language", "Code", "Translation (from)", "Voices")
     for entry in language_catalog(load_settings()):

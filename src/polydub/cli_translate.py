@@ -70,11 +70,11 @@ def run_translate(
     save_voices: tuple[tuple[str, str], ...] = (),
     **flags,
 ) -> list[DubResult]:
-    from polydub.catalog import check_heard_source, check_targets
     from polydub.domain.language import resolve_language
     from polydub.pipeline.dub import dub
     from polydub.pipeline.engine_set import EngineSet
     from polydub.pipeline.glossary import load_glossary_csv
+    from polydub.pipeline.language_routes import check_heard_source, check_targets
 
     if mode not in ("speed", "precision"):
         raise InvalidInputError("mode must be speed or precision", param="mode")

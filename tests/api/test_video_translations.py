@@ -382,3 +382,44 @@ def test_a_job_keeps_the_glossary_terms_it_was_created_with(client, auth, app):
         batch = session.get(Batch, session.get(Translation, translation_id).batch_id)
         spec = stored_spec(batch.kind, batch.request)
     assert spec.glossary.as_dict() == {"product": "Polydub"}
+
+
+def test_a_target_no_route_serves_from_the_heard_language_fails_alone_in_seconds(
+    client, auth, app, tmp_path
+):
+    """No input_language: the job listens to the video's first seconds before the source side,
+    and fails the target no route serves from what it heard (German -> Spanish here), naming
+    it, without separating or transcribing anything."""
+    import subprocess
+
+    from polydub.jobs.steps import run_batch_here
+    from polydub.media.ffmpeg import run_ffmpeg
+
+    speech, clip = tmp_path / "de.wav", tmp_path / "de.mp4"
+    subprocess.run(
+        ["espeak-ng", "-v", "de", "-w", str(speech),
+         "Guten Tag, meine Damen und Herren. Heute zeige ich Ihnen drei neue Funktionen "
+         "unseres Programms, die jeden Tag Zeit sparen."],
+        check=True,
+    )  # fmt: skip
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=25", "-i", str(speech), "-shortest",
+         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(clip)]
+    )  # fmt: skip
+    uploaded = client.post(
+        "/v3/assets", headers=auth, files={"file": ("de.mp4", clip.read_bytes(), "video/mp4")}
+    )
+    asset_id = uploaded.json()["data"]["asset_id"]
+    body = create(client, auth, video={"type": "asset_id", "asset_id": asset_id})
+    assert body.status_code == 200, body.text
+    translation_id = body.json()["data"]["video_translation_ids"][0]
+    context = app.state.context
+    with context.db.session() as session:
+        batch_id = session.get(Translation, translation_id).batch_id
+    run_batch_here(context, batch_id, lambda: False)
+    data = client.get(f"/v3/video-translations/{translation_id}", headers=auth).json()["data"]
+    assert data["status"] == "failed"
+    assert "sounds German" in data["failure_message"]
+    assert "German -> Spanish" in data["failure_message"]
+    work = context.settings.data_dir / "work"
+    assert not list(work.rglob("separate")) and not list(work.rglob("transcribe"))

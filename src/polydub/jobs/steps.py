@@ -29,8 +29,10 @@ from polydub.jobs.lifecycle import (
     LIPSYNCS,
     TRANSLATIONS,
     UNFINISHED,
+    ClaimedJob,
     claim,
     complete,
+    fail,
     is_cancelled,
     progress_writer,
     run_guarded,
@@ -50,6 +52,7 @@ from polydub.jobs.worker_pipeline import (
 )
 from polydub.pipeline.dub import SOURCE_STAGES, TARGET_STAGES, DubOptions, StageEvent
 from polydub.pipeline.face_presence import video_has_a_face
+from polydub.pipeline.language_routes import unserved_from_heard_source
 from polydub.pipeline.lipsync_lines import NO_FACE_MESSAGE, nothing_lip_synced
 from polydub.pipeline.voices import check_voice_ids
 from polydub.request_ids import request_id_set
@@ -176,6 +179,10 @@ def translation_source(context, batch_id: str, *, stopping: Stopping) -> list[St
     def work() -> None:
         source, key = stage_input(context, batch_id, batch.owner_id, batch.spec.video)
         staged.append(key)
+        if batch.spec.source_language is None:
+            refuse_unserved_targets(context, jobs, source)
+            if not jobs:
+                return
         progress = [progress_writer(context, TRANSLATIONS, j, TRANSLATION_STAGES) for j in jobs]
         run_shared_stages(
             context,
@@ -189,9 +196,23 @@ def translation_source(context, batch_id: str, *, stopping: Stopping) -> list[St
     if not run_guarded(context, TRANSLATIONS, ids, work, stopping):
         settle_batch(context, batch_id)
         return []
+    ids = [j.id for j in jobs]  # less the refused targets
+    if not ids:
+        settle_batch(context, batch_id)
+        return []
     for job_id in ids:
         add_to_record(context.blobs, TRANSLATIONS.blob_prefix(job_id), recorder.records)
     return [StepCall("translation_target", (batch_id, i, staged[0])) for i in ids]
+
+
+def refuse_unserved_targets(context, jobs: list[ClaimedJob], source: Path) -> None:
+    """Fail now, alone, the languages no route serves from the language heard in the video
+    (the request gave none), and drop them from `jobs`: the others go on."""
+    codes = [job.output_code for job in jobs if job.output_code]
+    refused = unserved_from_heard_source(context.engines, codes, source)
+    for job in [j for j in jobs if j.output_code in refused]:
+        fail(context, TRANSLATIONS, job.id, refused[job.output_code])
+        jobs.remove(job)
 
 
 def translation_target(

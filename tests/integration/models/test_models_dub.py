@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from polydub.api.app import create_app
-from polydub.catalog import check_targets, language_catalog
 from polydub.cli import app as cli_app
 from polydub.errors import UnsupportedLanguageError
 from polydub.jobs.keys import create_key
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.language_routes import check_targets, language_catalog
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 from test_models_dub import cli
 
-from polydub.catalog import language_catalog
 from polydub.engines.tts.select import choose_voice
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.language_routes import language_catalog
 
 pytestmark = pytest.mark.integration
 

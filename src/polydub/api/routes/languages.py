@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from polydub.api.deps import ContextDep, CurrentKey
 from polydub.api.schemas.common import DataEnvelope
 from polydub.api.schemas.video_translations import LanguageList
-from polydub.catalog import language_catalog
+from polydub.pipeline.language_routes import language_catalog
 
 router = APIRouter(prefix="/v3/video-translations", tags=["Video Translate"])
 

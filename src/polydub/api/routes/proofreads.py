@@ -21,7 +21,6 @@ from polydub.api.schemas.proofreads import (
     ProofreadSrtUploaded,
     UploadProofreadSrtRequest,
 )
-from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.errors import InvalidInputError
 from polydub.jobs.heygen_requests import media_ref, spec_from_request, stored_spec
@@ -29,6 +28,7 @@ from polydub.jobs.inputs import check_callback_url, check_ref, resolve_input
 from polydub.jobs.models import Asset, Batch, Proofread, Translation
 from polydub.jobs.proofread_scripts import store_edited_srt
 from polydub.jobs.spec import JobSpec
+from polydub.pipeline.language_routes import check_targets
 from polydub.storage.signed_urls import context_file_url
 
 router = APIRouter(prefix="/v3/video-translations/proofreads", tags=["Video Translate"])

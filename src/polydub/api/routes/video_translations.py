@@ -21,7 +21,6 @@ from polydub.api.schemas.video_translations import (
     VideoTranslationList,
     VideoTranslationPublic,
 )
-from polydub.catalog import check_targets
 from polydub.domain.language import resolve_language
 from polydub.jobs.glossaries import load_glossary
 from polydub.jobs.heygen_requests import spec_from_request
@@ -30,6 +29,7 @@ from polydub.jobs.lifecycle import TRANSLATIONS
 from polydub.jobs.models import Batch, Translation
 from polydub.jobs.spec import JobSpec
 from polydub.jobs.voice_store import check_named_voices, cloned_voices
+from polydub.pipeline.language_routes import check_targets
 from polydub.pipeline.voices import check_voice_ids
 from polydub.storage.signed_urls import context_file_url
 

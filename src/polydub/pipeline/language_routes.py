@@ -101,20 +101,18 @@ def check_targets(engines: EngineSet, targets: list[str], source: str | None) ->
 _SURE_DETECTION = 0.5
 
 
-def check_heard_source(engines: EngineSet, codes: list[str], media: Path) -> None:
-    """With no source language given, refuse now the targets no route serves from the
-    language heard in the media's first 30 s, rather than after transcribing all of it.
+def unserved_from_heard_source(engines: EngineSet, codes: list[str], media: Path) -> dict[str, str]:
+    """With no source language given: target code -> why it is refused, for the targets no
+    route serves from the language heard in the media's first 30 s, so they fail in seconds
+    rather than after transcribing all of it.
 
-    Skipped when every target is served from any source (a chat endpoint) or the detection is
-    unsure.
-
-    Raises:
-        UnsupportedLanguageError: names the heard language, the target and the fix.
+    Empty when every target is served from any source (a chat endpoint), when there is nothing
+    to hear, or when the detection is unsure: the pipeline's own detection decides then.
     """
     served = _translation_sources(engines)
     if all("*" in set().union(*served.get(code, {}).values(), *served.get("*", {}).values())
            for code in codes):  # fmt: skip
-        return
+        return {}
     from polydub.engines.asr.base import ASR_SAMPLE_RATE
     from polydub.media.audio import decode_audio
 
@@ -123,17 +121,30 @@ def check_heard_source(engines: EngineSet, codes: list[str], media: Path) -> Non
         heard, probability = engines.transcriber.detect_language(audio.samples)
     except PolydubError:
         # No audio, or no speech, to hear: the pipeline's stages say what is wrong with it.
-        return
+        return {}
     if probability < _SURE_DETECTION:
-        return
-    try:
-        check_targets(engines, codes, heard)
-    except UnsupportedLanguageError as exc:
-        raise UnsupportedLanguageError(
-            f"the video sounds {language_name(heard)} (detected, {probability:.0%}; give "
-            f"--source-language if not): {exc}",
-            param="output_languages",
-        ) from exc
+        return {}
+    refused = {}
+    for code in codes:
+        try:
+            check_targets(engines, [code], heard)
+        except UnsupportedLanguageError as exc:
+            refused[code] = (
+                f"the video sounds {language_name(heard)} (detected, {probability:.0%}; give "
+                f"the source language if not): {exc}"
+            )
+    return refused
+
+
+def check_heard_source(engines: EngineSet, codes: list[str], media: Path) -> None:
+    """`unserved_from_heard_source`, refusing the first target it names.
+
+    Raises:
+        UnsupportedLanguageError: names the heard language, the target and the fix.
+    """
+    refused = unserved_from_heard_source(engines, codes, media)
+    if refused:
+        raise UnsupportedLanguageError(next(iter(refused.values())), param="output_languages")
 
 
 def _catalogue(engines: EngineSet) -> dict:
