@@ -22,7 +22,7 @@ from polydub.config import Settings, SettingsError, check_secrets
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TEST_TOOLS = {
-    "pytest", "hypothesis", "ruff", "moto", "schemathesis", "cfn-lint", "transformers",
+    "pytest", "hypothesis", "ruff", "moto", "schemathesis", "cfn-lint",
     "pocketsphinx", "responses", "pyannote-audio",
 }  # fmt: skip
 
