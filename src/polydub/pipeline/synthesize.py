@@ -18,12 +18,15 @@ from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
+from polydub.pipeline.line_rates import TailCorrection, asked_rate
 
 # Below this predicted speed-up a line is spoken at natural rate (the silence after it may do).
 GUESS_THRESHOLD = 1.05
 
 # speaker label -> voice id ("<engine>:<voice>")
 VoiceAssigner = Callable[[list[str]], dict[str, str]]
+# segment index -> predicted natural seconds  ->  segment index -> the rate the plan needs
+RatePlanner = Callable[[dict[int, float]], dict[int, float]]
 
 
 class LineSynthesizer:
@@ -34,8 +37,23 @@ class LineSynthesizer:
         self.cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
 
+    def predict(self, text: str, *, language: str, voice_id: str, rate: float) -> float | None:
+        """The engine's prediction of the line's length at `rate`; None when it cannot tell."""
+        engine_name, _, voice = voice_id.partition(":")
+        predict = getattr(self.synthesizers[engine_name], "predict_seconds", None)
+        if predict is None:
+            return None
+        return predict(text, language=language, voice=voice, rate=round(rate, 3))
+
     def speak(
-        self, text: str, *, language: str, voice_id: str, rate: float, index: int
+        self,
+        text: str,
+        *,
+        language: str,
+        voice_id: str,
+        rate: float,
+        index: int,
+        natural: float | None = None,
     ) -> SynthLine:
         engine_name, _, voice = voice_id.partition(":")
         rate = round(rate, 3)
@@ -61,6 +79,7 @@ class LineSynthesizer:
             rate=rate,
             voice=voice_id,
             phonemes=timing if timing.exists() else None,
+            natural=natural,
         )
 
 
@@ -100,11 +119,16 @@ def synthesize(
     lines: LineSynthesizer,
     assign_voices: VoiceAssigner,
     rooms: dict[int, float] | None = None,
+    plan_rates: RatePlanner | None = None,
     max_rate: float = 1.25,
     workers: int = 1,
     progress: Callable[[float], None] = lambda f: None,
 ) -> SynthesisArtifact:
     """Speak every translated line once.
+
+    With `plan_rates` and engines that predict their durations, every line is spoken at the
+    rate the timing plan needs for its predicted length (see line_rates), and carries that
+    prediction (`natural`) for the fit stage. Otherwise:
 
     With `rooms` (segment index -> seconds until the next line), a line that will clearly not
     fit at natural rate is spoken at its likely rate straight away (predicted from the voice's
@@ -112,9 +136,15 @@ def synthesize(
     guess missed, instead of nearly every line of a language that runs longer than the source.
     """
     voices = assign_voices(speakers)
+    todo = [s for s in translated.segments if s.translation.strip()]
+    if plan_rates is not None:
+        planned = _synthesize_planned(
+            translated, todo, voices, lines, plan_rates, max_rate, workers, progress
+        )
+        if planned is not None:
+            return SynthesisArtifact(voices=voices, lines=planned)
     pace = PaceEstimate()
     out: list[SynthLine] = []
-    todo = [s for s in translated.segments if s.translation.strip()]
     # Lines go in batches of `workers`; a batch's rate guesses use only earlier batches, so
     # the result does not depend on which thread finished first.
     speak = carry_cancel(lines.speak)  # pool threads do not inherit the job's cancel check
@@ -153,3 +183,73 @@ def _guess_rate(
         return 1.0
     needed = predicted / max(rooms[seg.index], 1e-3)
     return round(min(needed, max_rate), 2) if needed > GUESS_THRESHOLD else 1.0
+
+
+def _synthesize_planned(
+    translated: TranslationArtifact,
+    todo: list,
+    voices: dict[str, str],
+    lines: LineSynthesizer,
+    plan_rates: RatePlanner,
+    max_rate: float,
+    workers: int,
+    progress: Callable[[float], None],
+) -> list[SynthLine] | None:
+    """Speak each line once at its planned rate; None when an engine cannot predict."""
+    language = translated.target_language
+    raw: dict[int, float] = {}
+    for seg in todo:
+        predicted = lines.predict(
+            seg.translation, language=language, voice_id=voices[seg.speaker], rate=1.0
+        )
+        if predicted is None:
+            return None
+        raw[seg.index] = predicted
+    tails = TailCorrection()
+    # Lines spoken so far: their natural length, corrected by what each one really lasted.
+    known: dict[int, float] = {}
+    out: list[SynthLine] = []
+    speak = carry_cancel(lines.speak)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for first in range(0, len(todo), workers):
+            raise_if_cancelled()
+            batch = todo[first : first + workers]
+            natural = {
+                seg.index: known.get(seg.index)
+                or tails.corrected(voices[seg.speaker], raw[seg.index])
+                for seg in todo
+            }
+            rates = plan_rates(natural)
+            jobs = []
+            for seg in batch:
+                voice, rate = voices[seg.speaker], rates[seg.index]
+                at_rate = raw[seg.index]
+                if rate > 1.0 + 1e-3:
+                    at_rate = (
+                        lines.predict(seg.translation, language=language, voice_id=voice, rate=rate)
+                        or raw[seg.index] / rate
+                    )
+                expected = tails.corrected(voice, at_rate)
+                asked = asked_rate(natural[seg.index], rate, expected, max_rate=max_rate)
+                jobs.append((seg, at_rate, asked, pool.submit(
+                    speak, seg.translation, language=language, voice_id=voice, rate=asked,
+                    index=seg.index, natural=natural[seg.index],
+                )))  # fmt: skip
+            for seg, at_rate, asked, job in jobs:
+                line = job.result()
+                voice = voices[seg.speaker]
+                if asked == 1.0:
+                    at_rate = raw[seg.index]
+                elif at_rate is not None and abs(asked - rates[seg.index]) > 1e-3:
+                    at_rate = (
+                        lines.predict(
+                            seg.translation, language=language, voice_id=voice, rate=asked
+                        )
+                        or at_rate
+                    )
+                tails.add(voice, at_rate, line.duration)
+                # This line's own miss says its natural length better than any prior.
+                known[seg.index] = max(raw[seg.index] - (at_rate - line.duration), 1e-3)
+                out.append(line.model_copy(update={"natural": known[seg.index]}))
+            progress(len(out) / len(todo))
+    return out
