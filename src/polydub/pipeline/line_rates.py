@@ -63,4 +63,6 @@ def asked_rate(
         return 1.0
     wanted = natural / planned
     asked = planned * expected_at_planned / wanted
-    return round(min(max(asked, 1.0), max(max_rate, planned), 2.0), 3)
+    # Two decimals: a rate is part of a line's cache key, and a nearby line's edit (which
+    # can move the learned tail a little) should not make this line be spoken again.
+    return round(min(max(asked, 1.0), max(max_rate, planned), 2.0), 2)
