@@ -18,7 +18,7 @@ from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
-from polydub.pipeline.line_rates import TailCorrection, asked_rate
+from polydub.pipeline.line_rates import TailCorrection, asked_rate, natural_of_spoken
 
 # Below this predicted speed-up a line is spoken at natural rate (the silence after it may do).
 GUESS_THRESHOLD = 1.05
@@ -206,50 +206,29 @@ def _synthesize_planned(
             return None
         raw[seg.index] = predicted
     tails = TailCorrection()
-    # Lines spoken so far: their natural length, corrected by what each one really lasted.
-    known: dict[int, float] = {}
     out: list[SynthLine] = []
     speak = carry_cancel(lines.speak)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for first in range(0, len(todo), workers):
             raise_if_cancelled()
             batch = todo[first : first + workers]
+            # Lines not yet spoken are planned on the tail learned from those that were.
             natural = {
-                seg.index: known.get(seg.index)
-                or tails.corrected(voices[seg.speaker], raw[seg.index])
-                for seg in todo
+                seg.index: tails.corrected(voices[seg.speaker], raw[seg.index]) for seg in todo
             }
+            natural.update({line.index: line.natural for line in out})
             rates = plan_rates(natural)
             jobs = []
             for seg in batch:
-                voice, rate = voices[seg.speaker], rates[seg.index]
-                at_rate = raw[seg.index]
-                if rate > 1.0 + 1e-3:
-                    at_rate = (
-                        lines.predict(seg.translation, language=language, voice_id=voice, rate=rate)
-                        or raw[seg.index] / rate
-                    )
-                expected = tails.corrected(voice, at_rate)
-                asked = asked_rate(natural[seg.index], rate, expected, max_rate=max_rate)
-                jobs.append((seg, at_rate, asked, pool.submit(
-                    speak, seg.translation, language=language, voice_id=voice, rate=asked,
-                    index=seg.index, natural=natural[seg.index],
+                asked = asked_rate(rates[seg.index], max_rate=max_rate)
+                jobs.append((seg, asked, pool.submit(
+                    speak, seg.translation, language=language, voice_id=voices[seg.speaker],
+                    rate=asked, index=seg.index, natural=natural[seg.index],
                 )))  # fmt: skip
-            for seg, at_rate, asked, job in jobs:
+            for seg, asked, job in jobs:
                 line = job.result()
-                voice = voices[seg.speaker]
-                if asked == 1.0:
-                    at_rate = raw[seg.index]
-                elif at_rate is not None and abs(asked - rates[seg.index]) > 1e-3:
-                    at_rate = (
-                        lines.predict(
-                            seg.translation, language=language, voice_id=voice, rate=asked
-                        )
-                        or at_rate
-                    )
-                tails.add(voice, at_rate, line.duration)
-                # This line's own miss says its natural length better than any prior.
-                known[seg.index] = max(raw[seg.index] - (at_rate - line.duration), 1e-3)
-                out.append(line.model_copy(update={"natural": known[seg.index]}))
+                heard = natural_of_spoken(line.duration, asked)
+                tails.add(voices[seg.speaker], raw[seg.index], heard)
+                out.append(line)
             progress(len(out) / len(todo))
     return out
