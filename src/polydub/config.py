@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # Speech recognition: a CTranslate2 Whisper directory; empty means the best pulled model,
     # else the bundled base model.
     whisper_model_dir: Path | None = None
-    asr_threads: int = 0  # 0: one per core this process may use (see available_cores)
+    asr_threads: int = 0  # 0: all cores
 
     # Translation engines beyond the bundled ones.
     ct2_models: list[CTranslate2ModelConfig] = Field(default_factory=list)
@@ -146,7 +146,9 @@ class Settings(BaseSettings):
 
     @property
     def synthesis_workers(self) -> int:
-        return self.tts_workers or available_cores()
+        import os
+
+        return self.tts_workers or max(1, os.cpu_count() or 1)
 
     @property
     def models_dir(self) -> Path:
@@ -175,17 +177,6 @@ class SettingsError(PolydubError):
     """A POLYDUB_* variable holds a value Polydub cannot use; the message names it."""
 
     code = "invalid_settings"
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, else the machine's count): the budget
-    every engine's thread count is set from, so that none oversubscribes the machine."""
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def load_settings() -> Settings:

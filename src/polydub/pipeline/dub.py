@@ -67,7 +67,6 @@ def dub(
     if stop_after is not None:
         on_event = _stopping_after(stop_after, on_event)
     runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
-    engines.preload(engines_ahead(options))
     # Voice matching runs between stages: the whole run is in scope of the job's cancel.
     with runner.cancellable():
         extension = source.suffix.lower() if options.keep_format else ".mp4"
@@ -94,15 +93,6 @@ def dub(
             report["models"] = engines.models_in_use(engine_names(shared, dubbed))
             results.append(publish(dubbed, report, output_stem, extension))
         return results
-
-
-def engines_ahead(options: DubOptions) -> list[str]:
-    """Engines of later stages a dub needs, in the order it needs them: they load while
-    ingest and separation run (those stages load their own engines first)."""
-    if options.dub_audio is not None:  # the user's speech: nothing is spoken
-        return []
-    # The recogniser also scores the dub (report), whatever gave the source transcript.
-    return ["transcriber", "speaker_encoder", "synthesizers"]
 
 
 class _StageLimitReached(Exception):

@@ -5,13 +5,10 @@ Loading a model costs seconds; a worker keeps its engines for every job it runs.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from polydub.config import Settings, available_cores
+from polydub.config import Settings
 from polydub.engines.asr.base import Transcriber
 from polydub.engines.enhance.base import Enhancer
 from polydub.engines.mt.base import Translator
@@ -19,33 +16,10 @@ from polydub.engines.separation.base import Separator
 from polydub.engines.tts.base import Synthesizer
 from polydub.engines.voice.base import SpeakerEncoder
 
-logger = logging.getLogger(__name__)
-
 
 class EngineSet:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-
-    def preload(self, names: Iterable[str]) -> threading.Thread:
-        """Load the named engines (attributes of this set), in order, in a background thread.
-
-        A job starts its first stages (decode, separation) while the engines of later stages
-        load, so a later stage waits only for what is left of its engine's loading. Loading
-        twice cannot happen: each engine is a cached_property, and Python 3.11's holds a lock
-        while it builds. A failure is left for the stage that needs the engine to raise.
-        """
-        names = list(names)
-
-        def load() -> None:
-            for name in names:
-                try:
-                    getattr(self, name)
-                except Exception as error:  # the stage that needs it says why, in context
-                    logger.debug("preloading %s failed: %s", name, error)
-
-        thread = threading.Thread(target=load, name="engine-preload", daemon=True)
-        thread.start()
-        return thread
 
     @cached_property
     def asr_model(self) -> tuple[Path | None, str | None]:
@@ -94,8 +68,7 @@ class EngineSet:
             "whisper",
             model_dir=model_dir,
             cache_dir=self.settings.models_dir,
-            # CTranslate2's own default is 4 threads: two cores would run 4 threads.
-            threads=self.settings.asr_threads or available_cores(),
+            threads=self.settings.asr_threads,
             label=name,
         )
 
