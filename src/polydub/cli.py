@@ -279,14 +279,21 @@ def sample(
 
 @app.command()
 def bench(
-    seconds: Annotated[float, typer.Option(help="Length of the generated clip.")] = 60.0,
+    seconds: Annotated[
+        float, typer.Option(help="Length of the generated talking face: 20, 60 or 180 s.")
+    ] = 20.0,
     target: Annotated[str, typer.Option("--to", help="Target language.")] = "Spanish",
     mode: Annotated[str, typer.Option(help="speed or precision.")] = "speed",
+    cold: Annotated[
+        bool, typer.Option("--cold/--warm", help="Cold: no tuned voice of an earlier run.")
+    ] = True,
 ) -> None:
-    """Time each stage on a generated 720p clip against a plain ffmpeg re-encode of it."""
-    from polydub.bench import run_bench
+    """Time every stage of a dub of a 720p talking face against a plain re-encode of it."""
+    from polydub.bench import SIZES, run_bench
 
-    sys.exit(run_bench(load_settings(), seconds=seconds, target=target, mode=mode))
+    if seconds not in SIZES:
+        console.print(f"[yellow]note[/]: the comparable lengths are {', '.join(map(str, SIZES))}")
+    sys.exit(run_bench(load_settings(), seconds=seconds, target=target, mode=mode, cold=cold))
 
 
 @app.command("bench-lipsync")

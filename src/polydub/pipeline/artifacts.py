@@ -80,6 +80,9 @@ class SynthLine(BaseModel):
     # When each phoneme sounds (JSON beside the cached line; feeds lip-sync). None when the
     # engine cannot tell.
     phonemes: Path | None = None
+    # The line's length at rate 1.0 as predicted before it was spoken (corrected by what it
+    # really lasted), when the engine predicts durations; the fit stage plans on it.
+    natural: float | None = None
 
 
 class SynthesisArtifact(BaseModel):

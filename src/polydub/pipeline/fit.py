@@ -43,6 +43,21 @@ def line_rooms(
     }
 
 
+def rate_planner(translated: TranslationArtifact, ingested: IngestArtifact, options: TimingOptions):
+    """The synthesize stage's RatePlanner: the rate each line needs, from the same solver and
+    slots `fit` uses, on predicted natural lengths (segment index -> seconds)."""
+    by_index = {seg.index: seg for seg in translated.segments}
+
+    def plan(natural: dict[int, float]) -> dict[int, float]:
+        order = sorted(natural, key=lambda i: by_index[i].start)
+        spans = [(i, by_index[i].start, by_index[i].end) for i in order]
+        slots = make_slots(spans, ingested.range_end)
+        solved = solve_timing(slots, [natural[i] for i in order], ingested.info.duration, options)
+        return {t.index: t.rate for t in solved.segments}
+
+    return plan
+
+
 def fit(
     ingested: IngestArtifact,
     translated: TranslationArtifact,
@@ -58,8 +73,9 @@ def fit(
     natural = sorted(synthesized.lines, key=lambda ln: by_index[ln.index].start)
     spans = [(ln.index, by_index[ln.index].start, by_index[ln.index].end) for ln in natural]
     slots = make_slots(spans, ingested.range_end)
-    # A line spoken at a guessed rate stands for its natural length times that rate.
-    durations = [ln.duration * ln.rate for ln in natural]
+    # A line spoken at a guessed rate stands for its natural length times that rate, unless
+    # the synthesize stage predicted its natural length (planned lines: usually kept as made).
+    durations = [ln.natural if ln.natural else ln.duration * ln.rate for ln in natural]
     first = solve_timing(slots, durations, ingested.info.duration, options)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -112,6 +112,7 @@ class PartialRedub:
         lines: synthesize_stage.LineSynthesizer,
         assign_voices: synthesize_stage.VoiceAssigner,
         rooms: dict[int, float],
+        plan_rates: synthesize_stage.RatePlanner | None = None,
         max_rate: float,
         workers: int,
         progress: Callable[[float], None],
@@ -130,6 +131,7 @@ class PartialRedub:
                 lines=lines,
                 assign_voices=assign_voices,
                 rooms=rooms,
+                plan_rates=plan_rates,
                 max_rate=max_rate,
                 workers=workers,
                 progress=progress,
@@ -144,6 +146,7 @@ class PartialRedub:
                 lines=lines,
                 assign_voices=lambda labels: {label: label for label in labels},
                 rooms=rooms,
+                plan_rates=_with_kept_lines(plan_rates, kept),
                 max_rate=max_rate,
                 workers=workers,
                 progress=progress,
@@ -307,3 +310,17 @@ def redraw_ranges(before: FitArtifact, after: FitArtifact) -> list[tuple[float, 
         else:
             merged.append((start, end))
     return merged
+
+
+def _with_kept_lines(plan_rates, kept: dict[int, SynthLine]):
+    """The planner for the lines left to speak, planning them beside the kept lines (as their
+    own lengths), so a redone line's room ends at its kept neighbour, as in a full run."""
+    if plan_rates is None:
+        return None
+    lengths = {i: line.natural or line.duration * line.rate for i, line in kept.items()}
+
+    def plan(natural: dict[int, float]) -> dict[int, float]:
+        rates = plan_rates({**lengths, **natural})
+        return {i: rates[i] for i in natural}
+
+    return plan

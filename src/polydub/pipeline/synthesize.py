@@ -18,12 +18,15 @@ from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
+from polydub.pipeline.line_rates import TailCorrection, asked_rate, natural_of_spoken
 
 # Below this predicted speed-up a line is spoken at natural rate (the silence after it may do).
 GUESS_THRESHOLD = 1.05
 
 # speaker label -> voice id ("<engine>:<voice>")
 VoiceAssigner = Callable[[list[str]], dict[str, str]]
+# segment index -> predicted natural seconds  ->  segment index -> the rate the plan needs
+RatePlanner = Callable[[dict[int, float]], dict[int, float]]
 
 
 class LineSynthesizer:
@@ -34,8 +37,23 @@ class LineSynthesizer:
         self.cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
 
+    def predict(self, text: str, *, language: str, voice_id: str, rate: float) -> float | None:
+        """The engine's prediction of the line's length at `rate`; None when it cannot tell."""
+        engine_name, _, voice = voice_id.partition(":")
+        predict = getattr(self.synthesizers[engine_name], "predict_seconds", None)
+        if predict is None:
+            return None
+        return predict(text, language=language, voice=voice, rate=round(rate, 3))
+
     def speak(
-        self, text: str, *, language: str, voice_id: str, rate: float, index: int
+        self,
+        text: str,
+        *,
+        language: str,
+        voice_id: str,
+        rate: float,
+        index: int,
+        natural: float | None = None,
     ) -> SynthLine:
         engine_name, _, voice = voice_id.partition(":")
         rate = round(rate, 3)
@@ -61,6 +79,7 @@ class LineSynthesizer:
             rate=rate,
             voice=voice_id,
             phonemes=timing if timing.exists() else None,
+            natural=natural,
         )
 
 
@@ -100,11 +119,16 @@ def synthesize(
     lines: LineSynthesizer,
     assign_voices: VoiceAssigner,
     rooms: dict[int, float] | None = None,
+    plan_rates: RatePlanner | None = None,
     max_rate: float = 1.25,
     workers: int = 1,
     progress: Callable[[float], None] = lambda f: None,
 ) -> SynthesisArtifact:
     """Speak every translated line once.
+
+    With `plan_rates` and engines that predict their durations, every line is spoken at the
+    rate the timing plan needs for its predicted length (see line_rates), and carries that
+    prediction (`natural`) for the fit stage. Otherwise:
 
     With `rooms` (segment index -> seconds until the next line), a line that will clearly not
     fit at natural rate is spoken at its likely rate straight away (predicted from the voice's
@@ -112,9 +136,15 @@ def synthesize(
     guess missed, instead of nearly every line of a language that runs longer than the source.
     """
     voices = assign_voices(speakers)
+    todo = [s for s in translated.segments if s.translation.strip()]
+    if plan_rates is not None:
+        planned = _synthesize_planned(
+            translated, todo, voices, lines, plan_rates, max_rate, workers, progress
+        )
+        if planned is not None:
+            return SynthesisArtifact(voices=voices, lines=planned)
     pace = PaceEstimate()
     out: list[SynthLine] = []
-    todo = [s for s in translated.segments if s.translation.strip()]
     # Lines go in batches of `workers`; a batch's rate guesses use only earlier batches, so
     # the result does not depend on which thread finished first.
     speak = carry_cancel(lines.speak)  # pool threads do not inherit the job's cancel check
@@ -153,3 +183,52 @@ def _guess_rate(
         return 1.0
     needed = predicted / max(rooms[seg.index], 1e-3)
     return round(min(needed, max_rate), 2) if needed > GUESS_THRESHOLD else 1.0
+
+
+def _synthesize_planned(
+    translated: TranslationArtifact,
+    todo: list,
+    voices: dict[str, str],
+    lines: LineSynthesizer,
+    plan_rates: RatePlanner,
+    max_rate: float,
+    workers: int,
+    progress: Callable[[float], None],
+) -> list[SynthLine] | None:
+    """Speak each line once at its planned rate; None when an engine cannot predict."""
+    language = translated.target_language
+    raw: dict[int, float] = {}
+    for seg in todo:
+        predicted = lines.predict(
+            seg.translation, language=language, voice_id=voices[seg.speaker], rate=1.0
+        )
+        if predicted is None:
+            return None
+        raw[seg.index] = predicted
+    tails = TailCorrection()
+    out: list[SynthLine] = []
+    speak = carry_cancel(lines.speak)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for first in range(0, len(todo), workers):
+            raise_if_cancelled()
+            batch = todo[first : first + workers]
+            # Lines not yet spoken are planned on the tail learned from those that were.
+            natural = {
+                seg.index: tails.corrected(voices[seg.speaker], raw[seg.index]) for seg in todo
+            }
+            natural.update({line.index: line.natural for line in out})
+            rates = plan_rates(natural)
+            jobs = []
+            for seg in batch:
+                asked = asked_rate(rates[seg.index], max_rate=max_rate)
+                jobs.append((seg, asked, pool.submit(
+                    speak, seg.translation, language=language, voice_id=voices[seg.speaker],
+                    rate=asked, index=seg.index, natural=natural[seg.index],
+                )))  # fmt: skip
+            for seg, asked, job in jobs:
+                line = job.result()
+                heard = natural_of_spoken(line.duration, asked)
+                tails.add(voices[seg.speaker], raw[seg.index], heard)
+                out.append(line)
+            progress(len(out) / len(todo))
+    return out

@@ -117,13 +117,21 @@ def run_target_side(
     synthesized, k_syn = runner.run(
         "synthesize",
         target,
-        {"up": k_tr, "voices": assign(shared.diarized.speakers), "max_rate": timing.max_rate},
+        {
+            "up": k_tr,
+            "voices": assign(shared.diarized.speakers),
+            "max_rate": timing.max_rate,
+            # Lines are spoken at the rate the plan needs: the plan's settings shape them.
+            "timing": timing,
+            "rates": "planned",
+        },
         lambda d: redub.synthesize(
             translated,
             shared.diarized.speakers,
             lines=lines,
             assign_voices=assign,
             rooms=rooms,
+            plan_rates=fit_stage.rate_planner(translated, shared.ingested, timing),
             max_rate=timing.max_rate,
             workers=engines.settings.synthesis_workers,
             progress=runner.progress("synthesize", target),

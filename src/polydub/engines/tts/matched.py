@@ -167,6 +167,16 @@ class MatchedVoiceSynthesizer:
             return False
         return self.store.exists(name)
 
+    def predict_seconds(
+        self, text: str, *, language: str, voice: str, rate: float = 1.0
+    ) -> float | None:
+        """Kokoro's duration prediction with this voice's style (the voice change after it
+        keeps durations)."""
+        matched = self.store.load(voice.removeprefix(f"{self.name}:"))
+        return self.kokoro.predict_with_style(
+            text, language=language, style=matched.style, rate=rate
+        )
+
     def synthesize(self, text: str, *, language: str, voice: str, rate: float = 1.0) -> Speech:
         matched = self.store.load(voice.removeprefix(f"{self.name}:"))
         speech = self.kokoro.synthesize_with_style(

@@ -14,6 +14,10 @@ _GRAPH_OUTPUT_FIELD = 12
 _GRAPH_NODE_FIELD = 1
 _NODE_OUTPUT_FIELD = 2
 _NODE_OP_TYPE_FIELD = 4
+_NODE_ATTRIBUTE_FIELD = 5
+_GRAPH_INITIALIZER_FIELD = 5
+_TENSOR_NAME_FIELD = 8
+_ATTRIBUTE_GRAPH_FIELDS = (6, 11)  # AttributeProto.g, .graphs
 _VALUE_INFO_NAME_FIELD = 1
 _LENGTH_DELIMITED = 2
 
@@ -133,4 +137,87 @@ def add_graph_outputs(model: bytes, tensor_names: list[str]) -> bytes:
                 + bytes(view[body_end:])
             )
         pos = _skip_field(view, pos, wire_type)
+    raise ValueError("no graph found: not an ONNX model")
+
+
+def _field_spans(data: memoryview):
+    """Yield (field number, wire type, field start, value start, field end) of one message."""
+    pos = 0
+    while pos < len(data):
+        field_start = pos
+        key, pos = _read_varint(data, pos)
+        field, wire_type = key >> 3, key & 7
+        if wire_type == _LENGTH_DELIMITED:
+            length, value_start = _read_varint(data, pos)
+            pos = value_start + length
+        else:
+            value_start = pos
+            pos = _skip_field(data, pos, wire_type)
+        yield field, wire_type, field_start, value_start, pos
+
+
+def _strings(data: memoryview, field: int) -> list[str]:
+    return [
+        bytes(data[start:end]).decode()
+        for f, wire, _, start, end in _field_spans(data)
+        if f == field and wire == _LENGTH_DELIMITED
+    ]
+
+
+def _subgraph_inputs(node: memoryview) -> set[str]:
+    """Every tensor name a node's subgraphs (If/Loop/Scan bodies) read, outer scope included."""
+    names: set[str] = set()
+    for field, wire, _, start, end in _field_spans(node):
+        if field != _NODE_ATTRIBUTE_FIELD or wire != _LENGTH_DELIMITED:
+            continue
+        for a_field, a_wire, _, a_start, a_end in _field_spans(node[start:end]):
+            if a_field in _ATTRIBUTE_GRAPH_FIELDS and a_wire == _LENGTH_DELIMITED:
+                graph = node[start:end][a_start:a_end]
+                for g_field, _, _, g_start, g_end in _field_spans(graph):
+                    if g_field == _GRAPH_NODE_FIELD:
+                        sub = graph[g_start:g_end]
+                        names |= set(_strings(sub, 1)) | _subgraph_inputs(sub)
+    return names
+
+
+def only_graph_outputs(model: bytes, tensor_names: list[str]) -> bytes:
+    """A copy of `model` that computes `tensor_names` alone: its graph outputs are those
+    tensors and every node they do not depend on is left out (Kokoro's duration predictor
+    without its decoder; ONNX Runtime would otherwise run every node).
+
+    Raises:
+        ValueError: the bytes hold no graph (not an ONNX model).
+    """
+    view = memoryview(model)
+    for field, wire_type, field_start, start, end in _field_spans(view):
+        if field != _MODEL_GRAPH_FIELD or wire_type != _LENGTH_DELIMITED:
+            continue
+        graph = view[start:end]
+        fields = list(_field_spans(graph))
+        # Nodes are stored in topological order: walk back from the wanted tensors.
+        needed, keep = set(tensor_names), set()
+        for k in reversed(range(len(fields))):
+            g_field, _, _, g_start, g_end = fields[k]
+            if g_field != _GRAPH_NODE_FIELD:
+                continue
+            node = graph[g_start:g_end]
+            if needed & set(_strings(node, _NODE_OUTPUT_FIELD)):
+                keep.add(k)
+                needed |= set(_strings(node, 1)) | _subgraph_inputs(node)
+        kept = b"".join(
+            bytes(graph[f_start:f_end])
+            for k, (g_field, _, f_start, v_start, f_end) in enumerate(fields)
+            if k in keep
+            or g_field not in (_GRAPH_OUTPUT_FIELD, _GRAPH_NODE_FIELD, _GRAPH_INITIALIZER_FIELD)
+            or (
+                g_field == _GRAPH_INITIALIZER_FIELD
+                and needed & set(_strings(graph[v_start:f_end], _TENSOR_NAME_FIELD))
+            )
+        )
+        rebuilt = (
+            bytes(view[:field_start])
+            + _length_delimited(_MODEL_GRAPH_FIELD, kept)
+            + bytes(view[end:])
+        )
+        return add_graph_outputs(rebuilt, tensor_names)
     raise ValueError("no graph found: not an ONNX model")

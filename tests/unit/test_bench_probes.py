@@ -1,0 +1,77 @@
+"""The pieces `polydub bench` measures with: per-stage wall/CPU, the process tree's memory,
+the load warning and the floor's encoder settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from polydub.bench import encode_floor
+from polydub.bench_probes import StageClock, TreeSampler, load_warning, process_tree, rss_kb
+from polydub.media.encode import audio_args, video_args
+from polydub.media.ffmpeg import run_ffmpeg
+from polydub.media.probe import probe
+from polydub.pipeline.runner import StageEvent
+
+
+def _event(stage: str, status: str, target: str | None = "es") -> StageEvent:
+    return StageEvent(stage=stage, target=target, status=status)
+
+
+def test_every_reported_stage_gets_wall_and_cpu_seconds_in_order():
+    clock = StageClock()
+    for stage in ("ingest", "voice-matching", "synthesize"):  # any name, new ones included
+        clock(_event(stage, "start"))
+        clock(_event(stage, "progress"))
+        deadline = time.process_time() + 0.02
+        while time.process_time() < deadline:  # burn a little CPU inside the stage
+            pass
+        clock(_event(stage, "done"))
+    clock(_event("render", "done"))  # a done without a start is not a stage run
+    assert list(clock.stages) == ["ingest", "voice-matching", "synthesize"]
+    for t in clock.stages.values():
+        assert t.cpu > 0 and t.wall > 0
+    total = clock.total()
+    assert total.cpu == sum(t.cpu for t in clock.stages.values())
+
+
+def test_peak_memory_counts_child_processes():
+    hold = "import time; x = bytearray(60_000_000); x[::4096] = b'1' * len(x[::4096]); "
+    child = subprocess.Popen([sys.executable, "-c", hold + "time.sleep(30)"])
+    try:
+        assert child.pid in process_tree(os.getpid())
+        # Wait until the child has touched its 60 MB (it must start first).
+        for _ in range(200):
+            if rss_kb(child.pid) > 55_000:
+                break
+            time.sleep(0.05)
+        sampler = TreeSampler()
+        sampler.sample()
+        assert sampler.peak_rss_kb >= rss_kb(os.getpid()) + 55_000
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_load_warning_names_a_busy_machine_only():
+    assert load_warning(0.4, 0.2) is None
+    assert "not comparable" in load_warning(0.4, 2.1)
+    assert "not comparable" in load_warning(3.0, 0.0)
+
+
+def test_the_floor_encodes_as_the_render_stage_does(tmp_path):
+    clip = tmp_path / "clip.mp4"
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-f", "lavfi",
+         "-i", "sine=duration=1", "-c:v", "libx264", "-c:a", "aac", "-shortest", str(clip)]
+    )  # fmt: skip
+    floor = encode_floor(clip, tmp_path / "floor.mp4")
+    info = probe(clip)
+    settings = " ".join(
+        video_args(info, keep_format=False, reencode=True) + audio_args(info, keep_format=False)
+    )
+    assert settings in floor.command and "-preset veryfast" in floor.command
+    assert probe(tmp_path / "floor.mp4").video is not None
+    assert floor.wall > 0 and floor.cpu > 0  # ffmpeg's CPU is counted (a waited child)
