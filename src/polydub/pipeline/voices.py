@@ -27,7 +27,7 @@ def stock_voice_assigner(
     them does, the language's default pool is used). Without preferred voices, a speaker whose
     profile gives a gender (from pitch) gets a voice of that gender: speakers of one gender take
     that gender's voices in turn."""
-    pool = [v for v in preferred if _speaks(v, language, synthesizers)]
+    pool = [v for v in preferred if speaks(v, language, synthesizers)]
     genders = {p.speaker: p.gender for p in profiles}
 
     def assign(speakers: list[str]) -> dict[str, str]:
@@ -81,7 +81,7 @@ def speaker_voice_assigner(
     return assign
 
 
-def _speaks(voice_id: str, language: str | None, synthesizers: dict[str, Synthesizer]) -> bool:
+def speaks(voice_id: str, language: str | None, synthesizers: dict[str, Synthesizer]) -> bool:
     """Whether an engine offers `voice_id` in `language` (None: in any): a stock voice, or a
     stored one (a cloned voice, which its store knows)."""
     engine = synthesizers.get(voice_id.partition(":")[0])
@@ -100,7 +100,7 @@ def check_voice_ids(voice_ids: Iterable[str], synthesizers: dict[str, Synthesize
         InvalidInputError: param stock_voice_config.preferred_stock_voice_ids.
     """
     for voice_id in voice_ids:
-        if not _speaks(voice_id, None, synthesizers):
+        if not speaks(voice_id, None, synthesizers):
             raise InvalidInputError(
                 f"unknown stock voice {voice_id!r}; voice ids look like 'kokoro:ef_dora'",
                 param="stock_voice_config.preferred_stock_voice_ids",
