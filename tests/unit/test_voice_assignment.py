@@ -182,6 +182,10 @@ def test_stock_voices_follow_each_speakers_gender(setup):
     # Without profiles (nothing known of the speakers) genders alternate as before.
     unknown = stock_voice_assigner("es", synthesizers)(speakers[:2])
     assert {genders[v] for v in unknown.values()} == {"male", "female"}
+    # Preferred voices of both sexes: each speaker takes one of their own sex.
+    preferred = ("kokoro:jf_alpha", "kokoro:jf_nezumi", "kokoro:jm_kumo")
+    chosen = stock_voice_assigner("es", synthesizers, preferred, profiles)(speakers)
+    assert [genders[chosen[s]] for s in speakers] == ["male", "male", "female", "female"]
 
 
 def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):
