@@ -20,7 +20,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,16 +142,21 @@ class VoiceBank:
         self.tables = {v.name: kokoro.style(v.id) for v in stock}
         self.recipes = recipes({v.name: v.gender for v in stock}, stock_only=stock_only)
         self._banks: dict[str, list[BankVoice]] = {}
+        # Targets dub concurrently: one build per language.
+        self._lock = threading.Lock()
 
-    def voices(self, language: str, on_build: Callable[[], None] | None = None) -> list[BankVoice]:
+    def voices(self, language: str) -> list[BankVoice]:
         """The bank for `language` (its probe language when it has no probe sentence)."""
         language = probe_language(language)
+        with self._lock:
+            return self._voices(language)
+
+    def _voices(self, language: str) -> list[BankVoice]:
         if language not in self._banks:
             path = self._path(language)
             bank = _load(path, self.recipes) if path.exists() else None
             if bank is None:
-                if on_build is not None:
-                    on_build()
+                logger.info("building the voice bank for %s (once per model)", language)
                 bank = self._build(language)
                 _save(path, bank)
             self._banks[language] = bank
