@@ -113,7 +113,7 @@ def run_target_side(
     chosen, _ = runner.run(
         "voices",
         target,
-        {"up": shared.k_dia, **voices_stage_inputs(options, engines)},
+        {"up": shared.diarization_key, **voices_stage_inputs(options, engines)},
         lambda d: choose_voices(target, options, engines, shared.diarized),
         VoicesArtifact,
     )
