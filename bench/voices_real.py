@@ -28,11 +28,11 @@ from polydub.dialogue_samples import pyannote_sample, read_rttm
 from polydub.domain.audio import Audio
 from polydub.domain.speaker import voice_sex
 from polydub.engines.asr.base import TranscribeOptions
+from polydub.engines.tts.matched import MatchedVoice, voice_change
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, cosine
 from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match_speaker
 from polydub.media.audio import read_wav, resample
-from polydub.media.pitch import pitch_stats, shift_voice
-from polydub.media.spectrum_match import apply_gains
+from polydub.media.pitch import pitch_stats
 from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.quality import normalize_text
 from polydub.pipeline.voice_plan import voice_bank
@@ -80,14 +80,14 @@ def real_speakers() -> dict[str, np.ndarray]:
     return {name: x[: 10 * _RATE] for name, x in out.items()}
 
 
-def _speak(kokoro, style, language, pitch_ratio=1.0, formant=1.0, gains=()) -> np.ndarray:
+def _speak(kokoro, style, language, voice: MatchedVoice | None = None) -> np.ndarray:
+    """The held-out sentences read by `style`, changed as the matched `voice` (if any)."""
     pieces = []
     for text in HELD_OUT[language]:
         audio = kokoro.synthesize_with_style(text, language=language, style=style).audio
-        samples = shift_voice(
-            audio.samples, audio.sample_rate, pitch_ratio=pitch_ratio, formant_ratio=formant
-        )
-        samples = apply_gains(samples, audio.sample_rate, gains)
+        samples = audio.samples
+        if voice is not None:
+            samples = voice_change(samples, audio.sample_rate, voice)
         pieces.append(resample(Audio(samples, audio.sample_rate), _RATE).samples)
     return np.concatenate(pieces)
 
@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", default="speed", choices=("speed", "precision"))
     parser.add_argument("--languages", default="es,pt")
+    parser.add_argument("--speakers", default="", help="comma-separated names (default: all)")
     args = parser.parse_args()
     engines = EngineSet(Settings())
     encoders = engines.speaker_encoders
@@ -121,6 +122,8 @@ def main() -> None:
     bank = voice_bank(engines)
     stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
     speakers = real_speakers()
+    if args.speakers:
+        speakers = {k: v for k, v in speakers.items() if k in args.speakers.split(",")}
     rows = []
     for language in args.languages.split(","):
         started = time.perf_counter()
@@ -135,14 +138,14 @@ def main() -> None:
             match = match_speaker(candidates, target, encoders, MatchOptions.for_mode(args.mode))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ref_dvec = target.embeddings.get(encoders[-1].name)
-            dub = _speak(
-                kokoro,
-                bank.style(match.voice),
-                language,
-                match.pitch_ratio,
-                match.formant_ratio,
-                match.spectrum_gains,
+            voice = MatchedVoice(
+                style=bank.style(match.voice),
+                pitch_ratio=match.pitch_ratio,
+                formant_ratio=match.formant_ratio,
+                spectrum_gains=match.spectrum_gains,
+                pitch_target=match.speaker_pitch,
             )
+            dub = _speak(kokoro, voice.style, language, voice)
             matched = _scores(engines, encoders, dub, target, ref_dvec, language)
             same_sex = [n for n, v in stock.items() if sex is None or v.gender == sex]
             best = max(

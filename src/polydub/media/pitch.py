@@ -76,11 +76,18 @@ def _register(f0: np.ndarray) -> float:
 
 
 def shift_voice(
-    samples: np.ndarray, rate: int, *, pitch_ratio: float, formant_ratio: float = 1.0
+    samples: np.ndarray,
+    rate: int,
+    *,
+    pitch_ratio: float,
+    formant_ratio: float = 1.0,
+    median_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Scale pitch by `pitch_ratio` and formants by `formant_ratio` (Praat's "Change gender"),
-    keeping duration, so phoneme timing stays valid."""
-    if abs(pitch_ratio - 1.0) < 1e-3 and abs(formant_ratio - 1.0) < 1e-3:
+    keeping duration, so phoneme timing stays valid. With `median_range` (Hz), the new
+    median is kept inside it: a sentence the voice reads lower or higher than usual still
+    lands near the speaker's pitch, with its own melody."""
+    if median_range is None and abs(pitch_ratio - 1.0) < 1e-3 and abs(formant_ratio - 1.0) < 1e-3:
         return samples
     import parselmouth
 
@@ -89,6 +96,8 @@ def shift_voice(
     if len(f0) < 3:  # nothing voiced to move
         return samples
     new_median = float(np.median(f0)) * pitch_ratio
+    if median_range is not None:
+        new_median = float(np.clip(new_median, *median_range))
     with _PRAAT_RANDOM:
         parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({_PRAAT_SEED})")
         shifted = parselmouth.praat.call(

@@ -144,6 +144,7 @@ class ProfileVoiceMatcher:
             formant_ratio=found.formant_ratio,
             gender=found.voice.sex,
             spectrum_gains=found.spectrum_gains,
+            pitch_target=found.speaker_pitch,
             info={
                 "base_voice": f"kokoro:{found.voice.name}",
                 "start_similarity": round(found.start_similarity, 4),

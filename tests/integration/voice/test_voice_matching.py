@@ -108,6 +108,7 @@ def test_matched_voice_keeps_the_speakers_sex_and_pitch_in_spanish(
             pitch_ratio=match.pitch_ratio,
             formant_ratio=match.formant_ratio,
             spectrum_gains=match.spectrum_gains,
+            pitch_target=match.speaker_pitch,
         ),
     )
     matched = MatchedVoiceSynthesizer(engines.synthesizers["kokoro"], store, name="matched")
