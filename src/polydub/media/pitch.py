@@ -95,13 +95,21 @@ def shift_voice(
     f0 = voiced_f0(samples, rate)
     if len(f0) < 3:  # nothing voiced to move
         return samples
+    # Praat analyses the voice within its own register, so octave jumps (a creaky voice
+    # tracked an octave up) neither skew the median it moves nor get moved themselves.
+    floor, ceiling = PITCH_FLOOR, PITCH_CEILING
+    if len(f0) >= 10:
+        mode = _register(f0)
+        floor = max(PITCH_FLOOR, mode * 2 ** (-_REGISTER_HALF_WIDTH / 12) * 0.9)
+        ceiling = min(PITCH_CEILING, mode * 2 ** (_REGISTER_HALF_WIDTH / 12) / 0.9)
+        f0 = f0[(f0 >= floor) & (f0 <= ceiling)]
     new_median = float(np.median(f0)) * pitch_ratio
     if median_range is not None:
         new_median = float(np.clip(new_median, *median_range))
     with _PRAAT_RANDOM:
         parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({_PRAAT_SEED})")
         shifted = parselmouth.praat.call(
-            sound, "Change gender", PITCH_FLOOR, PITCH_CEILING, formant_ratio, new_median, 1.0, 1.0
+            sound, "Change gender", floor, ceiling, formant_ratio, new_median, 1.0, 1.0
         )
     out = np.asarray(shifted.values[0], np.float32)
     # Praat may return a sample more or less; keep the length exact.

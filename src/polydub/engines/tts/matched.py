@@ -39,7 +39,7 @@ class MatchedVoice:
 
 # A dubbed sentence's median pitch stays this close to the speaker's (semitones): the
 # voice's own reading of a sentence may sit lower or higher than its probe's.
-PITCH_WINDOW_SEMITONES = 1.0
+PITCH_WINDOW_SEMITONES = 0.5
 
 
 def voice_change(samples: np.ndarray, rate: int, voice: MatchedVoice) -> np.ndarray:
