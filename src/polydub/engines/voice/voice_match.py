@@ -42,9 +42,11 @@ class MatchOptions:
 
     @staticmethod
     def for_mode(mode: str) -> MatchOptions:
+        # Formant scales stay within +-6%: at 0.92 with the matching EQ the round-trip WER of
+        # real women's Portuguese dubs rose from 0.00-0.04 to 0.12-0.21 (bench/voices_real.py).
         if mode == "precision":
-            return MatchOptions(6, (0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09, 1.12))
-        return MatchOptions(3, (0.92, 0.96, 1.0, 1.04, 1.08))
+            return MatchOptions(6, (0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06))
+        return MatchOptions(3, (0.96, 0.98, 1.0, 1.02, 1.04))
 
 
 @dataclass(frozen=True)
