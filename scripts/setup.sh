@@ -25,6 +25,7 @@ APT_PACKAGES=(
 )
 APT_DEV_PACKAGES=(
   pocketsphinx-testdata  # real read speech for the recognition tests
+  codec2-examples  # real speech (men and women) for the voice-matching tests and bench
   redis-server  # a private broker for the scale-out tests (tests/scale)
   wrk  # the load of bench/api_bench.py
   chromium chromium-driver  # the studio's browser tests (tests/browser), driven by Selenium

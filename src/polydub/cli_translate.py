@@ -310,6 +310,7 @@ def _speaker_text(s: dict) -> str:
     return (
         f"{s['speaker']}: {s['voice']}, similarity {num(s['similarity'])}"
         f" / cross-check {num(s['similarity_crosscheck'])}{start};"
-        f" pitch {num(s['source_pitch_median'], '.0f')} Hz"
+        f" pitch {num(s['source_pitch_median'], '.0f')} Hz ({s.get('source_sex') or 'unclear'})"
         f" -> {num(s['dub_pitch_median'], '.0f')} Hz"
+        f" ({num(s.get('pitch_error_semitones'), '+.1f')} semitones)"
     )

@@ -1,5 +1,6 @@
 """Voice assignment: matched voices cached per profile, saved voices, stock fallbacks, the
-registry, and the voice listing; with a counting stand-in for the (slow) style search."""
+registry, and the voice listing; with a counting stand-in for the voice bank (built by
+synthesis) and the speaker encoder."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import numpy as np
 import pytest
 
 from polydub.cli_voices import speaker_names
+from polydub.domain.audio import Audio
 from polydub.domain.speaker import PitchStats, SpeakerProfile
 from polydub.engines.tts.base import VoiceInfo
 from polydub.engines.tts.matched import MatchedVoice, MatchedVoiceSynthesizer, VoiceStore
-from polydub.engines.voice.style_search import MatchedStyle
+from polydub.engines.voice.voice_bank import BankVoice, Recipe
 from polydub.errors import InvalidInputError
+from polydub.media.pitch import pitch_stats
 from polydub.pipeline.voice_matching import ProfileVoiceMatcher
 from polydub.pipeline.voices import speaker_voice_assigner, stock_voice_assigner
 from polydub.voice_catalog import check_saved_voices, list_voices, save_voice
@@ -42,28 +45,55 @@ class DeclaredKokoro:
         ]
 
 
+RATE = 24000
+
+
+def _tone(f0: float, seconds: float = 1.5) -> np.ndarray:
+    """A voiced-sounding harmonic complex at `f0` with a slow vibrato (Praat tracks it)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.02 * np.sin(2 * np.pi * 3 * t))) / RATE
+    return (0.1 * sum(np.sin(k * phase) / k for k in range(1, 12))).astype(np.float32)
+
+
+class SpectrumEncoder:
+    """Stands in for resemblyzer: a unit vector of the long-term spectrum's shape."""
+
+    name = "resemblyzer"
+
+    def embed(self, samples: np.ndarray) -> np.ndarray:
+        spectrum = np.abs(np.fft.rfft(samples, 1024 * 8))[:2048].reshape(256, 8).sum(axis=1)
+        return (spectrum / (np.linalg.norm(spectrum) + 1e-9)).astype(np.float32)
+
+
 @dataclass
-class CountingSearch:
-    """Stands in for KokoroStyleSearch: records each search, returns a fixed tuned style."""
+class CountingBank:
+    """Stands in for VoiceBank: one banked reading per stock voice (harmonic tones at a man's
+    and women's pitch), no synthesis; records each language a match asked for."""
 
     kokoro: DeclaredKokoro = field(default_factory=DeclaredKokoro)
     calls: list = field(default_factory=list)
 
-    def search(self, target, pitch, *, language, options, reference=None):
+    def __post_init__(self):
+        self.encoders = [SpectrumEncoder()]
+        pitches = {"jm_kumo": 100.0, "jf_alpha": 230.0, "jf_nezumi": 250.0}
+        self._voices = []
+        for name, sex in KOKORO_GENDERS.items():
+            probe = Audio(_tone(pitches[name]), RATE)
+            self._voices.append(
+                BankVoice(
+                    Recipe(name, {name: 1.0}, sex),
+                    pitch_stats(probe.samples, RATE),
+                    {"resemblyzer": self.encoders[0].embed(probe.samples)},
+                    probe,
+                )
+            )
+
+    def voices(self, language: str):
         self.calls.append(language)
-        return MatchedStyle(
-            "kokoro:jm_kumo",
-            np.full((510, 1, 256), 0.1, np.float32),
-            0.9,
-            1.0,
-            0.6,
-            0.78,
-            14,
-            spectrum_gains=TILT,
-        )
+        return self._voices
 
-
-TILT = tuple(-3.0 if k < 11 else 3.0 for k in range(22))
+    def style(self, voice) -> np.ndarray:
+        return np.full((510, 1, 256), 0.1, np.float32)
 
 
 def _profile(speaker: str, seconds: float, pitch: float, seed: int) -> SpeakerProfile:
@@ -88,14 +118,12 @@ def setup(tmp_path):
         "matched": MatchedVoiceSynthesizer(kokoro, VoiceStore(tmp_path / "cache"), name="matched"),
         "voice": MatchedVoiceSynthesizer(kokoro, VoiceStore(tmp_path / "saved"), name="voice"),
     }
-    search = CountingSearch(kokoro)
-    matcher = ProfileVoiceMatcher(
-        search, synthesizers["matched"].store, mode="speed", probe_language="en"
-    )
-    return synthesizers, search, matcher
+    bank = CountingBank(kokoro)
+    matcher = ProfileVoiceMatcher(bank, synthesizers["matched"].store, mode="speed")
+    return synthesizers, bank, matcher
 
 
-def test_a_batch_of_languages_tunes_each_speaker_once_with_the_same_voice(setup):
+def test_each_speaker_is_matched_once_per_language_and_reused_by_another_job(setup):
     synthesizers, search, matcher = setup
     profiles = [_profile("SPEAKER_00", 6.0, 110, 1), _profile("SPEAKER_01", 8.0, 220, 2)]
     by_language = {
@@ -104,21 +132,27 @@ def test_a_batch_of_languages_tunes_each_speaker_once_with_the_same_voice(setup)
         )
         for lang in ("es", "fr", "de")
     }
-    assert len(search.calls) == 2  # one search per speaker, not per language
-    assert by_language["es"] == by_language["fr"] == by_language["de"]
+    # One match per speaker and language: a voice's pitch differs between languages.
+    assert sorted(search.calls) == ["de", "de", "es", "es", "fr", "fr"]
     assert all(v.startswith("matched:m-") for v in by_language["es"].values())
     assert by_language["es"]["SPEAKER_00"] != by_language["es"]["SPEAKER_01"]
-    # A new matcher (another job) finds the tuned voices in the cache.
-    again = ProfileVoiceMatcher(
-        search, synthesizers["matched"].store, mode="speed", probe_language="en"
-    )
+    store = synthesizers["matched"].store
+    man, woman = (store.load(by_language["es"][s].partition(":")[2]) for s in profiles_speakers())
+    assert (man.gender, man.info["base_voice"]) == ("male", "kokoro:jm_kumo")
+    assert woman.gender == "female"
+    # A new matcher (another job) finds the matched voices in the cache.
+    again = ProfileVoiceMatcher(search, store, mode="speed")
     assert (
         speaker_voice_assigner("es", synthesizers, profiles, matcher=again)(
             ["SPEAKER_00", "SPEAKER_01"]
         )
         == by_language["es"]
     )
-    assert len(search.calls) == 2
+    assert len(search.calls) == 6
+
+
+def profiles_speakers() -> tuple[str, str]:
+    return "SPEAKER_00", "SPEAKER_01"
 
 
 def test_a_speaker_with_under_a_second_still_gets_a_voice_of_their_gender(setup):
@@ -128,7 +162,7 @@ def test_a_speaker_with_under_a_second_still_gets_a_voice_of_their_gender(setup)
         ["SPEAKER_00", "SPEAKER_01"]
     )
     assert voices["SPEAKER_01"] in ("kokoro:jf_alpha", "kokoro:jf_nezumi")
-    assert search.calls == ["en"]
+    assert search.calls == ["es"]
 
 
 def test_stock_voices_follow_each_speakers_gender(setup):
@@ -148,6 +182,10 @@ def test_stock_voices_follow_each_speakers_gender(setup):
     # Without profiles (nothing known of the speakers) genders alternate as before.
     unknown = stock_voice_assigner("es", synthesizers)(speakers[:2])
     assert {genders[v] for v in unknown.values()} == {"male", "female"}
+    # Preferred voices of both sexes: each speaker takes one of their own sex.
+    preferred = ("kokoro:jf_alpha", "kokoro:jf_nezumi", "kokoro:jm_kumo")
+    chosen = stock_voice_assigner("es", synthesizers, preferred, profiles)(speakers)
+    assert [genders[chosen[s]] for s in speakers] == ["male", "male", "female", "female"]
 
 
 def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):
@@ -167,9 +205,14 @@ def test_saved_voice_is_reused_and_registry_refuses_unknown_names(setup):
     )(["SPEAKER_00"])
     assert voices == {"SPEAKER_00": "voice:anna"}
     saved = synthesizers["voice"].store.load("anna")
-    assert saved.pitch_ratio == 0.9 and saved.style.shape == (510, 1, 256)
-    # The matching EQ travels with the voice, so a reused voice sounds the same.
-    assert saved.spectrum_gains == TILT
+    original = synthesizers["matched"].store.load(matched["SPEAKER_00"].partition(":")[2])
+    # The pitch change and matching EQ travel with the voice: a reused voice sounds the same.
+    assert saved.style.shape == (510, 1, 256)
+    assert (saved.pitch_ratio, saved.spectrum_gains) == (
+        original.pitch_ratio,
+        original.spectrum_gains,
+    )
+    assert saved.pitch_ratio == pytest.approx(110 / 100, rel=0.05)
 
 
 def test_voice_listing_has_stock_ids_per_language_and_saved_voices(setup):
@@ -220,7 +263,7 @@ def test_a_configured_cloning_model_clones_once_and_style_matching_covers_the_re
     assert es == fr and es["SPEAKER_00"].startswith("xtts:c-")
     assert list(cloner.cloned.values()) == [[Path("/nonexistent.wav")]]
     assert de["SPEAKER_00"].startswith("matched:m-")  # XTTS here does not speak German
-    assert search.calls == ["en"]
+    assert search.calls == ["de"]
 
 
 def test_xtts_engine_says_what_to_install_when_coqui_is_missing(tmp_path):

@@ -33,7 +33,22 @@ class SpeakerProfile(BaseModel):
 
     @property
     def gender(self) -> str | None:
-        """A guess from pitch (adult voices: below ~165 Hz mostly male), for stock fallbacks."""
-        if self.pitch is None:
-            return None
-        return "male" if self.pitch.median < 165.0 else "female"
+        """ "male" or "female" when the pitch says so clearly, else None (voice_sex)."""
+        return voice_sex(self.pitch)
+
+
+# Adult speaking pitch: men mostly 85-155 Hz, women 165-255 Hz. Between the two a voice's
+# pitch does not tell its sex, and no constraint is drawn from it.
+MALE_BELOW_HZ = 155.0
+FEMALE_ABOVE_HZ = 165.0
+
+
+def voice_sex(pitch: PitchStats | None) -> str | None:
+    """ "male" / "female" for a clearly male / female median pitch; None when unclear."""
+    if pitch is None:
+        return None
+    if pitch.median <= MALE_BELOW_HZ:
+        return "male"
+    if pitch.median >= FEMALE_ABOVE_HZ:
+        return "female"
+    return None

@@ -20,7 +20,7 @@ from polydub.pipeline.source_side import run_source_side
 from polydub.pipeline.target_side import run_target_side
 
 SOURCE_STAGES = ("ingest", "separate", "transcribe", "diarize")
-TARGET_STAGES = ("translate", "synthesize", "fit", "mix", "lipsync", "render", "report")
+TARGET_STAGES = ("translate", "voices", "synthesize", "fit", "mix", "lipsync", "render", "report")
 
 __all__ = [
     "DubOptions",

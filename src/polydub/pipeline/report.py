@@ -113,7 +113,8 @@ def _report_fields(
             capped_stretches=sum(1 for st in dubbed.fitted.plan.stretches if st.capped),
         )
         # The lip-sync's own: no face, speaker not visible, lines left untouched.
-        + (dubbed.lipsync.warnings if dubbed.lipsync else []),
+        + (dubbed.lipsync.warnings if dubbed.lipsync else [])
+        + [f"voice of {s.speaker}: {w}" for s in dubbed.quality.speakers for w in s.warnings],
         "source": {
             "file": ingested.source.name,
             "duration": ingested.info.duration,
@@ -132,6 +133,9 @@ def _report_fields(
                     "speech_seconds": p.speech_seconds,
                     "reference_seconds": p.reference_seconds,
                     "pitch_median": round(p.pitch.median, 1) if p.pitch else None,
+                    "pitch_p10": round(p.pitch.p10, 1) if p.pitch else None,
+                    "pitch_p90": round(p.pitch.p90, 1) if p.pitch else None,
+                    "sex": p.gender or "unclear",
                 }
                 for p in source.diarized.profiles
             ],

@@ -35,6 +35,10 @@ class SpeakerSimilarity(BaseModel):
     matched_probe_similarity: float | None = None
     source_pitch_median: float | None
     dub_pitch_median: float | None
+    # the speaker's sex from pitch ("male", "female", None: unclear) and the dub's pitch miss
+    source_sex: str | None = None
+    pitch_error_semitones: float | None = None
+    warnings: list[str] = []  # what matching could not do (e.g. reach the speaker's pitch)
 
 
 def _dub_audio(speaker: str, translated: TranslationArtifact, fitted: FitArtifact) -> np.ndarray:
@@ -92,9 +96,19 @@ def speaker_similarity(
                 matched_probe_similarity=_round(match.get("similarity")),
                 source_pitch_median=_round(profile.pitch.median if profile.pitch else None, 1),
                 dub_pitch_median=_round(dub_pitch.median if dub_pitch else None, 1),
+                source_sex=profile.gender,
+                pitch_error_semitones=_pitch_error(profile, dub_pitch),
+                warnings=list(match.get("warnings", [])),
             )
         )
     return out
+
+
+def _pitch_error(profile: SpeakerProfile, dub_pitch) -> float | None:
+    """The dub's median pitch vs the speaker's, in semitones."""
+    if profile.pitch is None or dub_pitch is None:
+        return None
+    return round(float(12 * np.log2(dub_pitch.median / profile.pitch.median)), 2)
 
 
 def _round(x: float | None, digits: int = 4) -> float | None:

@@ -27,7 +27,8 @@ from polydub.pipeline.report import SourceSide, TargetSide
 from polydub.pipeline.runner import StageRunner
 from polydub.pipeline.segment_edits import apply_segment_edits, normalised
 from polydub.pipeline.srt_script import read_numbered_srt, translation_from_srt
-from polydub.pipeline.voice_plan import target_voice_assigner
+from polydub.pipeline.voice_plan import VoicesArtifact, choose_voices, voices_stage_inputs
+from polydub.pipeline.voices import speaks
 
 
 def run_translate_stage(
@@ -111,7 +112,20 @@ def run_target_side(
     lines = synthesize_stage.LineSynthesizer(
         engines.synthesizers, runner.target_dir(target) / "lines"
     )
-    assign = target_voice_assigner(target, options, engines, shared.diarized)
+    chosen, _ = runner.run(
+        "voices",
+        target,
+        {"up": shared.diarization_key, **voices_stage_inputs(options, engines)},
+        lambda d: choose_voices(target, options, engines, shared.diarized),
+        VoicesArtifact,
+    )
+    if not all(speaks(v, target, engines.synthesizers) for v in chosen.voices.values()):
+        # A checkpoint naming a matched voice whose cache was cleared: choose again.
+        chosen = choose_voices(target, options, engines, shared.diarized)
+
+    def assign(speakers: list[str]) -> dict[str, str]:
+        return {s: v for s, v in chosen.voices.items() if s in speakers}
+
     timing = options.timing
     rooms = fit_stage.line_rooms(translated, shared.ingested.range_end, timing)
     synthesized, k_syn = runner.run(
@@ -119,7 +133,7 @@ def run_target_side(
         target,
         {
             "up": k_tr,
-            "voices": assign(shared.diarized.speakers),
+            "voices": chosen.voices,
             "max_rate": timing.max_rate,
             # Lines are spoken at the rate the plan needs: the plan's settings shape them.
             "timing": timing,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from polydub.engines.asr.base import ASR_SAMPLE_RATE, TranscribeOptions
 from polydub.engines.tts.matched import MatchedVoice
-from polydub.engines.voice.style_search import PROBES
+from polydub.engines.voice.voice_bank import PROBES
 from polydub.errors import InvalidInputError
 from polydub.media.audio import decode_audio, read_wav, write_wav
 from polydub.pipeline.speaker_profiles import build_profiles
@@ -76,7 +76,7 @@ def clone_recording(
             param="audio",
         )
     probe = transcript.language if transcript.language in PROBES else FALLBACK_PROBE
-    matcher = _matcher(engines, mode, probe)
+    matcher = _matcher(engines, mode)
     choice = matcher.match(profile, probe)
     if choice is None:  # only when Kokoro does not speak the probe language
         raise InvalidInputError("this voice cannot be matched", param="audio")
@@ -88,6 +88,9 @@ def clone_recording(
         "start_similarity": record.start_similarity,
         "similarity": record.similarity,
         "pitch_ratio": round(record.pitch_ratio, 4),
+        "speaker_pitch": record.speaker_pitch,
+        "voice_pitch": record.voice_pitch,
+        "warnings": record.warnings,
         "syntheses": record.syntheses,
         "speech_seconds": profile.speech_seconds,
         "reference_seconds": profile.reference_seconds,
@@ -96,13 +99,12 @@ def clone_recording(
     return ClonedVoice(voice, transcript.language, profile.gender, report)
 
 
-def _matcher(engines, mode: str, probe: str) -> ProfileVoiceMatcher:
-    from polydub.engines.voice.style_search import KokoroStyleSearch
-    from polydub.pipeline.voice_plan import asr_round_trip
+def _matcher(engines, mode: str) -> ProfileVoiceMatcher:
+    from polydub.pipeline.voice_plan import voice_bank
 
-    search = KokoroStyleSearch(
-        engines.synthesizers["kokoro"], engines.speaker_encoder, asr_round_trip(engines)
-    )
     return ProfileVoiceMatcher(
-        search, engines.synthesizers["matched"].store, mode=mode, probe_language=probe
+        voice_bank(engines),
+        engines.synthesizers["matched"].store,
+        mode=mode,
+        encoders=engines.speaker_encoders,
     )

@@ -1,8 +1,12 @@
-"""Match a voice to each source speaker, once per speaker profile.
+"""Match a voice to each source speaker, once per speaker profile and target language.
 
-The tuned voice is cached under a key made of the profile (embedding, pitch), the search
-effort and the search version, not the target language: a batch of languages tunes once, and
-a re-run or another job with the same speaker reuses it.
+The voice comes from the voice bank (engines/voice/voice_bank.py: candidates heard once per
+model and language, cached) through voice_match.py: never a base voice of the other sex for a
+clearly male or female speaker, pitch moved to the speaker's median on the target language,
+then the candidate, formant scale and EQ that sound most like them. The matched voice is
+cached under a key made of the profile (embedding, pitch), the effort, the target language
+and the match version: a re-run or another job with the same speaker reuses it, on any
+worker sharing the voice store.
 """
 
 from __future__ import annotations
@@ -11,19 +15,23 @@ import hashlib
 import json
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from polydub.domain.speaker import SpeakerProfile
 from polydub.engines.tts.base import VoiceInfo
 from polydub.engines.tts.matched import MatchedVoice, VoiceStore
 from polydub.engines.tts.select import VoiceChoice
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE
-from polydub.engines.voice.style_search import KokoroStyleSearch, StyleSearchOptions
+from polydub.engines.voice.voice_bank import VoiceBank, probe_language
+from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match_speaker
 from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 9
+SEARCH_VERSION = 10
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -34,105 +42,132 @@ class MatchRecord:
     """What matching did for one speaker, for the report."""
 
     voice_id: str
-    base_voice: str
+    base_voice: str  # the bank candidate (a stock voice or a blend of them)
     start_similarity: float
     similarity: float
     pitch_ratio: float
-    syntheses: int  # 0 when the voice came from the cache
+    syntheses: int  # always 0 now: matching hears banked readings
+    sex: str | None = None  # the speaker's, from pitch ("male", "female", None: unclear)
+    speaker_pitch: float | None = None  # Hz, median
+    voice_pitch: float | None = None  # the matched voice on the target language's probe
+    pitch_error_semitones: float | None = None
+    seconds: float = 0.0  # matching time (0 when the voice came from the cache)
+    warnings: list[str] = field(default_factory=list)
 
 
-def profile_key(profile: SpeakerProfile, options: StyleSearchOptions, language: str) -> str:
-    """The cache key of a tuned voice."""
+def profile_key(profile: SpeakerProfile, options: MatchOptions, language: str) -> str:
+    """The cache key of a matched voice."""
     payload = {
         "v": SEARCH_VERSION,
         "embedding": [round(x, 4) for x in profile.embedding],
         "pitch": round(profile.pitch.median, 1) if profile.pitch else None,
         "options": options.__dict__,
-        "probe": language,
+        "language": language,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return f"m-{digest[:24]}"
 
 
 class ProfileVoiceMatcher:
-    """A VoiceMatcher: a tuned Kokoro voice per speaker profile, cached in `store`.
-
-    Args:
-        probe_language: the language the candidates speak while being scored (the source's,
-            so the speaker is compared with speech like their own).
-    """
+    """A VoiceMatcher: a matched Kokoro voice per speaker profile and language, cached in
+    `store`. `encoders`: the speaker encoders that score (the profile's own first)."""
 
     def __init__(
-        self,
-        search: KokoroStyleSearch,
-        store: VoiceStore,
-        *,
-        mode: str,
-        probe_language: str,
+        self, bank: VoiceBank, store: VoiceStore, *, mode: str, encoders: list | None = None
     ) -> None:
-        self.search = search
+        self.bank = bank
         self.store = store
-        self.options = StyleSearchOptions.for_mode(mode)
-        self.probe_language = probe_language
+        self.encoders = list(encoders or bank.encoders)
+        self.options = MatchOptions.for_mode(mode)
         self.records: dict[str, MatchRecord] = {}
         self._lock = threading.Lock()
 
     def match(self, profile: SpeakerProfile, language: str) -> VoiceChoice | None:
-        """The tuned voice of `profile` (any target language); None when the speaker said too
-        little to match (the caller gives a stock voice)."""
+        """The matched voice of `profile` speaking `language`; None when the speaker said
+        too little to match (the caller gives a stock voice)."""
         if profile.reference_seconds < MIN_MATCH_SECONDS:
             return None
-        if language not in self.search.kokoro.languages():
+        if language not in self.bank.kokoro.languages():
             return None
-        key = profile_key(profile, self.options, self.probe_language)
-        with self._lock:  # one search per key, even when targets run concurrently
-            voice, syntheses = self._tuned(key, profile)
+        key = profile_key(profile, self.options, probe_language(language))
+        started = time.perf_counter()
+        with self._lock:  # one match per key, even when targets run concurrently
+            voice, fresh = self._matched(key, profile, language)
+        info = voice.info
         self.records[profile.speaker] = MatchRecord(
             voice_id=f"{MATCHED_ENGINE}:{key}",
-            base_voice=voice.info["base_voice"],
-            start_similarity=voice.info["start_similarity"],
-            similarity=voice.info["similarity"],
+            base_voice=info["base_voice"],
+            start_similarity=info["start_similarity"],
+            similarity=info["similarity"],
             pitch_ratio=voice.pitch_ratio,
-            syntheses=syntheses,
+            syntheses=0,
+            sex=profile.gender,
+            speaker_pitch=info.get("speaker_pitch"),
+            voice_pitch=info.get("voice_pitch"),
+            pitch_error_semitones=info.get("pitch_error_semitones"),
+            seconds=round(time.perf_counter() - started, 3) if fresh else 0.0,
+            warnings=list(info.get("warnings", [])),
         )
         info = VoiceInfo(f"{MATCHED_ENGINE}:{key}", MATCHED_ENGINE, key, (language,), voice.gender)
         return VoiceChoice(info, style=voice.style)
 
-    def _tuned(self, key: str, profile: SpeakerProfile) -> tuple[MatchedVoice, int]:
+    def _matched(
+        self, key: str, profile: SpeakerProfile, language: str
+    ) -> tuple[MatchedVoice, bool]:
         if self.store.exists(key):
-            return self.store.load(key), 0
-        import numpy as np
-
-        found = self.search.search(
-            np.asarray(profile.embedding, np.float32),
+            return self.store.load(key), False
+        bank = self.bank.voices(language)
+        primary = self.encoders[0].name
+        target = SpeakerTarget.of(
+            _reference_speech(profile),
             profile.pitch,
-            language=self.probe_language,
-            options=self.options,
-            reference=_reference_speech(profile),
+            self.encoders,
+            known={primary: np.asarray(profile.embedding, np.float32)},
         )
+        found = match_speaker(bank, target, self.encoders, self.options)
+        for warning in found.warnings:
+            logger.warning("voice match %s: %s", profile.speaker, warning)
         logger.info(
-            "voice match %s: %s %.3f -> %.3f in %d syntheses",
+            "voice match %s (%s, %s Hz): %s %.3f -> %.3f, pitch %s Hz",
             profile.speaker,
-            found.base_voice,
+            target.sex or "unclear",
+            _hz(found.speaker_pitch),
+            found.voice.name,
             found.start_similarity,
             found.similarity,
-            found.syntheses,
+            _hz(found.voice_pitch),
         )
+        error = found.pitch_error_semitones
         voice = MatchedVoice(
-            style=found.style,
+            style=self.bank.style(found.voice),
             pitch_ratio=found.pitch_ratio,
             formant_ratio=found.formant_ratio,
-            gender=profile.gender,
+            gender=found.voice.sex,
             spectrum_gains=found.spectrum_gains,
+            pitch_target=found.speaker_pitch,
             info={
-                "base_voice": found.base_voice,
+                "base_voice": f"kokoro:{found.voice.name}",
                 "start_similarity": round(found.start_similarity, 4),
                 "similarity": round(found.similarity, 4),
+                "similarities": {k: round(v, 4) for k, v in found.similarities.items()},
                 "speaker": profile.speaker,
+                "speaker_pitch": _round(found.speaker_pitch, 1),
+                "voice_pitch": _round(found.voice_pitch, 1),
+                "pitch_error_semitones": _round(error, 2),
+                "language": language,
+                "warnings": found.warnings,
             },
         )
         self.store.save(key, voice)
-        return voice, found.syntheses
+        return voice, True
+
+
+def _hz(x: float | None) -> str:
+    return "?" if x is None else f"{x:.0f}"
+
+
+def _round(x: float | None, digits: int) -> float | None:
+    return None if x is None else round(float(x), digits)
 
 
 def _reference_speech(profile: SpeakerProfile):

@@ -6,8 +6,49 @@ voices) asks for preset voices instead.
 
 from __future__ import annotations
 
+import threading
+import weakref
+
+from pydantic import BaseModel
+
 from polydub.pipeline.artifacts import DiarizationArtifact
 from polydub.pipeline.synthesize import VoiceAssigner
+
+# Bumped when how voices are chosen changes: the voices stage's checkpoint key.
+VOICE_PLAN_VERSION = 2
+
+
+class VoicesArtifact(BaseModel):
+    """The voices stage: which voice speaks for each speaker of one target language, and
+    how matched ones were made (base voice, pitch, sex, warnings)."""
+
+    voices: dict[str, str]  # speaker -> voice id
+    matches: dict[str, dict] = {}  # speaker -> the match record's fields
+    warnings: list[str] = []
+
+
+def choose_voices(target: str, options, engines, diarized: DiarizationArtifact) -> VoicesArtifact:
+    """The voices stage's work: assign every speaker a voice (matching those who need it)."""
+    from dataclasses import asdict
+
+    assign = target_voice_assigner(target, options, engines, diarized)
+    voices = assign(diarized.speakers)
+    records = getattr(assign, "records", {})
+    matches = {speaker: asdict(record) for speaker, record in records.items()}
+    warnings = [f"{s}: {w}" for s, m in matches.items() for w in m.get("warnings", [])]
+    return VoicesArtifact(voices=voices, matches=matches, warnings=warnings)
+
+
+def voices_stage_inputs(options, engines) -> dict:
+    """What the voices stage's choice depends on besides the diarization."""
+    return {
+        "v": VOICE_PLAN_VERSION,
+        "matching": bool(engines.settings.voice_matching),
+        "stock": bool(options.use_stock_voice),
+        "voice_ids": list(options.voice_ids),
+        "saved": [list(x) for x in options.saved_voices],
+        "mode": options.mode,
+    }
 
 
 def target_voice_assigner(
@@ -22,34 +63,48 @@ def target_voice_assigner(
             target, engines.synthesizers, options.voice_ids, diarized.profiles
         )
         return lambda speakers: stock(speakers) | {s: v for s, v in saved.items() if s in speakers}
-    return speaker_voice_assigner(
-        target,
-        engines.synthesizers,
-        diarized.profiles,
-        matcher=profile_matcher(options, engines, diarized),
-        saved=saved,
+    matcher = profile_matcher(options, engines, diarized)
+    assign = speaker_voice_assigner(
+        target, engines.synthesizers, diarized.profiles, matcher=matcher, saved=saved
     )
+    # The records of what matching did for each speaker, for the voices stage's artifact.
+    assign.records = getattr(matcher, "records", {})
+    return assign
 
 
-def profile_matcher(options, engines, diarized: DiarizationArtifact):
-    from polydub.engines.voice.style_search import KokoroStyleSearch
+def profile_matcher(options, engines, diarized: DiarizationArtifact | None = None):
     from polydub.pipeline.voice_matching import ProfileVoiceMatcher
 
-    search = KokoroStyleSearch(
-        engines.synthesizers["kokoro"], engines.speaker_encoder, asr_round_trip(engines)
-    )
     styles = ProfileVoiceMatcher(
-        search,
+        voice_bank(engines),
         engines.synthesizers["matched"].store,
         mode=options.mode,
-        probe_language=diarized.transcript.language,
+        encoders=engines.speaker_encoders,
     )
     if engines.cloner is None:
         return styles
     from polydub.pipeline.voice_matching import CloningVoiceMatcher, FirstMatch
 
-    # A configured cloning model first; tuned Kokoro styles for languages it does not speak.
+    # A configured cloning model first; matched Kokoro voices for languages it does not speak.
     return FirstMatch(CloningVoiceMatcher(engines.cloner), styles)
+
+
+# One bank per Kokoro engine: its candidates' readings stay in memory between jobs.
+_BANKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BANKS_LOCK = threading.Lock()
+
+
+def voice_bank(engines):
+    """The voice bank of the engines' Kokoro, cached under the model cache dir."""
+    from polydub.engines.voice.voice_bank import VoiceBank
+
+    kokoro = engines.synthesizers["kokoro"]
+    with _BANKS_LOCK:
+        if kokoro not in _BANKS:
+            _BANKS[kokoro] = VoiceBank(
+                kokoro, engines.speaker_encoders, engines.settings.models_dir
+            )
+        return _BANKS[kokoro]
 
 
 def match_details(voices: dict[str, str], engines) -> dict[str, dict]:

@@ -24,15 +24,27 @@ def stock_voice_assigner(
 ) -> VoiceAssigner:
     """Speakers get stock voices in turn; `preferred` voice ids (stock_voice_config's
     preferred_stock_voice_ids) restrict the pool to those that speak `language` (when none of
-    them does, the language's default pool is used). Without preferred voices, a speaker whose
-    profile gives a gender (from pitch) gets a voice of that gender: speakers of one gender take
-    that gender's voices in turn."""
-    pool = [v for v in preferred if _speaks(v, language, synthesizers)]
+    them does, the language's default pool is used), and a speaker whose pitch is clearly
+    male or female takes the preferred voices of that sex when there are any. Without
+    preferred voices, a speaker whose profile gives a sex (from pitch) gets a voice of that
+    sex: speakers of one sex take that sex's voices in turn."""
+    pool = [v for v in preferred if speaks(v, language, synthesizers)]
     genders = {p.speaker: p.gender for p in profiles}
+
+    pool_genders = {v: _stock_gender(v, language, synthesizers) for v in pool}
 
     def assign(speakers: list[str]) -> dict[str, str]:
         if pool:
-            return {speaker: pool[i % len(pool)] for i, speaker in enumerate(sorted(speakers))}
+            # The preferred voices of the speaker's sex when the list has any.
+            voices, turns = {}, {}
+            for i, speaker in enumerate(sorted(speakers)):
+                gender = genders.get(speaker)
+                own = [v for v in pool if gender is not None and pool_genders[v] == gender]
+                turn = turns.get(gender, 0) if own else i
+                voices[speaker] = (own or pool)[turn % len(own or pool)]
+                if own:
+                    turns[gender] = turn + 1
+            return voices
         voices, turns = {}, {}
         for i, speaker in enumerate(sorted(speakers)):
             gender = genders.get(speaker)
@@ -81,7 +93,13 @@ def speaker_voice_assigner(
     return assign
 
 
-def _speaks(voice_id: str, language: str | None, synthesizers: dict[str, Synthesizer]) -> bool:
+def _stock_gender(voice_id: str, language: str, synthesizers: dict[str, Synthesizer]):
+    engine = synthesizers.get(voice_id.partition(":")[0])
+    voices = engine.voices(language) if engine is not None else []
+    return next((v.gender for v in voices if v.id == voice_id), None)
+
+
+def speaks(voice_id: str, language: str | None, synthesizers: dict[str, Synthesizer]) -> bool:
     """Whether an engine offers `voice_id` in `language` (None: in any): a stock voice, or a
     stored one (a cloned voice, which its store knows)."""
     engine = synthesizers.get(voice_id.partition(":")[0])
@@ -100,7 +118,7 @@ def check_voice_ids(voice_ids: Iterable[str], synthesizers: dict[str, Synthesize
         InvalidInputError: param stock_voice_config.preferred_stock_voice_ids.
     """
     for voice_id in voice_ids:
-        if not _speaks(voice_id, None, synthesizers):
+        if not speaks(voice_id, None, synthesizers):
             raise InvalidInputError(
                 f"unknown stock voice {voice_id!r}; voice ids look like 'kokoro:ef_dora'",
                 param="stock_voice_config.preferred_stock_voice_ids",

@@ -34,6 +34,29 @@ class MatchedVoice:
     gender: str | None = None
     spectrum_gains: tuple[float, ...] = ()  # dB per third-octave band (spectrum_match)
     info: dict = field(default_factory=dict)  # how it was made: base voice, scores, source
+    pitch_target: float | None = None  # the speaker's median pitch (Hz), when matched to one
+
+
+# A dubbed sentence's median pitch stays this close to the speaker's (semitones): the
+# voice's own reading of a sentence may sit lower or higher than its probe's.
+PITCH_WINDOW_SEMITONES = 0.5
+
+
+def voice_change(samples: np.ndarray, rate: int, voice: MatchedVoice) -> np.ndarray:
+    """A synthesised reading as the matched voice speaks it: pitch and formants moved, its
+    median kept within PITCH_WINDOW_SEMITONES of the speaker's, then the matching EQ."""
+    window = None
+    if voice.pitch_target:
+        spread = 2 ** (PITCH_WINDOW_SEMITONES / 12)
+        window = (voice.pitch_target / spread, voice.pitch_target * spread)
+    samples = shift_voice(
+        samples,
+        rate,
+        pitch_ratio=voice.pitch_ratio,
+        formant_ratio=voice.formant_ratio,
+        median_range=window,
+    )
+    return apply_gains(samples, rate, voice.spectrum_gains)
 
 
 def check_voice_name(name: str) -> str:
@@ -184,12 +207,6 @@ class MatchedVoiceSynthesizer:
         )
         audio = speech.audio
         raise_if_cancelled()  # Praat's voice change costs about as much as the synthesis
-        samples = shift_voice(
-            audio.samples,
-            audio.sample_rate,
-            pitch_ratio=matched.pitch_ratio,
-            formant_ratio=matched.formant_ratio,
-        )
-        samples = apply_gains(samples, audio.sample_rate, matched.spectrum_gains)
+        samples = voice_change(audio.samples, audio.sample_rate, matched)
         # Praat and the (delay-compensated) EQ keep durations: the phoneme timing still holds.
         return Speech(Audio(samples, audio.sample_rate), speech.phonemes, speech.words)
