@@ -7,6 +7,7 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
+from spoken_clips import german_speech_clip
 from sqlalchemy import func, select
 
 from polydub.api.app import create_app
@@ -390,22 +391,9 @@ def test_a_target_no_route_serves_from_the_heard_language_fails_alone_in_seconds
     """No input_language: the job listens to the video's first seconds before the source side,
     and fails the target no route serves from what it heard (German -> Spanish here), naming
     it, without separating or transcribing anything."""
-    import subprocess
-
     from polydub.jobs.steps import run_batch_here
-    from polydub.media.ffmpeg import run_ffmpeg
 
-    speech, clip = tmp_path / "de.wav", tmp_path / "de.mp4"
-    subprocess.run(
-        ["espeak-ng", "-v", "de", "-w", str(speech),
-         "Guten Tag, meine Damen und Herren. Heute zeige ich Ihnen drei neue Funktionen "
-         "unseres Programms, die jeden Tag Zeit sparen."],
-        check=True,
-    )  # fmt: skip
-    run_ffmpeg(
-        ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=25", "-i", str(speech), "-shortest",
-         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(clip)]
-    )  # fmt: skip
+    clip = german_speech_clip(tmp_path)
     uploaded = client.post(
         "/v3/assets", headers=auth, files={"file": ("de.mp4", clip.read_bytes(), "video/mp4")}
     )

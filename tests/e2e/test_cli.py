@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spoken_clips import german_speech_clip
 
 from polydub.media.audio import decode_audio
 from polydub.pipeline.dub import DubOptions, dub
@@ -350,19 +351,7 @@ def test_unservable_target_is_refused_before_work(tmp_path, talking_clip, source
 def test_a_source_no_route_leaves_is_heard_and_refused_before_work(tmp_path):
     """No --source-language: the first seconds are listened to, and German speech asked for
     in Spanish (no German pair here) is refused before the pipeline starts."""
-    from polydub.media.ffmpeg import run_ffmpeg
-
-    speech, clip = tmp_path / "de.wav", tmp_path / "de.mp4"
-    subprocess.run(
-        ["espeak-ng", "-v", "de", "-w", str(speech),
-         "Guten Tag, meine Damen und Herren. Heute zeige ich Ihnen drei neue Funktionen "
-         "unseres Programms, die jeden Tag Zeit sparen."],
-        check=True,
-    )  # fmt: skip
-    run_ffmpeg(
-        ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=25", "-i", str(speech), "-shortest",
-         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(clip)]
-    )  # fmt: skip
+    clip = german_speech_clip(tmp_path)
     done = _cli("translate", str(clip), "--to", "Spanish", env_data=tmp_path / "data")
     assert done.returncode == 2
     assert "sounds German" in done.stderr and "German -> Spanish" in done.stderr

@@ -33,20 +33,13 @@ from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.domain.speaker import PitchStats
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, SpeakerEncoder, cosine
+from polydub.engines.voice.voice_bank import PROBES
 from polydub.media.audio import resample
 from polydub.media.pitch import pitch_stats, shift_voice
 from polydub.media.spectrum_match import apply_gains, band_levels, matching_gains
 
-# Short, phonetically varied sentences spoken by every candidate (the speaker's language
-# when listed; the style carries across languages, resemblyzer scores 0.9 across them).
-PROBES = {
-    "en": "Thank you for coming today. I would like to show you what we have been working on.",
-    "es": "Gracias por venir hoy. Me gustaría mostrarte en qué hemos estado trabajando.",
-    "fr": "Merci d'être venus aujourd'hui. Je voudrais vous montrer notre travail récent.",
-    "de": "Danke, dass Sie heute gekommen sind. Ich möchte Ihnen unsere Arbeit zeigen.",
-    "it": "Grazie per essere venuti oggi. Vorrei mostrarvi il lavoro che abbiamo fatto.",
-    "pt": "Obrigado por virem hoje. Eu gostaria de mostrar o que temos feito.",
-}
+# Every candidate speaks the voice bank's probe sentence (the speaker's language when listed; the
+# style carries across languages, resemblyzer scores 0.9 across them).
 # Other sentences to check intelligibility on: the probe is what the search fits, so a voice
 # may say it well and other text worse.
 CHECKS = {
