@@ -55,11 +55,13 @@ def postgres_url():
 
 @pytest.fixture(scope="session")
 def clip_url(tmp_path_factory):
-    """A generated 4-second talking clip, served over HTTP from this test process."""
-    from polydub.samples import make_talking_clip
+    """A generated 4-second talking clip, served over HTTP from this test process; beside it
+    `face.mp4`, a face speaking, for Lip Sync jobs (which fail on a video without a face)."""
+    from polydub.samples import make_speaking_face_clip, make_talking_clip
 
     folder = tmp_path_factory.mktemp("served")
     make_talking_clip(folder / "talk.mp4", 4.0)
+    make_speaking_face_clip(folder / "face.mp4", 4.0)
 
     with serving(folder) as base:
         yield f"{base}/talk.mp4"

@@ -287,7 +287,8 @@ def test_lipsync_runs_on_the_gpu_worker_from_a_proofread_made_on_it(
 
 
 def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
-    """A Lip Sync job of the clip with new speech, over HTTP, to completion; returns its id."""
+    """A Lip Sync job of the face clip served beside `clip_url` with new speech, over HTTP,
+    to completion; returns its id."""
     from polydub.media.audio import write_wav
     from polydub.samples import speech_track
 
@@ -300,7 +301,7 @@ def run_lipsync_job(client: httpx.Client, clip_url: str, tmp_path) -> str:
     created = client.post(
         "/v3/lipsyncs",
         json={
-            "video": {"type": "url", "url": clip_url},
+            "video": {"type": "url", "url": clip_url.rsplit("/", 1)[0] + "/face.mp4"},
             "audio": {"type": "asset_id", "asset_id": uploaded.json()["data"]["id"]},
         },
     )
