@@ -32,6 +32,18 @@ def error_of(response) -> dict:
     return response.json()["error"]
 
 
+def run_created_job(client, auth, app, created) -> dict:
+    """Run the batch of a create's (only) translation here, inline; its resource afterwards."""
+    from polydub.jobs.steps import run_batch_here
+
+    translation_id = created.json()["data"]["video_translation_ids"][0]
+    context = app.state.context
+    with context.db.session() as session:
+        batch_id = session.get(Translation, translation_id).batch_id
+    run_batch_here(context, batch_id, lambda: False)
+    return client.get(f"/v3/video-translations/{translation_id}", headers=auth).json()["data"]
+
+
 def row_count(app, model) -> int:
     with app.state.context.db.session() as session:
         return session.scalar(select(func.count()).select_from(model))
@@ -294,16 +306,9 @@ def closed_port() -> int:
 
 
 def test_task_records_a_failed_download_without_a_traceback(client, auth, app):
-    from polydub.jobs.steps import run_batch_here
-
     url = f"http://127.0.0.1:{closed_port()}/gone.mp4"
     body = create(client, auth, video={"type": "url", "url": url}, output_languages=["Spanish"])
-    translation_id = body.json()["data"]["video_translation_ids"][0]
-    context = app.state.context
-    with context.db.session() as session:
-        batch_id = session.get(Translation, translation_id).batch_id
-    run_batch_here(context, batch_id, lambda: False)
-    data = client.get(f"/v3/video-translations/{translation_id}", headers=auth).json()["data"]
+    data = run_created_job(client, auth, app, body)
     assert data["status"] == "failed"
     assert "could not download" in data["failure_message"]
     assert "Traceback" not in data["failure_message"]
@@ -391,8 +396,6 @@ def test_a_target_no_route_serves_from_the_heard_language_fails_alone_in_seconds
     """No input_language: the job listens to the video's first seconds before the source side,
     and fails the target no route serves from what it heard (German -> Spanish here), naming
     it, without separating or transcribing anything."""
-    from polydub.jobs.steps import run_batch_here
-
     clip = german_speech_clip(tmp_path)
     uploaded = client.post(
         "/v3/assets", headers=auth, files={"file": ("de.mp4", clip.read_bytes(), "video/mp4")}
@@ -400,14 +403,9 @@ def test_a_target_no_route_serves_from_the_heard_language_fails_alone_in_seconds
     asset_id = uploaded.json()["data"]["asset_id"]
     body = create(client, auth, video={"type": "asset_id", "asset_id": asset_id})
     assert body.status_code == 200, body.text
-    translation_id = body.json()["data"]["video_translation_ids"][0]
-    context = app.state.context
-    with context.db.session() as session:
-        batch_id = session.get(Translation, translation_id).batch_id
-    run_batch_here(context, batch_id, lambda: False)
-    data = client.get(f"/v3/video-translations/{translation_id}", headers=auth).json()["data"]
+    data = run_created_job(client, auth, app, body)
     assert data["status"] == "failed"
     assert "sounds German" in data["failure_message"]
     assert "German -> Spanish" in data["failure_message"]
-    work = context.settings.data_dir / "work"
+    work = app.state.context.settings.data_dir / "work"
     assert not list(work.rglob("separate")) and not list(work.rglob("transcribe"))

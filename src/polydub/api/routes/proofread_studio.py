@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep
-from polydub.api.errors import ApiError, invalid
-from polydub.api.routes.proofreads import owned_proofread
+from polydub.api.errors import invalid
+from polydub.api.routes.proofreads import completed_proofread
 from polydub.api.schemas.common import DataEnvelope
 from polydub.api.schemas.proofreads import (
     Audition,
@@ -122,15 +122,9 @@ def audition(
 
 def ready_proofread(session: Session, owner_id: str, proofread_id: str) -> Proofread:
     """The caller's proofread, once its script is there (409 resource_not_ready before)."""
-    row = owned_proofread(session, owner_id, proofread_id)
-    if row.status != "completed":
-        raise ApiError(
-            409,
-            "resource_not_ready",
-            f"the proofread is {row.status}, not completed",
-            param="proofread_id",
-        )
-    return row
+    return completed_proofread(
+        session, owner_id, proofread_id, not_ready=(409, "resource_not_ready")
+    )
 
 
 def offered_voices(context, language: str | None) -> dict[str, str]:

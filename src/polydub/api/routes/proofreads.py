@@ -205,14 +205,19 @@ def owned_proofread(session: Session, owner_id: str, proofread_id: str) -> Proof
     return row
 
 
-def completed_proofread(session: Session, owner_id: str, proofread_id: str) -> Proofread:
+def completed_proofread(
+    session: Session,
+    owner_id: str,
+    proofread_id: str,
+    *,
+    not_ready: tuple[int, str] = (400, "invalid_parameter"),
+) -> Proofread:
+    """The caller's proofread once its script is there; before, `not_ready` (status, code):
+    HeyGen's routes answer 400, the studio's 409 resource_not_ready."""
     row = owned_proofread(session, owner_id, proofread_id)
     if row.status != "completed":
         raise ApiError(
-            400,
-            "invalid_parameter",
-            f"the proofread is {row.status}, not completed",
-            param="proofread_id",
+            *not_ready, f"the proofread is {row.status}, not completed", param="proofread_id"
         )
     return row
 

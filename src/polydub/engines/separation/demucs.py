@@ -74,13 +74,8 @@ class DemucsSeparator(SpleeterSeparator):
         device: str = "cpu",
         label: str | None = None,
     ) -> None:
-        # Spleeter's windowing settings without its U-Nets: the model here is Demucs.
-        if not 0 < 2 * overlap_seconds < window_seconds:
-            raise ValueError("overlap_seconds must be positive and under half of window_seconds")
-        self.window_seconds = window_seconds
-        self.overlap_seconds = overlap_seconds
-        if threads > 0:
-            torch.set_num_threads(threads)
+        # Spleeter's windowing without its U-Nets: the model here is Demucs.
+        self._set_windowing(window_seconds, overlap_seconds, threads)
         self.name = f"demucs:{label}" if label else "demucs"
         self._device = device
         self._model = load_demucs(model_dir).to(device)

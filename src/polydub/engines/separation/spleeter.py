@@ -58,14 +58,18 @@ class SpleeterSeparator:
     def __init__(
         self, window_seconds: float = 30.0, overlap_seconds: float = 2.0, threads: int = 0
     ) -> None:
+        self._set_windowing(window_seconds, overlap_seconds, threads)
+        self._nets = _load_unets()
+        self._window = torch.hann_window(_N_FFT)
+
+    def _set_windowing(self, window_seconds: float, overlap_seconds: float, threads: int) -> None:
+        """How long a window `separate` hands the model, their overlap, torch's threads."""
         if not 0 < 2 * overlap_seconds < window_seconds:
             raise ValueError("overlap_seconds must be positive and under half of window_seconds")
         self.window_seconds = window_seconds
         self.overlap_seconds = overlap_seconds
         if threads > 0:
             torch.set_num_threads(threads)
-        self._nets = _load_unets()
-        self._window = torch.hann_window(_N_FFT)
 
     def separate(self, mixture: Path, speech_out: Path, background_out: Path) -> None:
         """Write the speech and background stems of `mixture` as 16-bit WAV.
