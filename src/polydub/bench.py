@@ -61,7 +61,7 @@ def encode_floor(clip: Path, out: Path) -> Floor:
 def bench_clip(seconds: float, cache_dir: Path) -> Path:
     """The 720p talking face reading the sample script, made once per length and reused: it is
     the input, not part of what is measured."""
-    from polydub.face_samples import make_speaking_face_clip
+    from polydub.samples import make_speaking_face_clip
 
     path = cache_dir / "bench-clips" / f"face-{seconds:g}s-720p.mp4"
     if not path.exists():
