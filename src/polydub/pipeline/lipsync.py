@@ -353,7 +353,8 @@ def lipsync_video(
         envelope = source_envelope(source_speech, fmt.fps, store.frames)
         if lines and envelope is not None and len(openings) > 1:
             owner = frame_lines(lines, fmt.fps, store.frames)
-            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps)
+            line_speakers = [line.speaker for line in lines]  # diarized: links lines to faces
+            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps, line_speakers)
             profiles = face_profiles(openings, fmt.fps, envelope)
             speakers = {t: profiles[t] for t in line_faces.values() if t is not None}
         scanned = time.perf_counter()
