@@ -140,6 +140,6 @@ def test_real_people_keep_their_identity_across_cuts(tmp_path):
         f"({right.sum() / seen.sum():.1%}); tracks {len(by_face)}; per shot {per_shot}"
     )
     assert len(set(identity.values())) == 3  # three people, three identities
-    # Measured 82 % (Dec 2026): a returning face is judged on its first frame after the cut,
-    # and B comes back at another pose (three-quarter, then frontal) as a new identity.
-    assert right.sum() >= 0.75 * seen.sum()
+    # Measured 293/294 (Dec 2026): B's first frame after the cut is turned too far to describe
+    # and stays on A's track for that frame.
+    assert right.sum() >= 0.95 * seen.sum()

@@ -20,11 +20,14 @@ from polydub.engines.face.identity import (
     CUT_FACE_DISTANCE,
     IdentityMemory,
     frontal_signature,
+    merged_identities,
 )
 from polydub.engines.face.landmarks import face_scale
 
 # A face missing for this many frames ends its track.
 MAX_MISSES = 3
+# Two detections whose centres are this close (in face scales) are one face found twice.
+DUPLICATE_DISTANCE = 0.3
 # A track's look is trusted to veto a match by place after this many frames.
 SETTLED_FRAMES = 5
 
@@ -112,9 +115,11 @@ class FaceTracker:
         self._tracks: list[_Track] = []
         self._next_id = 0
         self.identities = IdentityMemory() if follow_identities else None
+        self._frames: dict[int, set[int]] = {}  # track id -> the frames it was on
+        self._frame = 0
 
     def update(self, rgb: np.ndarray, t: float) -> list[TrackedFace]:
-        detections = self.landmarker.landmarks(rgb)
+        detections = _distinct_faces(self.landmarker.landmarks(rgb))
         signatures = (
             [frontal_signature(rgb, points) for points in detections]
             if self.identities is not None
@@ -127,6 +132,7 @@ class FaceTracker:
             track.centre, track.scale, track.misses = points.mean(axis=0), scale, 0
             smoothed = track.filter(points.astype(np.float64), t, scale).astype(np.float32)
             faces.append(TrackedFace(track.track_id, smoothed, points))
+            self._frames.setdefault(track.track_id, set()).add(self._frame)
             if signature is not None:
                 self.identities.observe(track.track_id, signature)
         matched = {id(track) for track in matches}
@@ -134,7 +140,16 @@ class FaceTracker:
             if id(track) not in matched:
                 track.misses += 1
         self._tracks = [t for t in self._tracks if t.misses <= MAX_MISSES]
+        self._frame += 1
         return faces
+
+    def identity_merges(self) -> dict[int, int]:
+        """Once every frame is in: tracks that are one person seen at other times (a face that
+        came back looking different at first, from another angle), as track id -> the id to
+        use for it. Apply with `merge_series` and the landmark store's `relabel`."""
+        if self.identities is None:
+            return {}
+        return merged_identities(self.identities.means(), self._frames)
 
     def _match(self, detections: list[np.ndarray], signatures: list) -> list[_Track]:
         """Each detection's track: the nearest free track within a face scale (unless its look
@@ -177,3 +192,26 @@ class FaceTracker:
         track = _Track(track_id, self.smoothing)
         self._tracks.append(track)
         return track
+
+
+def _distinct_faces(detections: list[np.ndarray]) -> list[np.ndarray]:
+    """The detections less those that repeat an earlier one (the landmarker can follow a face
+    and find it again in the same frame)."""
+    kept: list[np.ndarray] = []
+    for points in detections:
+        centre, scale = points.mean(axis=0), face_scale(points)
+        if all(np.linalg.norm(k.mean(axis=0) - centre) > DUPLICATE_DISTANCE * scale for k in kept):
+            kept.append(points)
+    return kept
+
+
+def merge_series(series: dict[int, np.ndarray], merges: dict[int, int]) -> dict[int, np.ndarray]:
+    """Per-track series (nan where the face is absent) with merged tracks joined into one."""
+    out: dict[int, np.ndarray] = {}
+    for track, values in sorted(series.items()):
+        target = merges.get(track, track)
+        if target in out:
+            out[target] = np.where(np.isnan(out[target]), values, out[target])
+        else:
+            out[target] = values.copy()
+    return out
