@@ -185,3 +185,16 @@ def test_failed_download_fails_the_job_with_a_clear_message(client, auth, app, e
     assert data["completed_at"] is not None
     with app.state.context.db.session() as session:
         assert session.get(Batch, lipsync_id).status == "failed"
+
+
+def test_the_resource_carries_the_reports_warnings(client, auth, app):
+    lipsync_id = create(client, auth).json()["data"]["lipsync_id"]
+    path = f"/v3/lipsyncs/{lipsync_id}"
+    assert client.get(path, headers=auth).json()["data"]["warnings"] == []  # not finished
+    warnings = ["lip-sync: the speaker's face is turned too far to redraw for 1.2 s"]
+    with app.state.context.db.session() as session:
+        row = session.get(Lipsync, lipsync_id)
+        row.status, row.progress, row.report = "completed", 1.0, {"warnings": warnings}
+    assert client.get(path, headers=auth).json()["data"]["warnings"] == warnings
+    listed = client.get("/v3/lipsyncs", headers=auth).json()["data"]
+    assert next(j for j in listed if j["id"] == lipsync_id)["warnings"] == warnings

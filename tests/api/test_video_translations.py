@@ -409,3 +409,21 @@ def test_a_target_no_route_serves_from_the_heard_language_fails_alone_in_seconds
     assert "German -> Spanish" in data["failure_message"]
     work = app.state.context.settings.data_dir / "work"
     assert not list(work.rglob("separate")) and not list(work.rglob("transcribe"))
+
+
+def test_the_resource_carries_the_reports_warnings(client, auth, app):
+    translation_id = create(client, auth).json()["data"]["video_translation_ids"][0]
+    path = f"/v3/video-translations/{translation_id}"
+    assert client.get(path, headers=auth).json()["data"]["warnings"] == []  # not finished
+    complete(app, translation_id)
+    warnings = [
+        "lip-sync: the speaker's face is not visible (or turned away) for 2.4 s of speech",
+        "lip-sync: 1 of 3 lines were left untouched because the redrawn mouth did not follow "
+        "the dub better than the original (lines 2)",
+    ]
+    with app.state.context.db.session() as session:
+        session.get(Translation, translation_id).report = {"target": "es", "warnings": warnings}
+    data = client.get(path, headers=auth).json()["data"]
+    assert data["warnings"] == warnings == data["report"]["warnings"]
+    listed = client.get("/v3/video-translations", headers=auth).json()["data"]
+    assert next(t for t in listed if t["id"] == translation_id)["warnings"] == warnings

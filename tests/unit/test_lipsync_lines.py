@@ -11,11 +11,14 @@ from polydub.pipeline.lipsync_lines import (
     REDRAWN,
     LineOutcome,
     LineSpan,
+    choose_line_faces,
     frame_lines,
     judge_line,
+    link_speakers_to_faces,
     lipsync_summary,
     lipsync_warnings,
     nothing_lip_synced,
+    per_face_summary,
 )
 
 FPS = 10.0
@@ -122,3 +125,62 @@ def test_a_face_turned_away_is_reported_and_measured():
     assert abs(turn_ratio(points)) < 0.01
     points[1] = [95.0, 0.0]  # next to one edge: profile
     assert abs(turn_ratio(points)) > 0.8
+
+
+def _interview(seed: int = 0):
+    """Two faces, six 2 s lines at 25 fps: speaker S1 (face 0) says lines 0, 2, 4; S2 (face 1)
+    says 1, 3, 5. Line 4 cuts to face 1 listening (face 0 off screen); on line 5 both mouths
+    follow the speech about as well, face 0 (the listener) a little better. Returns the
+    openings, the source envelope, the frame owner, the speakers and the true faces."""
+    from polydub.face_samples import syllable_curve
+
+    fps, seconds = 25.0, 12.0
+    rng = np.random.default_rng(seed)
+    envelope = syllable_curve(seconds, fps, seed=3)
+    n = len(envelope)
+    own = [syllable_curve(seconds, fps, seed=s) * 0.8 for s in (21, 22)]  # mouths moving alone
+    openings = {0: own[0].copy(), 1: own[1].copy()}
+    lines = [LineSpan(k, 2.0 * k, 2.0 * k + 2.0) for k in range(6)]
+    owner = frame_lines(lines, fps, n)
+    truth = [0, 1, 0, 1, None, 1]
+    for k, face in enumerate(truth):
+        mine = owner == k
+        if face is not None:
+            openings[face][mine] = envelope[mine] + rng.normal(0, 0.05, mine.sum())
+    line4, line5 = owner == 4, owner == 5
+    openings[0][line4] = np.nan  # the speaker (face 0) is off screen; face 1 listens
+    openings[1][line4] = own[1][line4]
+    openings[0][line5] = envelope[line5] + rng.normal(0, 0.1, line5.sum())
+    openings[1][line5] = envelope[line5] + rng.normal(0, 0.16, line5.sum())
+    speakers = ["S1", "S2", "S1", "S2", "S1", "S2"]
+    return openings, envelope, owner, fps, speakers, truth
+
+
+def test_the_diarized_speaker_picks_the_face_of_ambiguous_lines_and_spares_the_listener():
+    openings, envelope, owner, fps, speakers, truth = _interview()
+    alone = choose_line_faces(openings, envelope, owner, fps)
+    linked = choose_line_faces(openings, envelope, owner, fps, speakers)
+    right = lambda chosen: sum(chosen[k] == truth[k] for k in range(6))  # noqa: E731
+    print(f"per-line face choice: {right(alone)}/6 without speakers, {right(linked)}/6 with")
+    # Without the speakers the listener is redrawn: alone on line 4, the better mover on 5.
+    assert alone[4] == 1 and alone[5] == 0
+    assert linked == dict(enumerate(truth))
+
+
+def test_two_speakers_share_a_face_only_on_evidence():
+    # S2's single clear line on face 0 (already S1's) does not link it; two clear lines do.
+    assert link_speakers_to_faces({0: 0, 1: 0, 2: 0}, ["S1", "S1", "S2"]) == {"S1": 0}
+    shared = link_speakers_to_faces({0: 0, 1: 0, 2: 0, 3: 0}, ["S1", "S1", "S2", "S2"])
+    assert shared == {"S1": 0, "S2": 0}
+    assert link_speakers_to_faces({0: 0, 1: 1}, ["S1", None]) == {"S1": 0}
+
+
+def test_faces_report_the_speakers_they_spoke_for():
+    outcomes = [
+        LineOutcome(0, 0, 2, 50, 50, 50, 50, 1, REDRAWN, "", speaker="S1"),
+        LineOutcome(1, 2, 4, 50, 50, 50, 50, 2, REDRAWN, "", speaker="S2"),
+        LineOutcome(2, 4, 6, 50, 50, 50, 50, 1, KEPT_ORIGINAL, "", speaker="S1"),
+    ]
+    faces = {f["face"]: f for f in per_face_summary(outcomes)}
+    assert faces[1]["speakers"] == ["S1"] and faces[2]["speakers"] == ["S2"]
+    assert faces[1][REDRAWN] == [0] and faces[1][KEPT_ORIGINAL] == [2]

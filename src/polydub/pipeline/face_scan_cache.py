@@ -22,7 +22,7 @@ from polydub.engines.face.store import LandmarkStore
 logger = logging.getLogger(__name__)
 
 # Part of the cache's name: change it when what a scan holds changes.
-SCAN_VERSION = 2  # 2: the warp renderer keeps each face's open mouth
+SCAN_VERSION = 3  # 2: the warp renderer keeps each face's open mouth; 3: identities across cuts
 
 
 def scan_dir(root: Path, renderer) -> Path:

@@ -22,7 +22,7 @@ from polydub.domain.audio import Audio
 from polydub.engines.face.landmarks import face_scale, mouth_opening, turn_ratio
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
 from polydub.engines.face.store import LandmarkStore
-from polydub.engines.face.tracking import FaceTracker
+from polydub.engines.face.tracking import FaceTracker, merge_series
 from polydub.engines.lipsync.base import MouthRenderer, MouthTarget
 from polydub.engines.lipsync.seams import seam_energy_ratio
 from polydub.engines.lipsync.visemes import MouthTrack
@@ -142,7 +142,11 @@ def scan_faces(
         series = np.full(frames, np.nan)
         series[list(values)] = list(values.values())
         out[track_id] = series
-    return out
+    # One person seen in several tracks (cuts, turns away) becomes one face for the speaker
+    # choice and the redraw.
+    merges = tracker.identity_merges()
+    store.relabel(merges)
+    return merge_series(out, merges)
 
 
 class TimeWarp(Protocol):
@@ -353,7 +357,8 @@ def lipsync_video(
         envelope = source_envelope(source_speech, fmt.fps, store.frames)
         if lines and envelope is not None and len(openings) > 1:
             owner = frame_lines(lines, fmt.fps, store.frames)
-            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps)
+            line_speakers = [line.speaker for line in lines]  # diarized: links lines to faces
+            line_faces = choose_line_faces(openings, envelope, owner, fmt.fps, line_speakers)
             profiles = face_profiles(openings, fmt.fps, envelope)
             speakers = {t: profiles[t] for t in line_faces.values() if t is not None}
         scanned = time.perf_counter()

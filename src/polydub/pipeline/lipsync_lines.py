@@ -29,6 +29,7 @@ class LineSpan:
     index: int
     start: float
     end: float
+    speaker: str | None = None  # the diarized speaker of the line, when known
 
 
 @dataclass
@@ -45,6 +46,7 @@ class LineOutcome:
     reason: str
     floor: float | None = None  # source mouth vs dub, over the line's edited frames
     lip_synced: float | None = None  # redrawn mouth vs dub, same frames
+    speaker: str | None = None  # the line's diarized speaker
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +113,7 @@ def judge_line(
         face=face,
         status=REDRAWN,
         reason="",
+        speaker=span.speaker,
     )
     if not mine.any():
         outcome.status, outcome.reason = NOT_VISIBLE, "no face that speaks on the line's frames"
@@ -137,14 +140,17 @@ def judge_line(
 
 
 def per_face_summary(outcomes: list[LineOutcome]) -> list[dict]:
-    """Per face that speaks: lines redrawn, kept original and not visible."""
+    """Per face that speaks: lines redrawn, kept original and not visible, and the diarized
+    speakers whose lines it spoke."""
     faces: dict[str, dict] = {}
     for o in outcomes:
         key = "none" if o.face is None else str(o.face)
         entry = faces.setdefault(
-            key, {"face": o.face, REDRAWN: [], KEPT_ORIGINAL: [], NOT_VISIBLE: []}
+            key, {"face": o.face, "speakers": [], REDRAWN: [], KEPT_ORIGINAL: [], NOT_VISIBLE: []}
         )
         entry[o.status].append(o.index)
+        if o.speaker is not None and o.speaker not in entry["speakers"]:
+            entry["speakers"].append(o.speaker)
     return list(faces.values())
 
 
@@ -236,32 +242,100 @@ LINE_MIN_COVERAGE = 0.3
 # With several faces on a line, the speaker's mouth must follow the line's source speech this
 # well; below it no face is redrawn on that line (a listener must not be made to talk).
 LINE_SPEAKER_MIN_CORRELATION = 0.3
+# A line's speaker is clear when its face follows the speech this much better than any other.
+LINE_CLEAR_MARGIN = 0.15
+# A second diarized speaker is linked to a face already linked to another only on this many
+# clear lines of its own (one person split in two by diarization; not one chance line).
+SHARED_FACE_MIN_LINES = 2
+
+
+def _line_scores(
+    openings: dict[int, np.ndarray], envelope: np.ndarray, mine: np.ndarray, fps: float
+) -> dict[int, float]:
+    """How well each face seen on the line's frames follows its source speech (-1: not
+    measurable)."""
+    scores = {}
+    for track, series in openings.items():
+        if (~np.isnan(series[: len(mine)][mine[: len(series)]])).mean() < LINE_MIN_COVERAGE:
+            continue
+        only = np.where(mine[: len(series)], series[: len(mine)], np.nan)
+        value = score_series(only, envelope, fps, max_lag_s=LINE_MAX_LAG_S).correlation
+        scores[track] = -1.0 if np.isnan(value) else value
+    return scores
+
+
+def _clear_face(scores: dict[int, float]) -> int | None:
+    """The face that plainly speaks the line: it follows the speech well enough and clearly
+    better than every other face; None when the evidence is ambiguous."""
+    if not scores:
+        return None
+    ranked = sorted(scores.values(), reverse=True)
+    best = max(scores, key=scores.get)
+    if ranked[0] < LINE_SPEAKER_MIN_CORRELATION:
+        return None
+    if len(ranked) > 1 and ranked[0] - ranked[1] < LINE_CLEAR_MARGIN:
+        return None
+    return best
+
+
+def link_speakers_to_faces(clear: dict[int, int], speakers: list[str | None]) -> dict[str, int]:
+    """Each diarized speaker's face: the one that clearly spoke most of its lines. Two speakers
+    share a face only when the second has SHARED_FACE_MIN_LINES clear lines on it."""
+    votes: dict[tuple[str, int], int] = {}
+    totals: dict[str, int] = {}
+    for k, face in clear.items():
+        speaker = speakers[k] if k < len(speakers) else None
+        if speaker is None:
+            continue
+        votes[(speaker, face)] = votes.get((speaker, face), 0) + 1
+        totals[speaker] = totals.get(speaker, 0) + 1
+    links: dict[str, int] = {}
+    for (speaker, face), n in sorted(votes.items(), key=lambda item: -item[1]):
+        if speaker in links or 2 * n <= totals[speaker]:
+            continue
+        if face in links.values() and n < SHARED_FACE_MIN_LINES:
+            continue
+        links[speaker] = face
+    return links
 
 
 def choose_line_faces(
-    openings: dict[int, np.ndarray], envelope: np.ndarray, owner: np.ndarray, fps: float
+    openings: dict[int, np.ndarray],
+    envelope: np.ndarray,
+    owner: np.ndarray,
+    fps: float,
+    speakers: list[str | None] | None = None,
 ) -> dict[int, int | None]:
-    """Per line (index into the lines), the face track that speaks it: the only face seen on
-    the line, or among several the one whose mouth follows the line's source speech best
-    (None when none follows it well enough)."""
+    """Per line (index into the lines), the face track that speaks it (None: none is redrawn).
+
+    A line whose face plainly follows its source speech keeps that face. With the lines'
+    diarized `speakers`, each speaker is linked to the face that plainly spoke most of its
+    lines, and a line without plain evidence goes to its speaker's face when that face is on
+    screen; a face linked to another speaker is never redrawn on it (the listener of a cut).
+    Otherwise: the only face seen, or among several the one that follows the speech best
+    enough.
+    """
+    lines = int(owner.max()) + 1 if len(owner) else 0
+    scores = {k: _line_scores(openings, envelope, owner == k, fps) for k in range(lines)}
+    clear = {k: f for k, s in scores.items() if (f := _clear_face(s)) is not None}
+    links = link_speakers_to_faces(clear, speakers or [])
     out: dict[int, int | None] = {}
-    for k in range(int(owner.max()) + 1 if len(owner) else 0):
-        mine = owner == k
-        if not mine.any():
+    for k in range(lines):
+        if not (owner == k).any():
             continue
-        seen = {
-            track: series
-            for track, series in openings.items()
-            if (~np.isnan(series[: len(mine)][mine[: len(series)]])).mean() >= LINE_MIN_COVERAGE
-        }
-        if len(seen) <= 1:
-            out[k] = next(iter(seen), None)
+        if k in clear:
+            out[k] = clear[k]
             continue
-        scores = {}
-        for track, series in seen.items():
-            only = np.where(mine[: len(series)], series[: len(mine)], np.nan)
-            value = score_series(only, envelope, fps, max_lag_s=LINE_MAX_LAG_S).correlation
-            scores[track] = -1.0 if np.isnan(value) else value
-        best = max(scores, key=scores.get)
-        out[k] = best if scores[best] >= LINE_SPEAKER_MIN_CORRELATION else None
+        speaker = speakers[k] if speakers and k < len(speakers) else None
+        own = links.get(speaker) if speaker is not None else None
+        if own is not None and own in scores[k]:
+            out[k] = own
+            continue
+        others = {face for s, face in links.items() if s != speaker and face != own}
+        free = {t: v for t, v in scores[k].items() if t not in others}
+        if len(scores[k]) == 1:
+            out[k] = next(iter(free), None)
+            continue
+        best = max(free, key=free.get, default=None)
+        out[k] = best if best is not None and free[best] >= LINE_SPEAKER_MIN_CORRELATION else None
     return out

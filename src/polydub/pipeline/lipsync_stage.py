@@ -33,7 +33,7 @@ from polydub.pipeline.lipsync_lines import LineSpan
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.
-ENGINE_VERSION = 4
+ENGINE_VERSION = 5  # 5: lines carry their diarized speaker to the face choice
 
 
 class LipSyncArtifact(BaseModel):
@@ -91,9 +91,14 @@ def dub_mouth_track(fitted: FitArtifact, fps: float) -> tuple[MouthTrack, int, i
     return track, by_phonemes, by_audio
 
 
-def dubbed_lines(fitted: FitArtifact) -> list[LineSpan]:
-    """The dubbed lines on the source timeline, each judged on its own by the lip-sync."""
-    return [LineSpan(t.index, t.source_start, t.source_end) for t in fitted.plan.segments]
+def dubbed_lines(fitted: FitArtifact, speakers: dict[int, str] | None = None) -> list[LineSpan]:
+    """The dubbed lines on the source timeline, each judged on its own by the lip-sync, with
+    their diarized speaker (segment index -> speaker) when known."""
+    speakers = speakers or {}
+    return [
+        LineSpan(t.index, t.source_start, t.source_end, speakers.get(t.index))
+        for t in fitted.plan.segments
+    ]
 
 
 def lipsync(
@@ -109,10 +114,12 @@ def lipsync(
     progress=lambda f: None,
     scan_cache: Path | None = None,
     reuse: FrameReuse | None = None,
+    speakers: dict[int, str] | None = None,
 ) -> LipSyncArtifact:
     """Redraw the speaker's mouth on the source frames to follow the fitted dub (with the
     user's neural `model` when one is configured); `scan_cache` keeps the source's face scan
-    for the other languages and later runs."""
+    for the other languages and later runs; `speakers` (segment index -> diarized speaker)
+    links each speaker's lines to one face."""
     fps = video_format(ingested.source).fps
     drive, by_phonemes, by_audio = dub_mouth_track(fitted, fps)
     out = out_dir / "lipsync.mp4"
@@ -131,7 +138,7 @@ def lipsync(
         progress=progress,
         warp=fitted.plan if fitted.plan.stretches else None,
         scan_cache=scan_cache,
-        lines=dubbed_lines(fitted),
+        lines=dubbed_lines(fitted, speakers),
         reuse=reuse,  # a partial re-dub keeps the previous run's frames outside its edits
     )
     seams = np.array(info.seam_ratios)

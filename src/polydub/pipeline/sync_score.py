@@ -15,7 +15,7 @@ import numpy as np
 
 from polydub.engines.face.landmarks import mouth_opening
 from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
-from polydub.engines.face.tracking import FaceTracker
+from polydub.engines.face.tracking import FaceTracker, merge_series
 from polydub.media.audio import decode_audio
 from polydub.media.envelope import speech_envelope
 from polydub.media.frames import read_frames, video_format
@@ -110,7 +110,7 @@ def mouth_openings_by_face(video: Path) -> tuple[dict[int, np.ndarray], float, i
         arr = np.full(frames, np.nan)
         arr[list(values)] = list(values.values())
         out[track_id] = arr
-    return out, fmt.fps, frames
+    return merge_series(out, tracker.identity_merges()), fmt.fps, frames
 
 
 def score_video(video: Path, audio: Path | None = None, max_lag_s: float = 0.4) -> SyncScore:

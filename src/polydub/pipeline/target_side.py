@@ -341,6 +341,7 @@ def run_lipsync_stage(
             # machine: scans are large and quick to redo, so they stay out of the blob store).
             scan_cache=runner.workspace / "face-scans",
             reuse=redub.frame_reuse(fitted) if redub else None,
+            speakers={s.index: s.speaker for s in shared.diarized.transcript.segments if s.speaker},
         ),
         lipsync_stage.LipSyncArtifact,
     )

@@ -8,6 +8,7 @@ import json
 import time
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 from face_clips import SECONDS
 from fastapi.testclient import TestClient
@@ -157,4 +158,39 @@ def test_lipsync_of_a_video_without_a_face_fails_and_says_why(served, no_face, n
     data = poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
     assert data["status"] == "failed"
     assert data["failure_message"] == "no face found in the video: there is no mouth to lip-sync"
+    check_response("GET /v3/lipsyncs/{lipsync_id}", {"data": data})
+
+
+def test_a_speaker_out_of_sight_is_a_warning_on_the_job(served, new_speech, tmp_path):
+    """The face leaves the picture for 2 s of the new speech: the job completes and its
+    resource says, in `warnings`, for how long the speaker could not be redrawn."""
+    from face_clips import FPS, HEIGHT, WIDTH
+
+    from polydub.face_samples import (
+        TalkingFaces,
+        one_face_placement,
+        speech_like_audio,
+        syllable_curve,
+        write_video,
+    )
+
+    curve = syllable_curve(SECONDS, FPS, seed=3)
+    faces = TalkingFaces(WIDTH, HEIGHT, [one_face_placement(WIDTH, HEIGHT, zoom=1.6)])
+    empty = TalkingFaces(WIDTH, HEIGHT, []).base  # the backdrop alone
+    away = (np.arange(len(curve)) >= 1.5 * FPS) & (np.arange(len(curve)) < 3.5 * FPS)
+    frames = (empty if gone else faces.frame([v]) for v, gone in zip(curve, away, strict=True))
+    video = write_video(tmp_path / "away.mp4", frames, FPS, speech_like_audio(curve, FPS))
+    client, auth, _ = served
+    body = {
+        "video": {"type": "asset_id", "asset_id": upload(client, auth, video)},
+        "audio": {"type": "asset_id", "asset_id": upload(client, auth, new_speech)},
+        "mode": "speed",
+    }
+    response = client.post("/v3/lipsyncs", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    data = poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
+    print(data["warnings"], json.dumps((data["report"] or {}).get("lipsync", {}).get("lines")))
+    assert data["status"] == "completed", data["failure_message"]
+    assert data["warnings"] == data["report"]["warnings"]
+    assert any("is not visible" in w for w in data["warnings"])
     check_response("GET /v3/lipsyncs/{lipsync_id}", {"data": data})

@@ -18,7 +18,7 @@ from polydub.api.pagination import (
     token_param,
     unix,
 )
-from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest
+from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest, report_warnings
 from polydub.api.schemas.lipsyncs import (
     CreateLipsyncRequest,
     LipsyncCreated,
@@ -193,4 +193,5 @@ def public_model(context, row: Lipsync | Row) -> LipsyncPublic:
         created_at=unix(row.created_at),
         completed_at=unix(row.completed_at),
         report=row.report,
+        warnings=report_warnings(row.report),
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from polydub.api.deps import ContextDep, CurrentKey, SessionDep, read_in_thread
 from polydub.api.errors import invalid, not_found
 from polydub.api.pagination import PageToken, PageTokenAlias, newest_first_page, token_param, unix
-from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest
+from polydub.api.schemas.common import DataEnvelope, UpdateTitleRequest, report_warnings
 from polydub.api.schemas.video_translations import (
     CaptionLink,
     CaptionUrls,
@@ -270,4 +270,5 @@ def public_model(context, row: Translation | Row) -> VideoTranslationPublic:
         created_at=unix(row.created_at),
         completed_at=unix(row.completed_at),
         report=row.report,
+        warnings=report_warnings(row.report),
     )

@@ -41,6 +41,19 @@ def time_range_problem(start: float | None, end: float | None) -> tuple[str, str
     return None
 
 
+# The `warnings` field of a job resource: what its report says a person should know.
+WARNINGS_DESCRIPTION = (
+    "What a person should know about the result, one sentence each (the report's warnings): "
+    "no face found, the speaker not visible for N s, lines left untouched, stretches slowed, "
+    "a doubtful translation route or language"
+)
+
+
+def report_warnings(report: dict | None) -> list[str]:
+    """A finished job's warnings, from its report (none before it finishes)."""
+    return [str(w) for w in (report or {}).get("warnings", [])]
+
+
 class UpdateTitleRequest(BaseModel):
     """Body of PATCH /v3/video-translations/{id} and /v3/lipsyncs/{id}: the display title."""
 

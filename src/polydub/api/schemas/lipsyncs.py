@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from polydub.api.schemas.common import AssetRef, time_range_problem
+from polydub.api.schemas.common import WARNINGS_DESCRIPTION, AssetRef, time_range_problem
 from polydub.api.schemas.fields import (
     REQUEST_CONFIG,
     CallbackId,
@@ -78,6 +78,7 @@ class LipsyncPublic(BaseModel):
     created_at: int
     completed_at: int | None
     report: dict[str, Any] | None
+    warnings: list[str] = Field(default_factory=list, description=WARNINGS_DESCRIPTION)
 
 
 class LipsyncList(BaseModel):

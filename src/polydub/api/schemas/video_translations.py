@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from polydub.api.schemas.common import AssetRef, time_range_problem
+from polydub.api.schemas.common import WARNINGS_DESCRIPTION, AssetRef, time_range_problem
 from polydub.api.schemas.fields import (
     MAX_OUTPUT_LANGUAGES,
     MAX_STOCK_VOICE_IDS,
@@ -147,6 +147,7 @@ class VideoTranslationPublic(BaseModel):
     created_at: int
     completed_at: int | None
     report: dict[str, Any] | None
+    warnings: list[str] = Field(default_factory=list, description=WARNINGS_DESCRIPTION)
 
 
 class VideoTranslationList(BaseModel):

@@ -61,6 +61,12 @@ class LandmarkStore:
             self._view = np.memmap(self._path, np.float32, "r", shape=(self._slots, POINTS, 2))
         return {track_id: np.asarray(self._view[slot]) for track_id, slot in self._index[frame]}
 
+    def relabel(self, merges: dict[int, int]) -> None:
+        """Give merged tracks (track id -> id to use) their new ids on every frame."""
+        self._index = [
+            [(merges.get(track, track), slot) for track, slot in frame] for frame in self._index
+        ]
+
     @property
     def frames(self) -> int:
         return len(self._index)
