@@ -155,7 +155,7 @@ CLIPS = (
     ),
     FootageClip(
         "speaking-frontal",
-        "a frontal webcam face speaking to camera, its own speech (face about 130 px)",
+        "a frontal webcam face speaking to camera, its own speech (face about 140 px wide)",
         (JWP_INTRO,),
         ((0.0, 5.8),),
         f"[0:v]fps={FPS}[v]",
@@ -163,7 +163,7 @@ CLIPS = (
     ),
     FootageClip(
         "speaking-cif",
-        "a frontal face speaking to camera at 352x288, its own speech (face about 90 px)",
+        "a frontal face speaking to camera at 352x288, its own speech (face about 120 px)",
         (PSYCHOPY_TEST_MOVIE,),
         ((0.0, 7.8),),
         f"[0:v]fps={FPS}[v]",
@@ -172,7 +172,7 @@ CLIPS = (
     FootageClip(
         "speaking-two-people",
         "two people side by side, the one on the right speaking, his own speech (faces "
-        "about 40 px in 640x480)",
+        "about 80 px in 640x480)",
         (OBAMA_SPEECH,),
         ((0.0, 8.7),),
         f"[0:v]fps={FPS},scale=640:480[v]",
@@ -180,7 +180,7 @@ CLIPS = (
     ),
     FootageClip(
         "speaking-small",
-        "a small webcam face (about 40 px) in a corner of a 1280x720 screencast, its own speech",
+        "a small webcam face (about 55 px) in a corner of a 1280x720 screencast, its own speech",
         (SCREENCAST_HELLO,),
         ((0.0, 8.3),),
         f"[0:v]fps={FPS}[v]",
