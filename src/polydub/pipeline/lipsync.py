@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.face.landmarks import face_scale, mouth_opening, turn_ratio
-from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
+from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker, face_region
+from polydub.engines.face.rotated_crop import Region
 from polydub.engines.face.store import LandmarkStore
 from polydub.engines.face.tracking import FaceTracker
 from polydub.engines.lipsync.base import MouthRenderer, MouthTarget
@@ -52,6 +53,11 @@ SPEAKER_MIN_CORRELATION = 0.4
 MAX_TURN = 0.7
 # The mouth range the new speech is mapped into, when the source barely opens the mouth.
 MIN_OPEN_RANGE = 0.18
+# While the scan follows faces it looks for new ones every this many frames (0.2 s at 25 fps),
+# not on every frame: detection was a third of the landmark work, and a face that comes in
+# (not after a cut, where the followed face is lost and detection runs at once) is found a few
+# frames late, at the edge of a line at worst.
+SCAN_DETECT_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def scan_faces(
     openings: dict[int, dict[int, float]] = {}
     observe = getattr(renderer, "observe", None)
     frames = 0
-    with MediaPipeFaceLandmarker() as landmarker:
+    with MediaPipeFaceLandmarker(detect_every=SCAN_DETECT_EVERY) as landmarker:
         tracker = FaceTracker(landmarker)
         for frame in read_frames(video):
             raise_if_cancelled()
@@ -238,6 +244,8 @@ class SyncRecorder:
         self.edited_mask = np.zeros(frames, bool)
         self.face = np.full(frames, -1)
         self._landmarker = MediaPipeFaceLandmarker()
+        # Per edited face: the last frame measured and where to look on the next one.
+        self._followed: dict[int, tuple[int, Region]] = {}
 
     def frame(self, index: int, k: int) -> None:
         if index < len(self.dub) and 0 <= k < len(self.dub_envelope):
@@ -251,11 +259,15 @@ class SyncRecorder:
         self.edited_mask[index] = True
         self.face[index] = face
         self.before[index] = before
-        faces = self._landmarker.landmarks(edited)
-        if faces:
-            centre = near.mean(axis=0)
-            best = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - centre)))
-            self.after[index] = mouth_opening(best)
+        # Only the edited face is measured: it is followed from frame to frame as the
+        # landmarker follows faces (a region from its last landmarks), starting around the
+        # source's landmarks, with no face detection (a third of a full landmark pass).
+        last = self._followed.get(face)
+        region = last[1] if last is not None and last[0] == index - 1 else face_region(near)
+        points = self._landmarker.landmarks_in(edited, region)
+        if points is not None:
+            self.after[index] = mouth_opening(points)
+            self._followed[face] = (index, face_region(points))
 
     def judge(self, lines: list[LineSpan]) -> list[LineOutcome]:
         """Each line's verdict; a rejected line's redrawn mouth is replaced by the source's
