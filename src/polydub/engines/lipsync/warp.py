@@ -110,7 +110,8 @@ class MouthWarper:
         out[wy0:wy1, wx0:wx1] = blended.astype(np.uint8)
         full = np.zeros(rgb.shape[:2], np.float32)
         full[y0:y1, x0:x1] = mask
-        return MouthEdit(out, full, box)
+        # The edited region is the mask's support (the seam measure then works on it alone).
+        return MouthEdit(out, full, work)
 
 
 def lip_moves(
