@@ -89,12 +89,14 @@ class MouthWarper:
         # work below is confined to it, which leaves every pixel as it was.
         work = _support(fence, feather, box)
         wx0, wy0, wx1, wy1 = work
+        if wx1 - wx0 < 2 or wy1 - wy0 < 2:  # the face's lower half lies outside the frame
+            return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
         weight = mask[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
         warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence, work)
         gap_added = mouth_gap(pts + moves) - mouth_gap(pts)
-        if gap_added > 0.5:
-            mouth = _mouth_box(pts + moves, work)
-            mx0, my0, mx1, my1 = mouth
+        mouth = _mouth_box(pts + moves, work)
+        mx0, my0, mx1, my1 = mouth
+        if gap_added > 0.5 and mx1 - mx0 >= 2 and my1 - my0 >= 2:
             new_inner = (pts + moves)[list(INNER_LIPS)] - (mx0, my0)
             inside = self.inner.drawn(track_id, new_inner, (mx1 - mx0, my1 - my0))
             patch = warped[my0 - wy0 : my1 - wy0, mx0 - wx0 : mx1 - wx0]
