@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import cv2
@@ -15,6 +18,8 @@ import numpy as np
 from polydub.domain.audio import Audio
 from polydub.media.audio import write_wav
 from polydub.media.ffmpeg import run_ffmpeg
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,58 @@ def read_frames(path: Path, threads: int = 0) -> Iterator[VideoFrame]:
             yield VideoFrame(index, start + index / fmt.fps, rgb)
             previous = rgb
             index += 1
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """`items` (decoded frames) produced on a thread of their own, up to `depth` ahead: the
+    decoder and the RGB conversion let go of the GIL, so they run on the other core while the
+    caller works on the frame before. Errors are raised in the caller."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller, which raises it
+            put(_Failed(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 class FrameWriter:

@@ -29,7 +29,7 @@ from polydub.engines.lipsync.base import MouthRenderer, MouthTarget
 from polydub.engines.lipsync.seams import seam_energy_ratio
 from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
-from polydub.media.frames import FrameWriter, read_frames, video_format
+from polydub.media.frames import FrameWriter, read_ahead, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
 from polydub.pipeline.frame_reuse import FrameReuse, PreviousFrames
 from polydub.pipeline.lipsync_lines import (
@@ -133,7 +133,7 @@ def scan_faces(
     frames = 0
     with MediaPipeFaceLandmarker(detect_every=SCAN_DETECT_EVERY) as landmarker:
         tracker = FaceTracker(landmarker)
-        for frame in read_frames(video):
+        for frame in read_ahead(read_frames(video)):
             raise_if_cancelled()
             frames = frame.index + 1
             faces = tracker.update(frame.rgb, frame.time)
@@ -404,7 +404,7 @@ def lipsync_video(
             before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
             previous = PreviousFrames(reuse, before)
         with FrameWriter(out_video, fmt.fps) as writer:
-            for frame in read_frames(video):
+            for frame in read_ahead(read_frames(video)):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
                 if (
