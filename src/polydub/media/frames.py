@@ -162,8 +162,17 @@ class FrameWriter:
     """
 
     def __init__(
-        self, path: Path, fps: float, *, crf: int = 18, preset: str = "veryfast", threads: int = 0
+        self,
+        path: Path,
+        fps: float,
+        *,
+        crf: int = 18,
+        preset: str = "veryfast",
+        threads: int = 0,
+        behind: int = 0,
     ) -> None:
+        """`behind`: convert and encode on a thread of their own, up to this many frames
+        behind the caller (the frames written must not change afterwards); 0: in `write`."""
         self.path = path
         self._container = av.open(str(path), "w")
         self._rate = Fraction(fps).limit_denominator(1001)
@@ -173,8 +182,33 @@ class FrameWriter:
         if threads:
             self._stream.codec_context.thread_count = threads
         self._opened = False
+        self._pending: queue.Queue | None = queue.Queue(maxsize=behind) if behind else None
+        self._encoder: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def write(self, rgb: np.ndarray) -> None:
+        if self._pending is None:
+            self._encode(rgb)
+            return
+        if self._failure is not None:
+            raise self._failure
+        if self._encoder is None:
+            self._encoder = threading.Thread(
+                target=self._encode_pending, name="frame-writer", daemon=True
+            )
+            self._encoder.start()
+        self._pending.put(rgb)
+
+    def _encode_pending(self) -> None:
+        assert self._pending is not None
+        while (rgb := self._pending.get()) is not None:
+            if self._failure is None:  # after a failure, only drain (the caller raises it)
+                try:
+                    self._encode(rgb)
+                except BaseException as exc:
+                    self._failure = exc
+
+    def _encode(self, rgb: np.ndarray) -> None:
         height, width = rgb.shape[:2]
         if height % 2 or width % 2:
             rgb = np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
@@ -189,10 +223,18 @@ class FrameWriter:
             self._container.mux(packet)
 
     def close(self) -> None:
-        if self._opened:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
-        self._container.close()
+        if self._encoder is not None:
+            self._pending.put(None)
+            self._encoder.join()
+            self._encoder = None
+        try:
+            if self._opened and self._failure is None:
+                for packet in self._stream.encode():
+                    self._container.mux(packet)
+        finally:
+            self._container.close()
+        if self._failure is not None:
+            raise self._failure
 
     def __enter__(self) -> FrameWriter:
         return self

@@ -403,7 +403,7 @@ def lipsync_video(
         if reuse is not None:
             before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
             previous = PreviousFrames(reuse, before)
-        with FrameWriter(out_video, fmt.fps) as writer:
+        with FrameWriter(out_video, fmt.fps, behind=4) as writer:
             for frame in read_ahead(read_frames(video)):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
