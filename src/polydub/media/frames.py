@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 import av
+import cv2
 import numpy as np
 
 from polydub.domain.audio import Audio
 from polydub.media.audio import write_wav
 from polydub.media.ffmpeg import run_ffmpeg
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,58 @@ def read_frames(path: Path, threads: int = 0) -> Iterator[VideoFrame]:
             index += 1
 
 
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """`items` (decoded frames) produced on a thread of their own, up to `depth` ahead: the
+    decoder and the RGB conversion let go of the GIL, so they run on the other core while the
+    caller works on the frame before. Errors are raised in the caller."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller, which raises it
+            put(_Failed(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 class FrameWriter:
     """Encodes RGB frames to a video-only H.264 file (yuv420p) at a constant frame rate.
 
@@ -104,8 +162,17 @@ class FrameWriter:
     """
 
     def __init__(
-        self, path: Path, fps: float, *, crf: int = 18, preset: str = "veryfast", threads: int = 0
+        self,
+        path: Path,
+        fps: float,
+        *,
+        crf: int = 18,
+        preset: str = "veryfast",
+        threads: int = 0,
+        behind: int = 0,
     ) -> None:
+        """`behind`: convert and encode on a thread of their own, up to this many frames
+        behind the caller (the frames written must not change afterwards); 0: in `write`."""
         self.path = path
         self._container = av.open(str(path), "w")
         self._rate = Fraction(fps).limit_denominator(1001)
@@ -115,23 +182,59 @@ class FrameWriter:
         if threads:
             self._stream.codec_context.thread_count = threads
         self._opened = False
+        self._pending: queue.Queue | None = queue.Queue(maxsize=behind) if behind else None
+        self._encoder: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def write(self, rgb: np.ndarray) -> None:
+        if self._pending is None:
+            self._encode(rgb)
+            return
+        if self._failure is not None:
+            raise self._failure
+        if self._encoder is None:
+            self._encoder = threading.Thread(
+                target=self._encode_pending, name="frame-writer", daemon=True
+            )
+            self._encoder.start()
+        self._pending.put(rgb)
+
+    def _encode_pending(self) -> None:
+        assert self._pending is not None
+        while (rgb := self._pending.get()) is not None:
+            if self._failure is None:  # after a failure, only drain (the caller raises it)
+                try:
+                    self._encode(rgb)
+                except BaseException as exc:
+                    self._failure = exc
+
+    def _encode(self, rgb: np.ndarray) -> None:
         height, width = rgb.shape[:2]
         if height % 2 or width % 2:
             rgb = np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
         if not self._opened:
             self._stream.height, self._stream.width = rgb.shape[:2]
             self._opened = True
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        # OpenCV's conversion to 4:2:0 (the same BT.601 matrix) costs a third of the encoder's
+        # own (1.1 against 3.2 ms a 720p frame): colours within a level on average.
+        yuv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
     def close(self) -> None:
-        if self._opened:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
-        self._container.close()
+        if self._encoder is not None:
+            self._pending.put(None)
+            self._encoder.join()
+            self._encoder = None
+        try:
+            if self._opened and self._failure is None:
+                for packet in self._stream.encode():
+                    self._container.mux(packet)
+        finally:
+            self._container.close()
+        if self._failure is not None:
+            raise self._failure
 
     def __enter__(self) -> FrameWriter:
         return self

@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.audio import Audio
 from polydub.engines.face.landmarks import face_scale, mouth_opening, turn_ratio
-from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker
+from polydub.engines.face.mediapipe_mesh import MediaPipeFaceLandmarker, face_region
+from polydub.engines.face.rotated_crop import Region
 from polydub.engines.face.store import LandmarkStore
 from polydub.engines.face.tracking import FaceTracker, merge_series
 from polydub.engines.lipsync.base import MouthRenderer, MouthTarget
 from polydub.engines.lipsync.seams import seam_energy_ratio
 from polydub.engines.lipsync.visemes import MouthTrack
 from polydub.media.envelope import speech_envelope
-from polydub.media.frames import FrameWriter, read_frames, video_format
+from polydub.media.frames import FrameWriter, read_ahead, read_frames, video_format
 from polydub.pipeline.face_scan_cache import load_scan, save_scan
 from polydub.pipeline.frame_reuse import FrameReuse, PreviousFrames
 from polydub.pipeline.lipsync_lines import (
@@ -51,6 +53,11 @@ SPEAKER_MIN_CORRELATION = 0.4
 MAX_TURN = 0.7
 # The mouth range the new speech is mapped into, when the source barely opens the mouth.
 MIN_OPEN_RANGE = 0.18
+# While the scan follows faces it looks for new ones every this many frames (0.2 s at 25 fps),
+# not on every frame: detection was a third of the landmark work, and a face that comes in
+# (not after a cut, where the followed face is lost and detection runs at once) is found a few
+# frames late, at the edge of a line at worst.
+SCAN_DETECT_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -124,9 +131,9 @@ def scan_faces(
     openings: dict[int, dict[int, float]] = {}
     observe = getattr(renderer, "observe", None)
     frames = 0
-    with MediaPipeFaceLandmarker() as landmarker:
+    with MediaPipeFaceLandmarker(detect_every=SCAN_DETECT_EVERY) as landmarker:
         tracker = FaceTracker(landmarker)
-        for frame in read_frames(video):
+        for frame in read_ahead(read_frames(video)):
             raise_if_cancelled()
             frames = frame.index + 1
             faces = tracker.update(frame.rgb, frame.time)
@@ -241,6 +248,8 @@ class SyncRecorder:
         self.edited_mask = np.zeros(frames, bool)
         self.face = np.full(frames, -1)
         self._landmarker = MediaPipeFaceLandmarker()
+        # Per edited face: the last frame measured and where to look on the next one.
+        self._followed: dict[int, tuple[int, Region]] = {}
 
     def frame(self, index: int, k: int) -> None:
         if index < len(self.dub) and 0 <= k < len(self.dub_envelope):
@@ -254,11 +263,15 @@ class SyncRecorder:
         self.edited_mask[index] = True
         self.face[index] = face
         self.before[index] = before
-        faces = self._landmarker.landmarks(edited)
-        if faces:
-            centre = near.mean(axis=0)
-            best = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - centre)))
-            self.after[index] = mouth_opening(best)
+        # Only the edited face is measured: it is followed from frame to frame as the
+        # landmarker follows faces (a region from its last landmarks), starting around the
+        # source's landmarks, with no face detection (a third of a full landmark pass).
+        last = self._followed.get(face)
+        region = last[1] if last is not None and last[0] == index - 1 else face_region(near)
+        points = self._landmarker.landmarks_in(edited, region)
+        if points is not None:
+            self.after[index] = mouth_opening(points)
+            self._followed[face] = (index, face_region(points))
 
     def judge(self, lines: list[LineSpan]) -> list[LineOutcome]:
         """Each line's verdict; a rejected line's redrawn mouth is replaced by the source's
@@ -297,6 +310,11 @@ class SyncRecorder:
         }
 
 
+# The warp's spline solves and evaluates small matrices on every frame: BLAS threads only hand
+# them back and forth, and OpenBLAS's spinning threads burnt a fifth of the stage's CPU while
+# the encoder's threads needed the other core (measured on 2 cores: 26 s -> 20 s CPU, same
+# output). One BLAS thread for the whole stage.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def lipsync_video(
     video: Path,
     drive: MouthTrack,
@@ -390,8 +408,8 @@ def lipsync_video(
         if reuse is not None:
             before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
             previous = PreviousFrames(reuse, before)
-        with FrameWriter(out_video, fmt.fps) as writer:
-            for frame in read_frames(video):
+        with FrameWriter(out_video, fmt.fps, behind=4) as writer:
+            for frame in read_ahead(read_frames(video)):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
                 if (

@@ -87,3 +87,22 @@ def test_sync_score_ceiling_and_floor(talking_face, dub_wav):
 def test_frames_are_the_generated_size(talking_face):
     first = next(iter(read_frames(talking_face)))
     assert first.rgb.shape == (HEIGHT, WIDTH, 3)
+
+
+def test_detecting_every_few_frames_finds_the_same_faces(two_faces):
+    """While faces are followed, detection on every 5th frame only (the scan's setting) finds
+    the same faces with the same landmarks as detection on every frame."""
+
+    def scan(every: int) -> list[list[np.ndarray]]:
+        with MediaPipeFaceLandmarker(detect_every=every) as landmarker:
+            return [
+                sorted(landmarker.landmarks(frame.rgb), key=lambda p: float(p[:, 0].mean()))
+                for frame in read_frames(two_faces)
+            ]
+
+    each, sparse = scan(1), scan(5)
+    assert [len(faces) for faces in each] == [len(faces) for faces in sparse]
+    assert max(len(faces) for faces in each) == 2
+    for a, b in zip(each, sparse, strict=True):
+        for p, q in zip(a, b, strict=True):
+            assert np.abs(p - q).max() < 0.5

@@ -10,6 +10,7 @@ memory: the model file itself is read unchanged from the mediapipe wheel.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -34,59 +35,13 @@ class AttentionMesh:
     """Runs the attention model: `run(image)` returns its outputs by name (see OUTPUTS)."""
 
     def __init__(self) -> None:
-        from ai_edge_litert import schema_py_generated as schema
-
-        data = model_path(ATTENTION_MESH).read_bytes()
-        model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
-        graph = model.subgraphs[0]
-        self._names = {i: t.name.decode() for i, t in enumerate(graph.tensors)}
-        self._constant = {
-            i for i, t in enumerate(graph.tensors) if model.buffers[t.buffer].data is not None
-        }
-        custom = {}
-        for index, op in enumerate(graph.operators):
-            code = model.operatorCodes[op.opcodeIndex]
-            if code.customCode:
-                custom[index] = code.customCode.decode()
-        self._producer = {t: i for i, op in enumerate(graph.operators) for t in op.outputs}
-        self._graph, self._model, self._schema = graph, model, schema
-        # Stages: LiteRT runs the plain operators between groups of custom ones.
-        groups = _groups(sorted(custom))
-        available = set(graph.inputs)
-        self._steps: list[tuple[str, object]] = []
-        for group in groups:
-            made = {t for i in group for t in graph.operators[i].outputs}
-            needed = {t for i in group for t in graph.operators[i].inputs}
-            needed = sorted(needed - made - self._constant)
-            self._add_stage(needed, available)
-            for i in group:
-                op = graph.operators[i]
-                options = _options(op.customOptions)
-                self._steps.append(
-                    ("custom", (custom[i], list(op.inputs), list(op.outputs), options))
-                )
-                available |= set(op.outputs)
-        outputs = [self._index(name) for name in OUTPUTS]
-        self._add_stage(outputs, available)
-        self._build_stages()
-        del self._graph, self._model, self._schema, self._producer  # the stages hold copies
-        self._outputs = outputs
-        self.input = graph.inputs[0]
-        self.input_size = int(graph.tensors[self.input].shape[2])
-        # Where the refined points go in the 478: the landmarks each crop was cut around, in
-        # the order the model returns them (lips; then each eye, named from the model's side).
-        crops = {
-            step[3]["left_rotation_idx"]: step[3]["subset_idxs"]
-            for kind, step in self._steps
-            if kind == "custom" and step[0] == "Landmarks2TransformMatrix"
-        }
-        self._refined = {
-            "output_lips": list(crops[61]),
-            "output_left_eye": list(crops[33]),
-            "output_right_eye": list(crops[362]),
-            "output_left_iris": list(range(468, 473)),
-            "output_right_iris": list(range(473, 478)),
-        }
+        plan = _model_plan()
+        self._names, self._outputs = plan.names, plan.outputs
+        self.input, self.input_size, self._refined = plan.input, plan.input_size, plan.refined
+        self._steps = [
+            (kind, _stage_interpreter(*step) if kind == "stage" else step)
+            for kind, step in plan.steps
+        ]
 
     def landmarks(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """The 478 points (x, y in input pixels) and the face score (0..1) for a 192 px face
@@ -114,8 +69,90 @@ class AttentionMesh:
                 values[outputs[0]] = _CUSTOM[name]([values[t] for t in inputs], options)
         return {self._names[t]: values[t] for t in self._outputs}
 
+
+@functools.lru_cache(maxsize=1)
+def _model_plan() -> _ModelPlan:
+    # Cutting the model takes about a second: once per process, not once per landmarker (the
+    # lip-sync's scan and its sync check each have one).
+    return _ModelPlan()
+
+
+def _stage_interpreter(content: bytes, inputs: list[int], outputs: list[int]) -> tuple:
+    """A LiteRT interpreter for one stage, with its (slot, tensor) input and output pairs."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=content, num_threads=default_threads())
+    interpreter.allocate_tensors()
+    # LiteRT lists a model's inputs and outputs in the order the model gives them.
+    slots_in = [d["index"] for d in interpreter.get_input_details()]
+    slots_out = [d["index"] for d in interpreter.get_output_details()]
+    return (
+        interpreter,
+        list(zip(slots_in, inputs, strict=True)),
+        list(zip(slots_out, outputs, strict=True)),
+    )
+
+
+class _ModelPlan:
+    """The model cut into stages (each a LiteRT model's bytes) and custom operator steps."""
+
+    def __init__(self) -> None:
+        from ai_edge_litert import schema_py_generated as schema
+
+        data = model_path(ATTENTION_MESH).read_bytes()
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
+        graph = model.subgraphs[0]
+        self.names = {i: t.name.decode() for i, t in enumerate(graph.tensors)}
+        self._constant = {
+            i for i, t in enumerate(graph.tensors) if model.buffers[t.buffer].data is not None
+        }
+        custom = {}
+        for index, op in enumerate(graph.operators):
+            code = model.operatorCodes[op.opcodeIndex]
+            if code.customCode:
+                custom[index] = code.customCode.decode()
+        self._producer = {t: i for i, op in enumerate(graph.operators) for t in op.outputs}
+        self._graph, self._model, self._schema = graph, model, schema
+        # Stages: LiteRT runs the plain operators between groups of custom ones.
+        groups = _groups(sorted(custom))
+        available = set(graph.inputs)
+        self.steps: list[tuple[str, object]] = []
+        for group in groups:
+            made = {t for i in group for t in graph.operators[i].outputs}
+            needed = {t for i in group for t in graph.operators[i].inputs}
+            needed = sorted(needed - made - self._constant)
+            self._add_stage(needed, available)
+            for i in group:
+                op = graph.operators[i]
+                options = _options(op.customOptions)
+                self.steps.append(
+                    ("custom", (custom[i], list(op.inputs), list(op.outputs), options))
+                )
+                available |= set(op.outputs)
+        outputs = [self._index(name) for name in OUTPUTS]
+        self._add_stage(outputs, available)
+        self._build_stages()
+        del self._graph, self._model, self._schema, self._producer  # the stages hold copies
+        self.outputs = outputs
+        self.input = graph.inputs[0]
+        self.input_size = int(graph.tensors[self.input].shape[2])
+        # Where the refined points go in the 478: the landmarks each crop was cut around, in
+        # the order the model returns them (lips; then each eye, named from the model's side).
+        crops = {
+            step[3]["left_rotation_idx"]: step[3]["subset_idxs"]
+            for kind, step in self.steps
+            if kind == "custom" and step[0] == "Landmarks2TransformMatrix"
+        }
+        self.refined = {
+            "output_lips": list(crops[61]),
+            "output_left_eye": list(crops[33]),
+            "output_right_eye": list(crops[362]),
+            "output_left_iris": list(range(468, 473)),
+            "output_right_iris": list(range(473, 478)),
+        }
+
     def _index(self, name: str) -> int:
-        return next(i for i, n in self._names.items() if n == name)
+        return next(i for i, n in self.names.items() if n == name)
 
     def _add_stage(self, targets: list[int], available: set[int]) -> None:
         """Plan a stage computing `targets` from tensors computed before it."""
@@ -138,32 +175,23 @@ class AttentionMesh:
             stack.extend(t for t in self._graph.operators[op].inputs if t >= 0)
         if not wanted:
             return
-        self._steps.append(("stage", (sorted(ops), sorted(inputs), wanted)))
+        self.steps.append(("stage", (sorted(ops), sorted(inputs), wanted)))
         available |= {t for op in ops for t in self._graph.operators[op].outputs}
 
     def _build_stages(self) -> None:
-        """Turn each planned stage into a LiteRT interpreter; a stage also returns what later
+        """Turn each planned stage into a LiteRT model; a stage also returns what later
         stages take from its inner tensors."""
-        from ai_edge_litert.interpreter import Interpreter
-
-        stages = [step for kind, step in self._steps if kind == "stage"]
+        stages = [step for kind, step in self.steps if kind == "stage"]
         for n, (ops, _, outputs) in enumerate(stages):
             made = {t for op in ops for t in self._graph.operators[op].outputs}
             later = {t for _, inputs, _ in stages[n + 1 :] for t in inputs}
-            later |= {t for kind, step in self._steps if kind == "custom" for t in step[1]}
+            later |= {t for kind, step in self.steps if kind == "custom" for t in step[1]}
             outputs.extend(sorted((later & made) - set(outputs)))
-        for position, (kind, step) in enumerate(self._steps):
+        for position, (kind, step) in enumerate(self.steps):
             if kind == "stage":
                 ops, inputs, outputs = step
                 content = _submodel(self._model, self._schema, ops, inputs, outputs)
-                interpreter = Interpreter(model_content=content, num_threads=default_threads())
-                interpreter.allocate_tensors()
-                # LiteRT lists a model's inputs and outputs in the order the model gives them.
-                slots_in = [d["index"] for d in interpreter.get_input_details()]
-                slots_out = [d["index"] for d in interpreter.get_output_details()]
-                pairs_in = list(zip(slots_in, inputs, strict=True))
-                pairs_out = list(zip(slots_out, outputs, strict=True))
-                self._steps[position] = (kind, (interpreter, pairs_in, pairs_out))
+                self.steps[position] = (kind, (content, inputs, outputs))
 
 
 def _options(raw) -> dict:

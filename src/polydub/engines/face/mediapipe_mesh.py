@@ -38,8 +38,15 @@ class MediaPipeFaceLandmarker:
 
     name = "mediapipe-facemesh"
 
-    def __init__(self, max_faces: int = 4, min_confidence: float = 0.5) -> None:
+    def __init__(
+        self, max_faces: int = 4, min_confidence: float = 0.5, detect_every: int = 1
+    ) -> None:
+        """`detect_every`: while a face is followed, look for new ones on every n-th frame
+        only (a face coming in is then found up to n - 1 frames late); with none followed,
+        detection runs on every frame."""
         self._max_faces = max_faces
+        self._detect_every = max(int(detect_every), 1)
+        self._frames_since_detect = 0
         self._min_confidence = min_confidence
         self._near = BlazeFace(SHORT_RANGE, min_confidence)
         self._far = BlazeFace(FULL_RANGE, min_confidence)
@@ -60,7 +67,15 @@ class MediaPipeFaceLandmarker:
     def landmarks(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Every face's landmarks in this frame, each (478, 2) float32 pixel coordinates."""
         rgb = np.ascontiguousarray(rgb)
-        regions = self._distinct(self._followed)
+        regions = self._distinct(self._followed)[: self._max_faces]
+        self._frames_since_detect += 1
+        if regions and self._frames_since_detect < self._detect_every:
+            meshes = [self._mesh_in(rgb, region) for region in regions]
+            if all(points is not None for points in meshes):
+                self._followed = [face_region(points) for points in meshes]
+                return meshes
+            # A followed face was lost (a cut, or it left): look for faces on this frame.
+        self._frames_since_detect = 0
         if len(regions) < self._max_faces:
             regions = self._distinct(regions + self._detected(rgb, searching=not regions))
         faces, self._followed = [], []
@@ -68,9 +83,13 @@ class MediaPipeFaceLandmarker:
             points = self._mesh_in(rgb, region)
             if points is not None:
                 faces.append(points)
-                mesh = points[:MESH_POINTS]
-                self._followed.append(region_from_points(mesh, *LEVEL_POINTS, FACE_MARGIN))
+                self._followed.append(face_region(points))
         return faces
+
+    def landmarks_in(self, rgb: np.ndarray, region: Region) -> np.ndarray | None:
+        """The landmarks of the face in `region` (see face_region), None when the model sees
+        no face there; no detection, and nothing is followed."""
+        return self._mesh_in(np.ascontiguousarray(rgb), region)
 
     def _detected(self, rgb: np.ndarray, searching: bool) -> list[Region]:
         found = self._near.detect(rgb)
@@ -95,6 +114,11 @@ class MediaPipeFaceLandmarker:
         if score < self._min_confidence:
             return None
         return region.project(points, self._mesh_size).astype(np.float32)
+
+
+def face_region(points: np.ndarray) -> Region:
+    """Where to look for a face in the next frame: around its landmarks, levelled."""
+    return region_from_points(points[:MESH_POINTS], *LEVEL_POINTS, FACE_MARGIN)
 
 
 def _face_region(detection: Detection) -> Region:

@@ -83,20 +83,37 @@ class MouthWarper:
         if x1 - x0 < 8 or y1 - y0 < 8:
             return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
         fence = _fence(pts, moves, scale * self.options.mask_grow)
-        mask = region_mask(fence, box, scale * self.options.feather)
-        warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence)
+        feather = scale * self.options.feather
+        mask = region_mask(fence, box, feather)
+        # Only the mask's support changes (the box is wider: its edge pins the spline); the
+        # work below is confined to it, which leaves every pixel as it was.
+        work = _support(fence, feather, box)
+        wx0, wy0, wx1, wy1 = work
+        if wx1 - wx0 < 2 or wy1 - wy0 < 2:  # the face's lower half lies outside the frame
+            return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
+        weight = mask[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
+        warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence, work)
         gap_added = mouth_gap(pts + moves) - mouth_gap(pts)
-        if gap_added > 0.5:
-            new_inner = (pts + moves)[list(INNER_LIPS)] - (x0, y0)
-            inside = self.inner.drawn(track_id, new_inner, (x1 - x0, y1 - y0))
-            _shade_cavity(warped, pts + moves, box, gap_added, inside)
+        mouth = _mouth_box(pts + moves, work)
+        mx0, my0, mx1, my1 = mouth
+        if gap_added > 0.5 and mx1 - mx0 >= 2 and my1 - my0 >= 2:
+            new_inner = (pts + moves)[list(INNER_LIPS)] - (mx0, my0)
+            inside = self.inner.drawn(track_id, new_inner, (mx1 - mx0, my1 - my0))
+            patch = warped[my0 - wy0 : my1 - wy0, mx0 - wx0 : mx1 - wx0]
+            _shade_cavity(patch, pts + moves, mouth, gap_added, inside)
         out = rgb.copy()
-        region = rgb[y0:y1, x0:x1].astype(np.float32)
-        blended = region + mask[..., None] * (warped.astype(np.float32) - region)
-        out[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        region = rgb[wy0:wy1, wx0:wx1].astype(np.float32)
+        blended = warped.astype(np.float32)
+        blended -= region
+        blended *= weight[..., None]
+        blended += region
+        # The mask lies in 0..1, so the blend stays within 0..255: rounding needs no clip.
+        blended += 0.5
+        out[wy0:wy1, wx0:wx1] = blended.astype(np.uint8)
         full = np.zeros(rgb.shape[:2], np.float32)
         full[y0:y1, x0:x1] = mask
-        return MouthEdit(out, full, box)
+        # The edited region is the mask's support (the seam measure then works on it alone).
+        return MouthEdit(out, full, work)
 
 
 def lip_moves(
@@ -156,12 +173,14 @@ def _fence(pts, moves, grow: float) -> np.ndarray:
 
 
 def _warp_region(
-    rgb, pts, moves, box, step: int, falloff: np.ndarray, fence: np.ndarray
+    rgb, pts, moves, box, step: int, falloff: np.ndarray, fence: np.ndarray, work=None
 ) -> np.ndarray:
-    """The box of `rgb` with the landmarks moved by `moves`: a thin-plate spline through the
-    moved landmarks and still anchors (upper lip, nose, fence, box edge), evaluated every
-    `step` pixels and faded out with `falloff`."""
+    """The `work` part (default: all) of the box of `rgb` with the landmarks moved by `moves`:
+    a thin-plate spline through the moved landmarks and still anchors (upper lip, nose, fence,
+    box edge), evaluated every `step` pixels of the box and faded out with `falloff` (the box's
+    mask, zero outside `work`)."""
     x0, y0, x1, y1 = box
+    wx0, wy0, wx1, wy1 = work or box
     moving = np.flatnonzero(np.abs(moves).sum(axis=1) > 1e-3)
     still = list(_UPPER_FIXED) + list(NOSE_BOTTOM)
     # Still anchors along the box edge keep the field at zero where the blend ends.
@@ -179,21 +198,73 @@ def _warp_region(
     field = RBFInterpolator(targets, back, kernel="thin_plate_spline", smoothing=1e-3)
     gx = np.arange(x0, x1 + step, step, dtype=np.float64)
     gy = np.arange(y0, y1 + step, step, dtype=np.float64)
-    grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-    coarse = field(grid).reshape(len(gy), len(gx), 2).astype(np.float32)
+    # The spline is evaluated only at the grid points near the mask (the field is faded to
+    # zero elsewhere): the others stay zero, and they reach no pixel the mask lets through.
+    needed = _grid_near(falloff > 0, step, (len(gy), len(gx)))
+    coarse = np.zeros((len(gy), len(gx), 2), np.float32)
+    rows, cols = np.nonzero(needed)
+    if len(rows):
+        coarse[rows, cols] = field(np.stack([gx[cols], gy[rows]], axis=1)).astype(np.float32)
     # Sample the coarse field at every pixel of the box (linear between grid points).
     dense = cv2.resize(
         coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR
-    )[: y1 - y0, : x1 - x0]
+    )[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
     # The field fades out with the blend mask, so nothing moves where the blend ends.
-    dense = dense * falloff[..., None]
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    return cv2.remap(
-        rgb,
-        xs + dense[..., 0],
-        ys + dense[..., 1],
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+    fade = falloff[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
+    map_x = dense[..., 0] * fade
+    map_x += np.arange(wx0, wx1, dtype=np.float32)
+    map_y = dense[..., 1] * fade
+    map_y += np.arange(wy0, wy1, dtype=np.float32)[:, None]
+    return cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+# Grid cells either side of a masked pixel whose points its field is interpolated from (one,
+# and one more for cv2.resize's half-pixel alignment).
+_GRID_REACH = 2
+
+
+def _grid_near(inside: np.ndarray, step: int, shape: tuple[int, int]) -> np.ndarray:
+    """Which points of a `shape` grid (every `step` pixels from the box's corner) lie within
+    _GRID_REACH cells of a pixel where `inside` is set."""
+    rows, cols = shape
+    padded = np.zeros((rows * step, cols * step), bool)
+    padded[: inside.shape[0], : inside.shape[1]] = inside
+    cells = padded.reshape(rows, step, cols, step).any(axis=(1, 3)).astype(np.uint8)
+    size = 2 * _GRID_REACH + 1
+    return cv2.dilate(cells, np.ones((size, size), np.uint8)) > 0
+
+
+def _support(fence: np.ndarray, feather: float, box) -> tuple[int, int, int, int]:
+    """The part of the box where region_mask(fence, box, feather) can be above zero: the
+    fence's bounds plus the blur's reach (and a pixel for the anti-aliased edge)."""
+    x0, y0, x1, y1 = box
+    reach = max(int(round(feather)), 1) + 2
+    low = np.floor(fence.min(axis=0)).astype(int) - reach
+    high = np.ceil(fence.max(axis=0)).astype(int) + reach + 1
+    return (
+        min(max(low[0], x0), x1),
+        min(max(low[1], y0), y1),
+        max(min(high[0], x1), x0),
+        max(min(high[1], y1), y0),
+    )
+
+
+# Room around the lips for the cavity's soft edge (its blur reaches 5 pixels).
+_MOUTH_PAD = 8
+
+
+def _mouth_box(new_pts: np.ndarray, work) -> tuple[int, int, int, int]:
+    """The part of `work` the cavity fill can touch: around the new lips, with room for the
+    soft edge (outside it the fill changes nothing)."""
+    x0, y0, x1, y1 = work
+    lips = new_pts[list(OUTER_LIPS) + list(INNER_LIPS)]
+    low = np.floor(lips.min(axis=0)).astype(int) - _MOUTH_PAD
+    high = np.ceil(lips.max(axis=0)).astype(int) + _MOUTH_PAD + 1
+    return (
+        min(max(low[0], x0), x1),
+        min(max(low[1], y0), y1),
+        max(min(high[0], x1), x0),
+        max(min(high[1], y1), y0),
     )
 
 
