@@ -27,11 +27,12 @@ from polydub.engines.tts.select import VoiceChoice
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE
 from polydub.engines.voice.voice_bank import VoiceBank, probe_language
 from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match_speaker
+from polydub.engines.voice.voice_refine import RefineOptions, refine_match
 from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 10
+SEARCH_VERSION = 11
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -79,6 +80,7 @@ class ProfileVoiceMatcher:
         self.store = store
         self.encoders = list(encoders or bank.encoders)
         self.options = MatchOptions.for_mode(mode)
+        self.refine = RefineOptions.for_mode(mode)
         self.records: dict[str, MatchRecord] = {}
         self._lock = threading.Lock()
 
@@ -125,6 +127,7 @@ class ProfileVoiceMatcher:
             known={primary: np.asarray(profile.embedding, np.float32)},
         )
         found = match_speaker(bank, target, self.encoders, self.options)
+        found = refine_match(self.bank, bank, found, target, self.encoders, language, self.refine)
         for warning in found.warnings:
             logger.warning("voice match %s: %s", profile.speaker, warning)
         logger.info(
