@@ -5,9 +5,10 @@ speaker encoder. A least-squares fit from those weights to the embeddings (per e
 the whole bank) predicts where a new blend would land; the blend predicted to sound most
 like the speaker (mean cosine over the encoders), within a trust region around the matched
 candidate's weights, is synthesised and heard as the dub will be (pitch moved to the
-speaker's, the match's formant scale, EQ). It replaces the match only when it scores higher
-as heard, keeps the speaker's sex and its pitch stays reachable. Weights are bounded (no
-stock voice below -MAX_NEGATIVE): far outside the stock voices Kokoro gets rough.
+speaker's, the match's formant scale, the EQ if the match kept it). It replaces the match
+only when it scores higher as heard, keeps the speaker's sex and its pitch stays
+reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
+voices Kokoro gets rough.
 """
 
 from __future__ import annotations
@@ -102,8 +103,10 @@ def refine_match(
     scored = [e.name for e in encoders if e.name in target.embeddings]
     fits = {n: embedding_fit(voices, names, n) for n in scored}
     start = weights_of(match.voice.recipe, names)
+    # Blends are heard the way the match is: with its EQ only if it kept one.
+    hearing = target if match.spectrum_gains else target.without_eq()
     heard, _ = dubbed_embeddings(
-        match.voice.probe, target, encoders, match.pitch_ratio, match.formant_ratio
+        match.voice.probe, hearing, encoders, match.pitch_ratio, match.formant_ratio
     )
     best = match
     for i, radius in enumerate(options.radii):
@@ -120,7 +123,7 @@ def refine_match(
         if voice is None or not _keeps_constraints(voice, target):
             continue
         ratio = pitch_ratio_to(target.pitch, voice.pitch)
-        scores, gains = heard_as_dubbed(voice.probe, target, encoders, ratio, match.formant_ratio)
+        scores, gains = heard_as_dubbed(voice.probe, hearing, encoders, ratio, match.formant_ratio)
         if mean_similarity(scores) <= best.similarity:
             continue
         ratio, voice_hz = land_pitch(voice.probe, ratio, match.formant_ratio, match.speaker_pitch)
