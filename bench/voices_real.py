@@ -37,7 +37,7 @@ from polydub.media.audio import read_wav, resample
 from polydub.media.pitch import pitch_stats
 from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.quality import normalize_text
-from polydub.pipeline.voice_plan import voice_bank
+from polydub.pipeline.voice_plan import asr_round_trip, voice_bank
 
 _RATE = ENCODER_SAMPLE_RATE
 HELD_OUT = {
@@ -147,6 +147,7 @@ def main() -> None:
                 encoders,
                 language,
                 RefineOptions.for_mode(args.mode),
+                asr_round_trip(engines),
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ref_dvec = target.embeddings.get(encoders[-1].name)

@@ -71,12 +71,20 @@ def profile_key(profile: SpeakerProfile, options: MatchOptions, language: str) -
 
 class ProfileVoiceMatcher:
     """A VoiceMatcher: a matched Kokoro voice per speaker profile and language, cached in
-    `store`. `encoders`: the speaker encoders that score (the profile's own first)."""
+    `store`. `encoders`: the speaker encoders that score (the profile's own first);
+    `transcribe` (samples, language -> text): refined blends must be understood as well."""
 
     def __init__(
-        self, bank: VoiceBank, store: VoiceStore, *, mode: str, encoders: list | None = None
+        self,
+        bank: VoiceBank,
+        store: VoiceStore,
+        *,
+        mode: str,
+        encoders: list | None = None,
+        transcribe=None,
     ) -> None:
         self.bank = bank
+        self.transcribe = transcribe  # samples, language -> text: the refinement's ASR check
         self.store = store
         self.encoders = list(encoders or bank.encoders)
         self.options = MatchOptions.for_mode(mode)
@@ -127,7 +135,9 @@ class ProfileVoiceMatcher:
             known={primary: np.asarray(profile.embedding, np.float32)},
         )
         found = match_speaker(bank, target, self.encoders, self.options)
-        found = refine_match(self.bank, bank, found, target, self.encoders, language, self.refine)
+        found = refine_match(
+            self.bank, bank, found, target, self.encoders, language, self.refine, self.transcribe
+        )
         for warning in found.warnings:
             logger.warning("voice match %s: %s", profile.speaker, warning)
         logger.info(

@@ -80,6 +80,7 @@ def profile_matcher(options, engines, diarized: DiarizationArtifact | None = Non
         engines.synthesizers["matched"].store,
         mode=options.mode,
         encoders=engines.speaker_encoders,
+        transcribe=asr_round_trip(engines),
     )
     if engines.cloner is None:
         return styles
