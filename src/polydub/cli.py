@@ -178,12 +178,28 @@ app.add_typer(models_app, name="models")
 
 
 @models_app.callback(invoke_without_command=True)
-def models(ctx: typer.Context) -> None:
+def models(
+    ctx: typer.Context,
+    voice_banks: Annotated[
+        str | None,
+        typer.Option(
+            help="Languages whose voice bank to build now (comma-separated; 'none': none). "
+            "Default: es,pt,fr. Others are built at their language's first job."
+        ),
+    ] = None,
+) -> None:
     """With no subcommand: assemble the bundled model weights into the cache (done on first
-    use otherwise). Nothing is downloaded unless `polydub models pull` is run."""
+    use otherwise) and build the voice banks of the usual target languages. Nothing is
+    downloaded unless `polydub models pull` is run."""
     if ctx.invoked_subcommand is not None:
         return
     from polydub.pipeline.engine_set import EngineSet
+    from polydub.pipeline.voice_plan import SETUP_BANK_LANGUAGES, prepare_voice_banks
+
+    if voice_banks is None:
+        bank_languages = SETUP_BANK_LANGUAGES
+    else:
+        bank_languages = tuple(x.strip() for x in voice_banks.split(",") if x.strip() != "none")
 
     engines = EngineSet(load_settings())
     for name, build in (
@@ -193,8 +209,11 @@ def models(ctx: typer.Context) -> None:
         ("enhancement", lambda: engines.enhancer),
         ("translation", lambda: engines.translators),
         ("faces", _face_landmarker),
+        ("voice banks", lambda: prepare_voice_banks(engines, bank_languages)),
     ):
-        build()
+        built = build()
+        if name == "voice banks":
+            name = f"voice banks ({', '.join(built) or 'none'})"
         console.print(f"ready: {name}")
 
 

@@ -75,18 +75,25 @@ class CountingBank:
 
     def __post_init__(self):
         self.encoders = [SpectrumEncoder()]
-        pitches = {"jm_kumo": 100.0, "jf_alpha": 230.0, "jf_nezumi": 250.0}
-        self._voices = []
-        for name, sex in KOKORO_GENDERS.items():
-            probe = Audio(_tone(pitches[name]), RATE)
-            self._voices.append(
-                BankVoice(
-                    Recipe(name, {name: 1.0}, sex),
-                    pitch_stats(probe.samples, RATE),
-                    {"resemblyzer": self.encoders[0].embed(probe.samples)},
-                    probe,
-                )
-            )
+        self.pitches = {"jm_kumo": 100.0, "jf_alpha": 230.0, "jf_nezumi": 250.0}
+        self.tables = {name: np.zeros((510, 1, 256), np.float32) for name in KOKORO_GENDERS}
+        self._voices = [
+            self.hear(Recipe(name, {name: 1.0}, sex), "en") for name, sex in KOKORO_GENDERS.items()
+        ]
+
+    def hear(self, recipe: Recipe, language: str) -> BankVoice | None:
+        # A blend's tone sits at its weights' mix of the stock voices' pitches.
+        pitch = sum(w * self.pitches[name] for name, w in recipe.weights.items())
+        probe = Audio(_tone(pitch), RATE)
+        stats = pitch_stats(probe.samples, RATE)
+        if stats is None:  # as VoiceBank.hear: nothing voiced
+            return None
+        return BankVoice(
+            recipe,
+            stats,
+            {"resemblyzer": self.encoders[0].embed(probe.samples)},
+            probe,
+        )
 
     def voices(self, language: str):
         self.calls.append(language)

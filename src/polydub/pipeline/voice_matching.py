@@ -27,11 +27,12 @@ from polydub.engines.tts.select import VoiceChoice
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE
 from polydub.engines.voice.voice_bank import VoiceBank, probe_language
 from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match_speaker
+from polydub.engines.voice.voice_refine import RefineOptions, refine_match
 from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 10
+SEARCH_VERSION = 11
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -70,15 +71,24 @@ def profile_key(profile: SpeakerProfile, options: MatchOptions, language: str) -
 
 class ProfileVoiceMatcher:
     """A VoiceMatcher: a matched Kokoro voice per speaker profile and language, cached in
-    `store`. `encoders`: the speaker encoders that score (the profile's own first)."""
+    `store`. `encoders`: the speaker encoders that score (the profile's own first);
+    `transcribe` (samples, language -> text): refined blends must be understood as well."""
 
     def __init__(
-        self, bank: VoiceBank, store: VoiceStore, *, mode: str, encoders: list | None = None
+        self,
+        bank: VoiceBank,
+        store: VoiceStore,
+        *,
+        mode: str,
+        encoders: list | None = None,
+        transcribe=None,
     ) -> None:
         self.bank = bank
+        self.transcribe = transcribe  # samples, language -> text: the refinement's ASR check
         self.store = store
         self.encoders = list(encoders or bank.encoders)
         self.options = MatchOptions.for_mode(mode)
+        self.refine = RefineOptions.for_mode(mode)
         self.records: dict[str, MatchRecord] = {}
         self._lock = threading.Lock()
 
@@ -125,6 +135,9 @@ class ProfileVoiceMatcher:
             known={primary: np.asarray(profile.embedding, np.float32)},
         )
         found = match_speaker(bank, target, self.encoders, self.options)
+        found = refine_match(
+            self.bank, bank, found, target, self.encoders, language, self.refine, self.transcribe
+        )
         for warning in found.warnings:
             logger.warning("voice match %s: %s", profile.speaker, warning)
         logger.info(

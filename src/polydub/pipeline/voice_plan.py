@@ -15,7 +15,7 @@ from polydub.pipeline.artifacts import DiarizationArtifact
 from polydub.pipeline.synthesize import VoiceAssigner
 
 # Bumped when how voices are chosen changes: the voices stage's checkpoint key.
-VOICE_PLAN_VERSION = 2
+VOICE_PLAN_VERSION = 3
 
 
 class VoicesArtifact(BaseModel):
@@ -80,6 +80,7 @@ def profile_matcher(options, engines, diarized: DiarizationArtifact | None = Non
         engines.synthesizers["matched"].store,
         mode=options.mode,
         encoders=engines.speaker_encoders,
+        transcribe=asr_round_trip(engines),
     )
     if engines.cloner is None:
         return styles
@@ -105,6 +106,27 @@ def voice_bank(engines):
                 kokoro, engines.speaker_encoders, engines.settings.models_dir
             )
         return _BANKS[kokoro]
+
+
+# The banks `polydub models` (scripts/setup.sh) builds ahead of any job: the probe
+# languages the dubs most often target. Each costs about 25 s on two idle cores; the others
+# (de, en: also hi, ja) are built at their language's first job, as before.
+SETUP_BANK_LANGUAGES = ("es", "pt", "fr")
+
+
+def prepare_voice_banks(engines, languages=SETUP_BANK_LANGUAGES) -> list[str]:
+    """Build (or load) the voice bank of each of `languages` Kokoro speaks, so a first job
+    does not pay for it; returns the probe languages ready. None when matching is off."""
+    from polydub.engines.voice.voice_bank import probe_language
+
+    if not engines.settings.voice_matching:
+        return []
+    bank = voice_bank(engines)
+    spoken = bank.kokoro.languages()
+    ready = sorted({probe_language(x) for x in languages if x in spoken})
+    for language in ready:
+        bank.voices(language)
+    return ready
 
 
 def match_details(voices: dict[str, str], engines) -> dict[str, dict]:

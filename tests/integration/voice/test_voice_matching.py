@@ -1,7 +1,7 @@
 """Voice matching on real recordings: a speaker's pitch is measured as their own, a man is
 never given a woman's base voice (nor a woman a man's), and the matched voice's pitch on the
 target language lands within 1.5 semitones of the speaker's, also on a sentence the match
-never heard, through the synthesizer a dub uses.
+never heard, through the synthesizer a dub uses; so does the style-space refinement after it.
 
 Real speech: a LibriVox reader (Debian pocketsphinx-testdata), a woman from pyannote-audio's
 sample, and codec2-examples' hts1a (a man whose pitch Praat tracks with octave jumps). The bank
@@ -27,6 +27,7 @@ from polydub.engines.voice.voice_match import (
     match_speaker,
     semitones,
 )
+from polydub.engines.voice.voice_refine import RefineOptions, refine_match
 from polydub.media.audio import read_wav, resample
 from polydub.media.pitch import pitch_stats
 
@@ -97,6 +98,13 @@ def test_matched_voice_keeps_the_speakers_sex_and_pitch_in_spanish(
     match = match_speaker(voices, target, encoders, MatchOptions.for_mode("speed"))
     assert match.voice.sex == sex
     assert not match.warnings
+    assert abs(match.pitch_error_semitones) <= TOLERANCE_SEMITONES
+
+    # The style-space refinement (a blend off the bank) keeps both constraints.
+    match = refine_match(
+        bank, voices, match, target, encoders, "es", RefineOptions.for_mode("speed")
+    )
+    assert match.voice.sex == sex and voice_sex(match.voice.pitch) in (sex, None)
     assert abs(match.pitch_error_semitones) <= TOLERANCE_SEMITONES
 
     # An unseen sentence through the dub's synthesizer lands in the window too.

@@ -282,18 +282,9 @@ class KokoroStyleSearch:
 
     def _word_errors(self, readings: list[tuple[Audio, str]], language: str) -> int:
         """How many words the recogniser gets wrong in these (speech, text) readings."""
-        import jiwer
-
-        errors = 0
-        for speech, text in readings:
-            audio = resample(speech, ENCODER_SAMPLE_RATE)
-            heard, truth = _words(self.transcribe(audio.samples, language)), _words(text)
-            if not heard:
-                errors += len(truth.split())
-                continue
-            counts = jiwer.process_words(truth, heard)
-            errors += counts.substitutions + counts.deletions + counts.insertions
-        return errors
+        return sum(
+            word_errors(speech, text, language, self.transcribe) for speech, text in readings
+        )
 
     def _keep_intelligible(
         self, base: str, stock: np.ndarray, delta: np.ndarray, probe: Audio, language: str
@@ -364,6 +355,19 @@ def _joined(first: Audio, second: Audio) -> Audio:
     return Audio(np.concatenate([first.samples, second.samples]), first.sample_rate)
 
 
-def _words(text: str) -> str:
+def word_errors(speech: Audio, text: str, language: str, transcribe: Callable) -> int:
+    """Words the recogniser (16 kHz samples, language -> text) gets wrong in `speech`, a
+    reading of `text`."""
+    import jiwer
+
+    audio = resample(speech, ENCODER_SAMPLE_RATE)
+    heard, truth = plain_words(transcribe(audio.samples, language)), plain_words(text)
+    if not heard:
+        return len(truth.split())
+    counts = jiwer.process_words(truth, heard)
+    return counts.substitutions + counts.deletions + counts.insertions
+
+
+def plain_words(text: str) -> str:
     """Case-folded words without punctuation, for counting word errors."""
     return " ".join(re.sub(r"[^\w\s']", " ", text.casefold()).split())

@@ -175,20 +175,24 @@ class VoiceBank:
         digest.update(",".join(e.name for e in self.encoders).encode())
         return self.cache_dir / "voice-bank" / f"{language}-{digest.hexdigest()[:20]}.npz"
 
-    def _build(self, language: str) -> list[BankVoice]:
-        text = PROBES[language]
+    def hear(self, recipe: Recipe, language: str) -> BankVoice | None:
+        """`recipe` reading the probe of `language` (a probe language), with its pitch and
+        embeddings; None when nothing in it is voiced. Also hears recipes off the bank
+        (voice_refine.py)."""
+        raise_if_cancelled()
+        speech = self.kokoro.synthesize_with_style(
+            PROBES[language], language=language, style=style_of(recipe, self.tables)
+        ).audio
+        pitch = pitch_stats(speech.samples, speech.sample_rate)
+        if pitch is None:
+            return None
+        heard = resample(speech, ENCODER_SAMPLE_RATE).samples
+        embeddings = {e.name: e.embed(heard) for e in self.encoders}
+        return BankVoice(recipe, pitch, embeddings, speech)
 
+    def _build(self, language: str) -> list[BankVoice]:
         def hear(recipe: Recipe) -> BankVoice | None:
-            raise_if_cancelled()
-            speech = self.kokoro.synthesize_with_style(
-                text, language=language, style=style_of(recipe, self.tables)
-            ).audio
-            pitch = pitch_stats(speech.samples, speech.sample_rate)
-            if pitch is None:
-                return None
-            heard = resample(speech, ENCODER_SAMPLE_RATE).samples
-            embeddings = {e.name: e.embed(heard) for e in self.encoders}
-            return BankVoice(recipe, pitch, embeddings, speech)
+            return self.hear(recipe, language)
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             heard = list(pool.map(carry_cancel(hear), self.recipes))
