@@ -36,7 +36,7 @@ def _dub(tmp_path, targets, **kwargs):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not decoded: the sides are replaced")
     options = DubOptions(targets=targets)
-    engines = SimpleNamespace(models_in_use=lambda names: [])
+    engines = SimpleNamespace(models_in_use=lambda names: [], lipsync_model=None)
     return dub_module.dub(
         clip, options, engines, work_root=tmp_path / "work", output_stem=tmp_path / "out", **kwargs
     )
@@ -60,3 +60,21 @@ def test_cancellation_is_never_swallowed(tmp_path, sides):
     with pytest.raises(JobCancelled):
         _dub(tmp_path, ("xx", "es"), on_target_error=lambda target, exc: None)
     assert sides == ["xx"]
+
+
+@pytest.mark.parametrize(
+    ("case", "flags", "stop_after", "model", "scans_ahead"),
+    [
+        ("a video dub", {}, None, None, True),
+        ("audio only", {"audio_only": True}, None, None, False),
+        ("stops after mix (lipsync elsewhere)", {}, "mix", None, False),
+        ("stops after render", {}, "render", None, True),
+        ("a neural model needs the dub's speech", {}, None, "wav2lip.onnx", False),
+    ],
+)
+def test_the_face_scan_starts_ahead_only_where_this_run_lip_syncs(
+    case, flags, stop_after, model, scans_ahead
+):
+    options = DubOptions(targets=("es",), **flags)
+    engines = SimpleNamespace(lipsync_model=model)
+    assert dub_module._lipsync_runs(options, engines, stop_after) is scans_ahead

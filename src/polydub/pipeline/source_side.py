@@ -39,6 +39,8 @@ def run_ingest_and_separate(
     )
     # A checkpoint may come from the same content at another path (a re-download, a rename).
     ingested = ingested.model_copy(update={"source": source})
+    if runner.face_scan is not None:  # the lip-sync's scan needs only the frames: start it now
+        runner.face_scan.start(ingested)
     separated, k_sep = runner.run(
         "separate",
         None,
