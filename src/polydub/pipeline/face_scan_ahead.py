@@ -54,6 +54,11 @@ class FaceScanAhead:
         )
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the scan is under way (started, not yet ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait(self) -> None:
         """Block until the scan has ended (made, found cached, failed or stopped); the caller's
         cancel is seen meanwhile. A failure is logged, not raised: the stage scans inline."""
