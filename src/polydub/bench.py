@@ -9,9 +9,12 @@ cold: a new speaker, no tuned voice, no face scan (only assembled model files ar
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from polydub.domain.language import resolve_language
 from polydub.media.encode import audio_args, video_args
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
+from polydub.pipeline import face_scan_ahead
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
 
@@ -106,6 +110,22 @@ def stage_table(clock: StageClock, total: StageTime, floor: Floor, title: str) -
     return table
 
 
+@contextmanager
+def _logged(logger: logging.Logger) -> Iterator[list[str]]:
+    """The INFO messages `logger` gives inside the block, collected in a list."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(record.getMessage())
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def run_bench(
     settings: Settings,
     *,
@@ -122,7 +142,7 @@ def run_bench(
         floor = encode_floor(clip, root / "floor.mp4")
         run_settings = cold_settings(settings, root) if cold else settings
         clock = StageClock()
-        with TreeSampler() as sampler:
+        with TreeSampler() as sampler, _logged(face_scan_ahead.logger) as scan_lines:
             cpu0, started = cpu_seconds(), time.perf_counter()
             engines = EngineSet(run_settings)
             (result,) = dub(
@@ -158,6 +178,8 @@ def run_bench(
         f" duration change {timing['duration_change']:.2f} s, truncated "
         f"{timing['truncated_segments']}, dropped {timing['dropped_segments']}"
     )
+    for line in scan_lines:  # the face scan runs beside the stages: its CPU is inside theirs
+        console.print(line)
     warning = load_warning(sampler.load_start, sampler.other_load)
     if warning:
         console.print(f"[bold yellow]{warning}")

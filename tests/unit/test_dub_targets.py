@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -36,7 +37,7 @@ def _dub(tmp_path, targets, **kwargs):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not decoded: the sides are replaced")
     options = DubOptions(targets=targets)
-    engines = SimpleNamespace(models_in_use=lambda names: [])
+    engines = SimpleNamespace(models_in_use=lambda names: [], lipsync_model=None)
     return dub_module.dub(
         clip, options, engines, work_root=tmp_path / "work", output_stem=tmp_path / "out", **kwargs
     )
@@ -60,3 +61,53 @@ def test_cancellation_is_never_swallowed(tmp_path, sides):
     with pytest.raises(JobCancelled):
         _dub(tmp_path, ("xx", "es"), on_target_error=lambda target, exc: None)
     assert sides == ["xx"]
+
+
+@pytest.mark.parametrize(
+    ("case", "flags", "stop_after", "model", "scans_ahead"),
+    [
+        ("a video dub", {}, None, None, True),
+        ("audio only", {"audio_only": True}, None, None, False),
+        ("stops after mix (lipsync elsewhere)", {}, "mix", None, False),
+        ("stops after render", {}, "render", None, True),
+        ("a neural model needs the dub's speech", {}, None, "wav2lip.onnx", False),
+    ],
+)
+def test_the_face_scan_starts_ahead_only_where_this_run_lip_syncs(
+    case, flags, stop_after, model, scans_ahead
+):
+    options = DubOptions(targets=("es",), **flags)
+    engines = SimpleNamespace(lipsync_model=model)
+    assert dub_module._lipsync_runs(options, engines, stop_after) is scans_ahead
+
+
+class ScanRecord:
+    """Stands in for the background face scan: records what dub() asks of it."""
+
+    calls: list[str] = []
+
+    def __init__(self, cache, mode, cancel) -> None:
+        ScanRecord.calls = ["made"]
+
+    def wait(self) -> None:
+        self.calls.append("wait")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+@pytest.mark.parametrize(
+    ("case", "stop_after", "scan_for_later", "targets", "calls"),
+    [
+        ("a whole dub: its lipsync waited, the end stops it", None, False, ("es",), ["stop"]),
+        ("a worker's first step keeps it for the next", "mix", True, ("es",), ["wait", "stop"]),
+        ("a failed run stops it at once", "mix", True, ("fr",), ["stop"]),
+    ],
+)
+def test_the_run_ends_its_face_scan(
+    tmp_path, sides, monkeypatch, case, stop_after, scan_for_later, targets, calls
+):
+    monkeypatch.setattr(dub_module, "FaceScanAhead", ScanRecord)
+    with contextlib.suppress(EngineError):
+        _dub(tmp_path, targets, stop_after=stop_after, scan_for_later=scan_for_later)
+    assert ScanRecord.calls == ["made", *calls]

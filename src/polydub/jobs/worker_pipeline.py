@@ -134,6 +134,9 @@ def run_target_stages(
             on_event=_chain(on_event, mirror.log_stage, mirror.push_after),
             should_cancel=should_cancel,
             stop_after=stop_after,
+            # With a local store the next step (lipsync) runs on this machine's workspace: its
+            # face scan is made here, beside translate .. mix. With S3 it may run elsewhere.
+            scan_for_later=not getattr(context.blobs, "remote", False),
         )
     return results[0] if results else None
 

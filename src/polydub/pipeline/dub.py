@@ -14,6 +14,7 @@ from polydub.errors import JobCancelled
 from polydub.pipeline import custom_audio
 from polydub.pipeline.dub_options import DubOptions, workspace_for
 from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.face_scan_ahead import FaceScanAhead
 from polydub.pipeline.report import DubResult, build_report, engine_names, publish
 from polydub.pipeline.runner import ProgressCallback, StageEvent, StageRunner
 from polydub.pipeline.source_side import run_source_side
@@ -45,6 +46,7 @@ def dub(
     should_cancel: Callable[[], bool] = lambda: False,
     stop_after: str | None = None,
     on_target_error: Callable[[str, Exception], None] | None = None,
+    scan_for_later: bool = False,
 ) -> list[DubResult]:
     """Dub `source` into every target language of `options`.
 
@@ -58,6 +60,9 @@ def dub(
             (audio-only output skips lipsync) runs to the end and is returned.
         on_target_error: given, a target that fails is handed to it and the others go on
             (the CLI reports every target's outcome); None raises at the first failure.
+        scan_for_later: with a `stop_after` before lipsync, scan the faces anyway, beside the
+            stages, and finish the scan before returning: the lipsync of a later call on this
+            machine finds it in the workspace (a worker whose next step runs here).
 
     Raises:
         ValueError: `stop_after` is not a target stage.
@@ -67,6 +72,39 @@ def dub(
     if stop_after is not None:
         on_event = _stopping_after(stop_after, on_event)
     runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
+    if _lipsync_runs(options, engines, None if scan_for_later else stop_after):
+        runner.face_scan = FaceScanAhead(runner.face_scans, options.mode, runner.cancel)
+    try:
+        results = _dub_targets(runner, source, options, engines, output_stem, on_target_error)
+    except BaseException:
+        if runner.face_scan is not None:
+            runner.face_scan.stop()
+        raise
+    if runner.face_scan is not None:
+        if scan_for_later and stop_after is not None:
+            runner.face_scan.wait()  # finished for the next step; a failure leaves it to that one
+        runner.face_scan.stop()
+    return results
+
+
+def _lipsync_runs(options: DubOptions, engines: EngineSet, stop_after: str | None) -> bool:
+    """Whether this run's targets reach a lipsync stage with a built-in renderer, whose face
+    scan can start after ingest (a neural model's renderer needs the dub's speech to exist)."""
+    stops_before = stop_after is not None and TARGET_STAGES.index(stop_after) < TARGET_STAGES.index(
+        "lipsync"
+    )
+    return not (options.audio_only or stops_before) and engines.lipsync_model is None
+
+
+def _dub_targets(
+    runner: StageRunner,
+    source: Path,
+    options: DubOptions,
+    engines: EngineSet,
+    output_stem: Path,
+    on_target_error: Callable[[str, Exception], None] | None,
+) -> list[DubResult]:
+    """The source side once, then each target; see dub()."""
     # Voice matching runs between stages: the whole run is in scope of the job's cancel.
     with runner.cancellable():
         extension = source.suffix.lower() if options.keep_format else ".mp4"

@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from polydub.cancellation import CancelCheck, cancel_scope
 from polydub.errors import JobCancelled
 from polydub.pipeline.checkpoint import StageOutcome, run_checkpointed
+
+if TYPE_CHECKING:
+    from polydub.pipeline.face_scan_ahead import FaceScanAhead
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -44,12 +47,16 @@ class StageRunner:
     `should_cancel`, put in scope while a stage runs), inside the stages' own loops: see
     polydub.cancellation. Work done between stages (voice matching) sees it inside
     `with runner.cancellable():`.
+
+    `face_scan`, when set, is the run's background face scan: ingest starts it, the lipsync
+    stage waits for it (pipeline/face_scan_ahead.py).
     """
 
     workspace: Path
     on_event: ProgressCallback = lambda event: None
     should_cancel: Callable[[], bool] = lambda: False
     outcomes: list[StageOutcome] = field(default_factory=list)
+    face_scan: FaceScanAhead | None = None
     cancel: CancelCheck = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +105,13 @@ class StageRunner:
 
     def target_dir(self, target: str | None) -> Path:
         return self.workspace / ("source" if target is None else f"targets/{target}")
+
+    @property
+    def face_scans(self) -> Path:
+        """The face scans of this workspace's video: they depend on the source alone, so every
+        target shares them (on this machine: scans are large and quick to redo, so they stay
+        out of the blob store)."""
+        return self.workspace / "face-scans"
 
     def progress(self, name: str, target: str | None) -> Callable[[float], None]:
         """A callback a stage calls with its fraction done."""

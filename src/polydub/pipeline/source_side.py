@@ -3,8 +3,10 @@ and shared by every target language."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from polydub.engines.torch_threads import torch_threads
 from polydub.pipeline import diarize as diarize_stage
 from polydub.pipeline import ingest as ingest_stage
 from polydub.pipeline import separate as separate_stage
@@ -39,18 +41,24 @@ def run_ingest_and_separate(
     )
     # A checkpoint may come from the same content at another path (a re-download, a rename).
     ingested = ingested.model_copy(update={"source": source})
-    separated, k_sep = runner.run(
-        "separate",
-        None,
-        {"up": k_ingest, "enhance": options.enhance, **engines.separator_key},
-        lambda d: separate_stage.separate(
-            ingested,
-            d,
-            separator=engines.separator,
-            enhancer=engines.enhancer if options.enhance else None,
-        ),
-        SeparationArtifact,
-    )
+    if runner.face_scan is not None:  # the lip-sync's scan needs only the frames: start it now
+        runner.face_scan.start(ingested)
+    # Beside the face scan torch gets one core less: two torch threads on two busy cores
+    # measured 7.6 s of CPU to separate 60 s, one thread 5.3 s (with 1.2 s more wall).
+    scanning = runner.face_scan is not None and runner.face_scan.running
+    with torch_threads(max(1, (os.cpu_count() or 1) - 1) if scanning else os.cpu_count() or 1):
+        separated, k_sep = runner.run(
+            "separate",
+            None,
+            {"up": k_ingest, "enhance": options.enhance, **engines.separator_key},
+            lambda d: separate_stage.separate(
+                ingested,
+                d,
+                separator=engines.separator,
+                enhancer=engines.enhancer if options.enhance else None,
+            ),
+            SeparationArtifact,
+        )
     return ingested, separated, k_sep
 
 

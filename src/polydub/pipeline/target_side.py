@@ -3,6 +3,8 @@ report for one language, from the shared source side."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from polydub.engines.mt.base import Translator
 from polydub.errors import UnsupportedLanguageError
 from polydub.pipeline import fit as fit_stage
@@ -318,6 +320,25 @@ def run_lipsync_stage(
     if options.audio_only or shared.ingested.info.video is None:
         return None, k_up
     model = engines.lipsync_model
+
+    def produce(stage_dir: Path) -> lipsync_stage.LipSyncArtifact:
+        if runner.face_scan is not None:  # started after ingest: take its scan from the cache
+            runner.face_scan.wait()
+        return lipsync_stage.lipsync(
+            shared.ingested,
+            shared.separated,
+            fitted,
+            mixed,
+            stage_dir,
+            mode=options.mode,
+            model=model,
+            device=engines.settings.lipsync_device,
+            progress=runner.progress("lipsync", target),
+            scan_cache=runner.face_scans,
+            reuse=redub.frame_reuse(fitted) if redub else None,
+            speakers={s.index: s.speaker for s in shared.diarized.transcript.segments if s.speaker},
+        )
+
     synced, k_sync = runner.run(
         "lipsync",
         target,
@@ -327,22 +348,7 @@ def run_lipsync_stage(
             "engine": lipsync_stage.ENGINE_VERSION,
             "model": file_key(model) if model else None,
         },
-        lambda d: lipsync_stage.lipsync(
-            shared.ingested,
-            shared.separated,
-            fitted,
-            mixed,
-            d,
-            mode=options.mode,
-            model=model,
-            device=engines.settings.lipsync_device,
-            progress=runner.progress("lipsync", target),
-            # The scan depends on the source alone: every target of it shares one (on this
-            # machine: scans are large and quick to redo, so they stay out of the blob store).
-            scan_cache=runner.workspace / "face-scans",
-            reuse=redub.frame_reuse(fitted) if redub else None,
-            speakers={s.index: s.speaker for s in shared.diarized.transcript.segments if s.speaker},
-        ),
+        produce,
         lipsync_stage.LipSyncArtifact,
     )
     if redub is not None:
