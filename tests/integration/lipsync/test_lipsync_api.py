@@ -55,6 +55,18 @@ def poll(client, auth, path: str) -> dict:
     raise AssertionError(f"{path} did not finish in {POLL_LIMIT_S}s")
 
 
+def lipsync_to_the_end(client, auth, video, speech) -> dict:
+    """A speed-mode Lip Sync of `video` to `speech`, created over HTTP and polled until it ends."""
+    body = {
+        "video": {"type": "asset_id", "asset_id": upload(client, auth, video)},
+        "audio": {"type": "asset_id", "asset_id": upload(client, auth, speech)},
+        "mode": "speed",
+    }
+    response = client.post("/v3/lipsyncs", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    return poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
+
+
 def fetch(client, url: str) -> bytes:
     """A signed file URL, fetched through the test client."""
     parsed = urlparse(url)
@@ -148,14 +160,7 @@ def test_lipsync_of_a_video_without_a_face_fails_and_says_why(served, no_face, n
     """Our choice (README): a Lip Sync job exists for the redraw, so no face is a failure with
     a message a client can act on, not a "completed" job with an untouched picture."""
     client, auth, _ = served
-    body = {
-        "video": {"type": "asset_id", "asset_id": upload(client, auth, no_face)},
-        "audio": {"type": "asset_id", "asset_id": upload(client, auth, new_speech)},
-        "mode": "speed",
-    }
-    response = client.post("/v3/lipsyncs", headers=auth, json=body)
-    assert response.status_code == 200, response.text
-    data = poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
+    data = lipsync_to_the_end(client, auth, no_face, new_speech)
     assert data["status"] == "failed"
     assert data["failure_message"] == "no face found in the video: there is no mouth to lip-sync"
     check_response("GET /v3/lipsyncs/{lipsync_id}", {"data": data})
@@ -181,14 +186,7 @@ def test_a_speaker_out_of_sight_is_a_warning_on_the_job(served, new_speech, tmp_
     frames = (empty if gone else faces.frame([v]) for v, gone in zip(curve, away, strict=True))
     video = write_video(tmp_path / "away.mp4", frames, FPS, speech_like_audio(curve, FPS))
     client, auth, _ = served
-    body = {
-        "video": {"type": "asset_id", "asset_id": upload(client, auth, video)},
-        "audio": {"type": "asset_id", "asset_id": upload(client, auth, new_speech)},
-        "mode": "speed",
-    }
-    response = client.post("/v3/lipsyncs", headers=auth, json=body)
-    assert response.status_code == 200, response.text
-    data = poll(client, auth, f"/v3/lipsyncs/{response.json()['data']['lipsync_id']}")
+    data = lipsync_to_the_end(client, auth, video, new_speech)
     print(data["warnings"], json.dumps((data["report"] or {}).get("lipsync", {}).get("lines")))
     assert data["status"] == "completed", data["failure_message"]
     assert data["warnings"] == data["report"]["warnings"]
