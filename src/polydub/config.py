@@ -59,9 +59,6 @@ class Settings(BaseSettings):
     # else the bundled base model.
     whisper_model_dir: Path | None = None
     asr_threads: int = 0  # 0: all cores
-    # The report's ASR round trip runs beside the lipsync stage, on its own copy of the model
-    # with this many threads (0: it shares the pipeline's recogniser and its threads).
-    report_asr_threads: int = 1
 
     # Translation engines beyond the bundled ones.
     ct2_models: list[CTranslate2ModelConfig] = Field(default_factory=list)

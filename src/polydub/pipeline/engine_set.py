@@ -21,7 +21,6 @@ from polydub.engines.voice.base import SpeakerEncoder
 _PULLED_STAGES: dict[str, tuple[str, ...]] = {
     "asr_model": ("asr",),
     "transcriber": ("asr",),
-    "round_trip_transcriber": ("asr",),
     "translators": ("mt",),
     "pulled_voices": ("tts",),
     "pulled_piper_voices": ("tts",),
@@ -93,18 +92,6 @@ class EngineSet:
 
     @cached_property
     def transcriber(self) -> Transcriber:
-        return self._whisper(self.settings.asr_threads)
-
-    @cached_property
-    def round_trip_transcriber(self) -> Transcriber:
-        """The recogniser of the report's ASR round trip, which runs beside the lipsync stage
-        (pipeline/report_ahead.py): the same model, loaded again on `report_asr_threads`
-        threads so the two share the cores instead of fighting over them (0: the pipeline's
-        own recogniser)."""
-        threads = self.settings.report_asr_threads
-        return self._whisper(threads) if threads else self.transcriber
-
-    def _whisper(self, threads: int) -> Transcriber:
         from polydub.engines.asr import ASR_ENGINES
 
         model_dir, name = self.asr_model
@@ -112,7 +99,7 @@ class EngineSet:
             "whisper",
             model_dir=model_dir,
             cache_dir=self.settings.models_dir,
-            threads=threads,
+            threads=self.settings.asr_threads,
             label=name,
         )
 

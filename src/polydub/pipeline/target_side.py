@@ -173,8 +173,9 @@ def run_target_side(
     )
 
     def measure(mixed: MixArtifact) -> QualityArtifact:
-        # Its own recogniser (one thread by default): it runs beside lipsync.
-        quality = measure_quality(translated, fitted, mixed, engines.round_trip_transcriber)
+        # The pipeline's recogniser, threads and all: on one thread beside lipsync it took the
+        # same CPU, held a second model (~100-250 MB) and measured no faster (bench, loaded).
+        quality = measure_quality(translated, fitted, mixed, engines.transcriber)
         speakers = dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
         return quality.model_copy(update={"speakers": speakers})
 
