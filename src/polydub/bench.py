@@ -27,7 +27,7 @@ from polydub.domain.language import resolve_language
 from polydub.media.encode import audio_args, video_args
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
-from polydub.pipeline import face_scan_ahead
+from polydub.pipeline import face_scan_ahead, report_ahead
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
 
@@ -142,7 +142,11 @@ def run_bench(
         floor = encode_floor(clip, root / "floor.mp4")
         run_settings = cold_settings(settings, root) if cold else settings
         clock = StageClock()
-        with TreeSampler() as sampler, _logged(face_scan_ahead.logger) as scan_lines:
+        with (
+            TreeSampler() as sampler,
+            _logged(face_scan_ahead.logger) as scan_lines,
+            _logged(report_ahead.logger) as report_lines,
+        ):
             cpu0, started = cpu_seconds(), time.perf_counter()
             engines = EngineSet(run_settings)
             (result,) = dub(
@@ -178,7 +182,9 @@ def run_bench(
         f" duration change {timing['duration_change']:.2f} s, truncated "
         f"{timing['truncated_segments']}, dropped {timing['dropped_segments']}"
     )
-    for line in scan_lines:  # the face scan runs beside the stages: its CPU is inside theirs
+    # The face scan and the report's measurements run beside the stages: their CPU is inside
+    # theirs.
+    for line in scan_lines + report_lines:
         console.print(line)
     warning = load_warning(sampler.load_start, sampler.other_load)
     if warning:

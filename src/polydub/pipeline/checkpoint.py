@@ -76,6 +76,17 @@ def checkpoint_dir(stage_dir: Path, key: str) -> Path:
     return stage_dir / key[:KEY_DIR_CHARS]
 
 
+def stage_key(name: str, inputs: Any) -> str:
+    """The key of stage `name`'s output made from `inputs` (what run_checkpointed names it by)."""
+    return content_key({"stage": name, "inputs": inputs})
+
+
+def is_checkpointed(stage_dir: Path, name: str, inputs: Any, model: type[A]) -> bool:
+    """Whether run_checkpointed would reuse a finished output instead of producing it."""
+    key = stage_key(name, inputs)
+    return _load_checkpoint(checkpoint_dir(stage_dir, key), key, model) is not None
+
+
 def run_checkpointed(
     stage_dir: Path,
     name: str,
@@ -93,7 +104,7 @@ def run_checkpointed(
         produce: makes the artifact, writing any media into the directory it is given.
         model: the artifact's type, to load a checkpoint.
     """
-    key = content_key({"stage": name, "inputs": inputs})
+    key = stage_key(name, inputs)
     directory = checkpoint_dir(stage_dir, key)
     with stage_lock(directory):
         cached = _load_checkpoint(directory, key, model)

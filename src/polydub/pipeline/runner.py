@@ -13,7 +13,12 @@ from pydantic import BaseModel
 
 from polydub.cancellation import CancelCheck, cancel_scope
 from polydub.errors import JobCancelled
-from polydub.pipeline.checkpoint import StageOutcome, run_checkpointed
+from polydub.pipeline.checkpoint import (
+    StageOutcome,
+    is_checkpointed,
+    run_checkpointed,
+    stage_key,
+)
 
 if TYPE_CHECKING:
     from polydub.pipeline.face_scan_ahead import FaceScanAhead
@@ -83,7 +88,7 @@ class StageRunner:
             artifact, outcome = run_checkpointed(
                 self.stage_dir(name, target),
                 name,
-                {"v": PIPELINE_VERSION, **inputs},
+                _versioned(inputs),
                 _discarding_on_cancel(produce),
                 model,
             )
@@ -99,6 +104,15 @@ class StageRunner:
             )
         )
         return artifact, outcome.key
+
+    def key(self, name: str, inputs: dict[str, Any]) -> str:
+        """The key `run` will return for stage `name` given `inputs`, before it runs: what a
+        later stage's inputs can be worked out from ahead of time."""
+        return stage_key(name, _versioned(inputs))
+
+    def reuses(self, name: str, target: str | None, inputs: dict[str, Any], model: type) -> bool:
+        """Whether `run` would take stage `name`'s output from its checkpoint (not run it)."""
+        return is_checkpointed(self.stage_dir(name, target), name, _versioned(inputs), model)
 
     def stage_dir(self, name: str, target: str | None) -> Path:
         return self.target_dir(target) / name
@@ -118,6 +132,10 @@ class StageRunner:
         return lambda fraction: self.on_event(
             StageEvent(stage=name, target=target, status="progress", fraction=fraction)
         )
+
+
+def _versioned(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"v": PIPELINE_VERSION, **inputs}
 
 
 def _discarding_on_cancel(produce: Callable[[Path], A]) -> Callable[[Path], A]:

@@ -3,6 +3,7 @@ report for one language, from the shared source side."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from polydub.engines.mt.base import Translator
@@ -26,6 +27,7 @@ from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.partial_redub import PartialRedub
 from polydub.pipeline.quality import QualityArtifact, measure_quality
 from polydub.pipeline.report import SourceSide, TargetSide
+from polydub.pipeline.report_ahead import QualityAhead
 from polydub.pipeline.runner import StageRunner
 from polydub.pipeline.segment_edits import apply_segment_edits, normalised
 from polydub.pipeline.srt_script import read_numbered_srt, translation_from_srt
@@ -169,20 +171,46 @@ def run_target_side(
         ),
         FitArtifact,
     )
-    mixed, rendered, k_render, synced = run_mix_and_render(
-        runner, shared, target, options, translated, fitted, k_fit, extension, engines, redub=redub
-    )
-    quality, _ = runner.run(
-        "report",
-        target,
-        {"up": k_render},
-        lambda d: measure_quality(translated, fitted, mixed, engines.transcriber).model_copy(
-            update={
-                "speakers": dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
-            }
-        ),
-        QualityArtifact,
-    )
+
+    def measure(mixed: MixArtifact) -> QualityArtifact:
+        # The pipeline's recogniser, threads and all: on one thread beside lipsync it took the
+        # same CPU, held a second model (~100-250 MB) and measured no faster (bench, loaded).
+        quality = measure_quality(translated, fitted, mixed, engines.transcriber)
+        speakers = dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
+        return quality.model_copy(update={"speakers": speakers})
+
+    # The report measures the mix, not the picture: it starts once mix is done and runs beside
+    # lipsync and render (pipeline/report_ahead.py), where the report stage will run at all.
+    ahead: list[QualityAhead] = []
+
+    def measure_ahead(mixed: MixArtifact, k_render: str) -> None:
+        if not runner.reuses("report", target, {"up": k_render}, QualityArtifact):
+            ahead.append(QualityAhead(lambda: measure(mixed), runner.cancel, target).start())
+
+    try:
+        mixed, rendered, k_render, synced = run_mix_and_render(
+            runner,
+            shared,
+            target,
+            options,
+            translated,
+            fitted,
+            k_fit,
+            extension,
+            engines,
+            redub=redub,
+            on_mixed=measure_ahead,
+        )
+        quality, _ = runner.run(
+            "report",
+            target,
+            {"up": k_render},
+            lambda d: _measured(ahead) or measure(mixed),
+            QualityArtifact,
+        )
+    finally:
+        for started in ahead:
+            started.stop()
     return TargetSide(
         target,
         translated,
@@ -194,6 +222,11 @@ def run_target_side(
         lipsync=synced,
         partial_redub=redub.stage_seconds(runner, target),
     )
+
+
+def _measured(ahead: list[QualityAhead]) -> QualityArtifact | None:
+    """What the background measurement made; None: nothing started there, or it failed."""
+    return ahead[0].result() if ahead else None
 
 
 def dub_speaker_similarity(
@@ -241,11 +274,14 @@ def run_mix_and_render(
     *,
     captions: tuple[TranslationArtifact, str] | None = None,
     redub: PartialRedub | None = None,
+    on_mixed: Callable[[MixArtifact, str], None] | None = None,
 ) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
     """mix -> lipsync -> render of one target, whatever produced its fitted speech.
 
     `captions` (segments on the output timeline, and their stage key) replace the captions
     made from the translated script, for a dub whose speech has no script (the user's audio).
+    `on_mixed`, given, is called once mix is done with the mix and the key render will return
+    (worked out ahead), before lipsync starts: work that needs only the mix starts there.
     """
     mixed, k_mix = runner.run(
         "mix",
@@ -266,19 +302,27 @@ def run_mix_and_render(
         ),
         MixArtifact,
     )
+    lipsync_inputs = lipsync_stage_inputs(shared, options, engines, k_mix)
+
+    def render_inputs(k_picture: str) -> dict:
+        return {
+            "up": k_picture,
+            "ext": extension,
+            **render_settings(options),
+            **({"captions": captions[1]} if captions else {}),
+        }
+
+    if on_mixed is not None:
+        k_picture = k_mix if lipsync_inputs is None else runner.key("lipsync", lipsync_inputs)
+        on_mixed(mixed, runner.key("render", render_inputs(k_picture)))
     synced, k_picture = run_lipsync_stage(
-        runner, shared, target, options, engines, fitted, mixed, k_mix, redub=redub
+        runner, shared, target, options, engines, fitted, mixed, k_mix, lipsync_inputs, redub=redub
     )
     cues = heard_cues(captions[0]) if captions else None
     rendered, k_render = runner.run(
         "render",
         target,
-        {
-            "up": k_picture,
-            "ext": extension,
-            **render_settings(options),
-            **({"captions": captions[1]} if captions else {}),
-        },
+        render_inputs(k_picture),
         lambda d: render_stage.render(
             shared.ingested,
             translated,
@@ -312,12 +356,14 @@ def run_lipsync_stage(
     fitted: FitArtifact,
     mixed: MixArtifact,
     k_up: str,
+    inputs: dict | None,
     *,
     redub: PartialRedub | None = None,
 ) -> tuple[lipsync_stage.LipSyncArtifact | None, str]:
-    """The lipsync stage (skipped for audio-only output or a source without video): returns
-    its artifact (None: render uses the source's picture) and the key render builds on."""
-    if options.audio_only or shared.ingested.info.video is None:
+    """The lipsync stage with its `inputs` (lipsync_stage_inputs; None: skipped, for audio-only
+    output or a source without video): returns its artifact (None: render uses the source's
+    picture) and the key render builds on."""
+    if inputs is None:
         return None, k_up
     model = engines.lipsync_model
 
@@ -339,21 +385,26 @@ def run_lipsync_stage(
             speakers={s.index: s.speaker for s in shared.diarized.transcript.segments if s.speaker},
         )
 
-    synced, k_sync = runner.run(
-        "lipsync",
-        target,
-        {
-            "up": k_up,
-            "mode": options.mode,
-            "engine": lipsync_stage.ENGINE_VERSION,
-            "model": file_key(model) if model else None,
-        },
-        produce,
-        lipsync_stage.LipSyncArtifact,
-    )
+    synced, k_sync = runner.run("lipsync", target, inputs, produce, lipsync_stage.LipSyncArtifact)
     if redub is not None:
         redub.remember_lipsync(fitted, synced)
     return synced, k_sync
+
+
+def lipsync_stage_inputs(
+    shared: SourceSide, options: DubOptions, engines: EngineSet, k_up: str
+) -> dict | None:
+    """The lipsync stage's checkpoint inputs, on top of `k_up` (the mix's key); None where the
+    stage is skipped (audio-only output, a source without video)."""
+    if options.audio_only or shared.ingested.info.video is None:
+        return None
+    model = engines.lipsync_model
+    return {
+        "up": k_up,
+        "mode": options.mode,
+        "engine": lipsync_stage.ENGINE_VERSION,
+        "model": file_key(model) if model else None,
+    }
 
 
 def _back_translator(engines: EngineSet, target: str, source: str) -> Translator | None:
