@@ -237,16 +237,7 @@ def _grid_near(inside: np.ndarray, step: int, shape: tuple[int, int]) -> np.ndar
 def _support(fence: np.ndarray, feather: float, box) -> tuple[int, int, int, int]:
     """The part of the box where region_mask(fence, box, feather) can be above zero: the
     fence's bounds plus the blur's reach (and a pixel for the anti-aliased edge)."""
-    x0, y0, x1, y1 = box
-    reach = max(int(round(feather)), 1) + 2
-    low = np.floor(fence.min(axis=0)).astype(int) - reach
-    high = np.ceil(fence.max(axis=0)).astype(int) + reach + 1
-    return (
-        min(max(low[0], x0), x1),
-        min(max(low[1], y0), y1),
-        max(min(high[0], x1), x0),
-        max(min(high[1], y1), y0),
-    )
+    return _padded_bounds(fence, max(int(round(feather)), 1) + 2, box)
 
 
 # Room around the lips for the cavity's soft edge (its blur reaches 5 pixels).
@@ -256,10 +247,14 @@ _MOUTH_PAD = 8
 def _mouth_box(new_pts: np.ndarray, work) -> tuple[int, int, int, int]:
     """The part of `work` the cavity fill can touch: around the new lips, with room for the
     soft edge (outside it the fill changes nothing)."""
-    x0, y0, x1, y1 = work
-    lips = new_pts[list(OUTER_LIPS) + list(INNER_LIPS)]
-    low = np.floor(lips.min(axis=0)).astype(int) - _MOUTH_PAD
-    high = np.ceil(lips.max(axis=0)).astype(int) + _MOUTH_PAD + 1
+    return _padded_bounds(new_pts[list(OUTER_LIPS) + list(INNER_LIPS)], _MOUTH_PAD, work)
+
+
+def _padded_bounds(points: np.ndarray, pad: int, box) -> tuple[int, int, int, int]:
+    """The bounds of `points` grown by `pad` pixels, kept inside `box` (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = box
+    low = np.floor(points.min(axis=0)).astype(int) - pad
+    high = np.ceil(points.max(axis=0)).astype(int) + pad + 1
     return (
         min(max(low[0], x0), x1),
         min(max(low[1], y0), y1),
