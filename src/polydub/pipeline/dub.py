@@ -14,6 +14,7 @@ from polydub.errors import JobCancelled
 from polydub.pipeline import custom_audio
 from polydub.pipeline.dub_options import DubOptions, workspace_for
 from polydub.pipeline.engine_set import EngineSet
+from polydub.pipeline.engine_warmup import EngineWarmup
 from polydub.pipeline.face_scan_ahead import FaceScanAhead
 from polydub.pipeline.report import DubResult, build_report, engine_names, publish
 from polydub.pipeline.runner import ProgressCallback, StageEvent, StageRunner
@@ -74,12 +75,15 @@ def dub(
     runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
     if _lipsync_runs(options, engines, None if scan_for_later else stop_after):
         runner.face_scan = FaceScanAhead(runner.face_scans, options.mode, runner.cancel)
+    warmup = EngineWarmup(options, engines, runner.cancel).start()
     try:
         results = _dub_targets(runner, source, options, engines, output_stem, on_target_error)
     except BaseException:
         if runner.face_scan is not None:
             runner.face_scan.stop()
         raise
+    finally:
+        warmup.stop()
     if runner.face_scan is not None:
         if scan_for_later and stop_after is not None:
             runner.face_scan.wait()  # finished for the next step; a failure leaves it to that one

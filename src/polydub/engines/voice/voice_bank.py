@@ -151,6 +151,11 @@ class VoiceBank:
         with self._lock:
             return self._voices(language)
 
+    def is_built(self, language: str) -> bool:
+        """Whether the bank for `language` is in memory or in the cache (loading it is cheap)."""
+        language = probe_language(language)
+        return language in self._banks or self._path(language).exists()
+
     def _voices(self, language: str) -> list[BankVoice]:
         if language not in self._banks:
             path = self._path(language)
