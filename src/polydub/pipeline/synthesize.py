@@ -18,15 +18,13 @@ from polydub.cancellation import carry_cancel, raise_if_cancelled
 from polydub.engines.tts.base import Speech, Synthesizer
 from polydub.media.audio import read_wav, write_wav
 from polydub.pipeline.artifacts import SynthesisArtifact, SynthLine, TranslationArtifact
-from polydub.pipeline.line_rates import TailCorrection, asked_rate, natural_of_spoken
+from polydub.pipeline.planned_synthesis import RatePlanner, speak_planned
 
 # Below this predicted speed-up a line is spoken at natural rate (the silence after it may do).
 GUESS_THRESHOLD = 1.05
 
 # speaker label -> voice id ("<engine>:<voice>")
 VoiceAssigner = Callable[[list[str]], dict[str, str]]
-# segment index -> predicted natural seconds  ->  segment index -> the rate the plan needs
-RatePlanner = Callable[[dict[int, float]], dict[int, float]]
 
 
 class LineSynthesizer:
@@ -205,30 +203,6 @@ def _synthesize_planned(
         if predicted is None:
             return None
         raw[seg.index] = predicted
-    tails = TailCorrection()
-    out: list[SynthLine] = []
-    speak = carry_cancel(lines.speak)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for first in range(0, len(todo), workers):
-            raise_if_cancelled()
-            batch = todo[first : first + workers]
-            # Lines not yet spoken are planned on the tail learned from those that were.
-            natural = {
-                seg.index: tails.corrected(voices[seg.speaker], raw[seg.index]) for seg in todo
-            }
-            natural.update({line.index: line.natural for line in out})
-            rates = plan_rates(natural)
-            jobs = []
-            for seg in batch:
-                asked = asked_rate(rates[seg.index], max_rate=max_rate)
-                jobs.append((seg, asked, pool.submit(
-                    speak, seg.translation, language=language, voice_id=voices[seg.speaker],
-                    rate=asked, index=seg.index, natural=natural[seg.index],
-                )))  # fmt: skip
-            for seg, asked, job in jobs:
-                line = job.result()
-                heard = natural_of_spoken(line.duration, asked)
-                tails.add(voices[seg.speaker], raw[seg.index], heard)
-                out.append(line)
-            progress(len(out) / len(todo))
-    return out
+    return speak_planned(
+        translated, todo, voices, raw, lines.speak, plan_rates, max_rate, workers, progress
+    )
