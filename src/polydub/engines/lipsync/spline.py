@@ -33,10 +33,10 @@ class ThinPlateSpline:
         self._shift = (low + high) / 2
         half = (high - low) / 2
         self._scale = np.where(half > 0, half, 1.0)
-        # r² = |q|² - 2 q·p + |p|²: one product of (m, 3) by (3, n).
-        self._pairs = np.vstack([-2 * centred.T, (centred * centred).sum(axis=1)])
+        # r² = -2 q·p + |p|² + |q|²: one product of (m, 4) by (4, n).
+        self._pairs = np.vstack([-2 * centred.T, (centred * centred).sum(axis=1), np.ones(n)])
         lhs = np.zeros((n + 3, n + 3))
-        lhs[:n, :n] = self._kernel(centred)
+        lhs[:n, :n] = 0.5 * self._r2_log_r2(centred)
         lhs[np.arange(n), np.arange(n)] += smoothing
         poly = self._poly(centred)
         lhs[:n, n:] = poly
@@ -44,14 +44,15 @@ class ThinPlateSpline:
         rhs = np.zeros((n + 3, values.shape[1]))
         rhs[:n] = values
         coeffs = np.linalg.solve(lhs, rhs)
-        self._weights, self._affine = coeffs[:n], coeffs[n:]
+        # The kernel is ½ r² log r²: the ½ goes into the weights (exact, a power of two).
+        self._weights, self._affine = 0.5 * coeffs[:n], coeffs[n:]
 
     def __call__(self, query: np.ndarray) -> np.ndarray:
         centred = np.asarray(query, np.float64) - self._centre
         out = np.empty((len(centred), self._weights.shape[1]))
         for start in range(0, len(centred), _BLOCK_ROWS):
             block = centred[start : start + _BLOCK_ROWS]
-            out[start : start + len(block)] = self._kernel(block) @ self._weights
+            out[start : start + len(block)] = self._r2_log_r2(block) @ self._weights
         out += self._poly(centred) @ self._affine
         return out
 
@@ -60,17 +61,16 @@ class ThinPlateSpline:
         out[:, 1:] = (centred - self._shift) / self._scale
         return out
 
-    def _kernel(self, centred: np.ndarray) -> np.ndarray:
-        """r² log r between each of `centred` (m, 2) and the fitted points, as ½ r² log r²
-        (no square root), 0 where they coincide."""
-        lifted = np.ones((len(centred), 3))
+    def _r2_log_r2(self, centred: np.ndarray) -> np.ndarray:
+        """r² log r² (twice the kernel r² log r, with no square root) between each of
+        `centred` (m, 2) and the fitted points; 0 where they coincide."""
+        lifted = np.ones((len(centred), 4))
         lifted[:, :2] = centred
+        lifted[:, 3] = (centred * centred).sum(axis=1)
         r2 = lifted @ self._pairs
-        r2 += (centred * centred).sum(axis=1)[:, None]
         # Rounding can leave a coinciding pair a hair below zero; the log of the smallest
         # positive double is finite, and times r² ~ 0 gives 0, as the kernel's limit.
         np.maximum(r2, np.finfo(np.float64).tiny, out=r2)
         out = np.log(r2)
         out *= r2
-        out *= 0.5
         return out
