@@ -92,3 +92,18 @@ def test_union_mask_keeps_both_masks_where_they_lie():
     assert mask.shape == (5, 7)
     assert mask[0, 0] == 0.5 and mask[2, 4] == pytest.approx(0.8) and mask[4, 0] == 0
     assert mask[4, 6] == pytest.approx(0.8) and mask[0, 6] == 0
+
+
+def test_blend_rounds_the_float32_mix_to_the_nearest():
+    rng = np.random.default_rng(4)
+    region = rng.integers(0, 256, (31, 47, 3), dtype=np.uint8)
+    warped = rng.integers(0, 256, (31, 47, 3), dtype=np.uint8)
+    weight = rng.random((31, 47)).astype(np.float32)
+    weight[:5] = 0.0
+    weight[-5:] = 1.0
+    base = region.astype(np.float32)
+    want = ((warped.astype(np.float32) - base) * weight[..., None] + base + 0.5).astype(np.uint8)
+    original = region.copy()
+    warp._blend_into(region, warped, weight)
+    assert np.array_equal(region, want)
+    assert np.array_equal(region[:5], original[:5]) and np.array_equal(region[-5:], warped[-5:])
