@@ -68,11 +68,12 @@ def test_warp_changes_only_the_mouth_region_without_a_seam(source_opening):
     warper = MouthWarper()
     for target in (0.1, 0.2, 0.3):
         edit = warper.render(frame, points, MouthTarget(target))
-        outside = edit.mask == 0
+        outside = edit.frame_mask() == 0
         assert np.array_equal(edit.rgb[outside], frame[outside])
         x0, y0, x1, y1 = edit.box
         assert outside[:y0].all() and outside[y1:].all()
-        ratio = seam_energy_ratio(frame, edit.rgb, edit.mask)
+        ratio = seam_energy_ratio(frame, edit.rgb, edit.frame_mask())
+        assert ratio == seam_energy_ratio(frame, edit.rgb, edit.mask, edit.box)
         print(f"rest {rest:.3f} -> {target}: seam energy ratio {ratio:.3f}")
         assert 0.9 <= ratio <= 1.1
         with MediaPipeFaceLandmarker() as landmarker:

@@ -86,10 +86,10 @@ def test_model_loads_and_redraws_only_the_lower_face(model_file, speech):
     quiet = renderer.render(frame, points, MouthTarget(0.2, time=0.5))
     loud = renderer.render(frame, points, MouthTarget(0.2, time=1.5))
     for edit in (quiet, loud):
-        outside = edit.mask == 0
+        outside = edit.frame_mask() == 0
         assert np.array_equal(edit.rgb[outside], frame[outside])
-        assert edit.mask[: int(points[:, 1].min())].max() == 0  # nothing above the face
-    inside = loud.mask > 0.9
+        assert edit.frame_mask()[: int(points[:, 1].min())].max() == 0  # nothing above the face
+    inside = loud.frame_mask() > 0.9
     assert loud.rgb[inside].mean() < quiet.rgb[inside].mean() - 20
 
 

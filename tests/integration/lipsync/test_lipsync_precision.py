@@ -41,7 +41,7 @@ def test_exemplar_mouth_replaces_only_the_mouth_region(indexed, source_opening):
         points = landmarker.landmarks(frame)[0]
     for target in (0.12, 0.2, 0.28):
         edit = exemplars.render(frame, points, MouthTarget(target))
-        outside = edit.mask == 0
+        outside = edit.frame_mask() == 0
         assert np.array_equal(edit.rgb[outside], frame[outside])
         ratio = seam_energy_ratio(frame, edit.rgb, edit.mask, edit.box)
         with MediaPipeFaceLandmarker() as landmarker:

@@ -39,6 +39,8 @@ LEFT_EYE_OUTER, RIGHT_EYE_OUTER = 33, 263
 MOUTH_LEFT, MOUTH_RIGHT = 61, 291
 # Inner-lip pairs across the middle of the mouth, upper then lower.
 _GAP_PAIRS = ((81, 178), (82, 87), (13, 14), (312, 317), (311, 402))
+_GAP_UPPER = [a for a, _ in _GAP_PAIRS]
+_GAP_LOWER = [b for _, b in _GAP_PAIRS]
 
 INNER_LIPS = INNER_UPPER_LIP + INNER_LOWER_LIP[1:-1][::-1]
 OUTER_LIPS = OUTER_UPPER_LIP + OUTER_LOWER_LIP[1:-1][::-1]
@@ -52,8 +54,8 @@ def face_scale(points: np.ndarray) -> float:
 
 def mouth_gap(points: np.ndarray) -> float:
     """Mean distance between the inner lips across the middle of the mouth, in pixels."""
-    upper = points[[a for a, _ in _GAP_PAIRS]]
-    lower = points[[b for _, b in _GAP_PAIRS]]
+    upper = points[_GAP_UPPER]
+    lower = points[_GAP_LOWER]
     return float(np.linalg.norm(lower - upper, axis=1).mean())
 
 

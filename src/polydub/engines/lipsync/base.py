@@ -10,11 +10,21 @@ import numpy as np
 
 @dataclass(frozen=True)
 class MouthEdit:
-    """One frame's edit: the new frame and the blend mask (0 = pixel untouched)."""
+    """One frame's edit: the new frame and the blend mask (0 = pixel untouched).
+
+    The mask covers the edited region only (no frame-sized array per frame): every pixel
+    outside `box` is the source's."""
 
     rgb: np.ndarray
-    mask: np.ndarray  # (height, width) float32 0..1; exactly 0 outside the edited region
+    mask: np.ndarray  # (y1 - y0, x1 - x0) float32 0..1 over `box`
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the edited region
+
+    def frame_mask(self) -> np.ndarray:
+        """The mask over the whole frame (zero outside the box)."""
+        x0, y0, x1, y1 = self.box
+        out = np.zeros(self.rgb.shape[:2], np.float32)
+        out[y0:y1, x0:x1] = self.mask
+        return out
 
 
 @dataclass(frozen=True)

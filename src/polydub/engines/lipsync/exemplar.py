@@ -215,12 +215,8 @@ class MouthExemplars:
         out = moved.rgb.copy()
         cloned = cv2.seamlessClone(placed, under, mask, centre, cv2.NORMAL_CLONE)
         out[y0:y1, x0:x1] = keep_skin_texture(cloned, under, new_pts - (x0, y0), mask, scale)
-        combined = moved.mask.copy()
         soft = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 2.0)
-        combined[y0:y1, x0:x1] = np.maximum(combined[y0:y1, x0:x1], soft)
-        bx0, by0, bx1, by1 = moved.box
-        box = (min(bx0, x0), min(by0, y0), max(bx1, x1), max(by1, y1))
-        return MouthEdit(out, combined, box)
+        return MouthEdit(out, *_union_mask(moved.mask, moved.box, soft, (x0, y0, x1, y1)))
 
     @staticmethod
     def _clone_mask(points: np.ndarray, valid: np.ndarray, margin: float) -> np.ndarray:
@@ -234,6 +230,21 @@ class MouthExemplars:
         # seamlessClone needs a margin from the image edge.
         mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0
         return mask
+
+
+def _union_mask(
+    mask_a: np.ndarray, box_a, mask_b: np.ndarray, box_b
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Two blend masks, each over its own box, as one (their maximum) over the box holding
+    both."""
+    boxes = np.array([box_a, box_b])
+    x0, y0 = boxes[:, :2].min(axis=0)
+    x1, y1 = boxes[:, 2:].max(axis=0)
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for mask, (bx0, by0, bx1, by1) in ((mask_a, box_a), (mask_b, box_b)):
+        part = out[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
+        np.maximum(part, mask, out=part)
+    return out, (int(x0), int(y0), int(x1), int(y1))
 
 
 def keep_skin_texture(

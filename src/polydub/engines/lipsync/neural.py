@@ -138,9 +138,7 @@ class Wav2LipRenderer:
         region = rgb[y0:y1, x0:x1].astype(np.float32)
         blended = region + mask[..., None] * (face.astype(np.float32) - region)
         out_rgb[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-        full = np.zeros(rgb.shape[:2], np.float32)
-        full[y0:y1, x0:x1] = mask
-        return MouthEdit(out_rgb, full, box)
+        return MouthEdit(out_rgb, mask, box)
 
 
 def face_box(points: np.ndarray, shape) -> tuple[int, int, int, int]:

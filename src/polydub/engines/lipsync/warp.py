@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import RBFInterpolator
 
 from polydub.engines.face.landmarks import (
     CHIN,
@@ -31,10 +30,13 @@ from polydub.engines.face.landmarks import (
 )
 from polydub.engines.lipsync.base import MouthEdit, MouthTarget
 from polydub.engines.lipsync.inner_mouth import InnerMouthBank
+from polydub.engines.lipsync.spline import ThinPlateSpline
 
 _UPPER_FIXED = (0, 37, 267, 39, 269, 13, 82, 312)
 _CORNERS = (MOUTH_LEFT, MOUTH_RIGHT, 78, 308)
 CAVITY_RGB = np.array((62, 26, 30), np.float32)
+_JAW = list(JAW)
+_LIPS = list(set(OUTER_LIPS) | set(INNER_LIPS))
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,19 @@ class MouthWarper:
         box = _region(pts, moves, scale, self.options, rgb.shape)
         x0, y0, x1, y1 = box
         if x1 - x0 < 8 or y1 - y0 < 8:
-            return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
+            return _unchanged(rgb, box)
         fence = _fence(pts, moves, scale * self.options.mask_grow)
         feather = scale * self.options.feather
-        mask = region_mask(fence, box, feather)
         # Only the mask's support changes (the box is wider: its edge pins the spline); the
         # work below is confined to it, which leaves every pixel as it was.
         work = _support(fence, feather, box)
         wx0, wy0, wx1, wy1 = work
         if wx1 - wx0 < 2 or wy1 - wy0 < 2:  # the face's lower half lies outside the frame
-            return MouthEdit(rgb, np.zeros(rgb.shape[:2], np.float32), box)
-        weight = mask[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
-        warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, mask, fence, work)
+            return _unchanged(rgb, box)
+        # The mask over the support alone: the blur's reach ends inside it (or at the box's
+        # edge, where the box's own mask ends too), so it is the box's mask cut to it.
+        weight = region_mask(fence, work, feather)
+        warped = _warp_region(rgb, pts, moves, box, self.options.grid_step, weight, fence, work)
         gap_added = mouth_gap(pts + moves) - mouth_gap(pts)
         mouth = _mouth_box(pts + moves, work)
         mx0, my0, mx1, my1 = mouth
@@ -102,18 +105,26 @@ class MouthWarper:
             patch = warped[my0 - wy0 : my1 - wy0, mx0 - wx0 : mx1 - wx0]
             _shade_cavity(patch, pts + moves, mouth, gap_added, inside)
         out = rgb.copy()
-        region = rgb[wy0:wy1, wx0:wx1].astype(np.float32)
-        blended = warped.astype(np.float32)
-        blended -= region
-        blended *= weight[..., None]
-        blended += region
-        # The mask lies in 0..1, so the blend stays within 0..255: rounding needs no clip.
-        blended += 0.5
-        out[wy0:wy1, wx0:wx1] = blended.astype(np.uint8)
-        full = np.zeros(rgb.shape[:2], np.float32)
-        full[y0:y1, x0:x1] = mask
+        _blend_into(out[wy0:wy1, wx0:wx1], warped, weight)
         # The edited region is the mask's support (the seam measure then works on it alone).
-        return MouthEdit(out, full, work)
+        return MouthEdit(out, weight, work)
+
+
+def _blend_into(region: np.ndarray, warped: np.ndarray, weight: np.ndarray) -> None:
+    """region += weight * (warped - region), in float32, rounded to the nearest (in place).
+    OpenCV's arithmetic gives numpy's float32 figures with fewer temporaries (a quarter less
+    CPU on 720p faces)."""
+    blended = cv2.subtract(warped, region, dtype=cv2.CV_32F)
+    cv2.multiply(blended, cv2.merge([weight, weight, weight]), dst=blended)
+    cv2.add(blended, region, dst=blended, dtype=cv2.CV_32F)
+    # The mask lies in 0..1, so the blend stays within 0..255: rounding needs no clip.
+    blended += 0.5
+    region[...] = blended  # truncates, as astype(np.uint8) does
+
+
+def _unchanged(rgb: np.ndarray, box) -> MouthEdit:
+    x0, y0, x1, y1 = box
+    return MouthEdit(rgb, np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.float32), box)
 
 
 def lip_moves(
@@ -128,9 +139,8 @@ def lip_moves(
     jaw_follow = jaw_follow if drop >= 0 else jaw_closing
     centre = (pts[MOUTH_LEFT] + pts[MOUTH_RIGHT]) / 2
     chin_depth = max(float(np.dot(pts[CHIN] - centre, down)), 1.0)
-    for i in JAW:
-        depth = float(np.dot(pts[i] - centre, down)) / chin_depth
-        moves[i] = np.clip(depth, 0.0, 1.0) ** 1.5 * jaw_follow * drop * down
+    depth = (pts[_JAW] - centre) @ down / chin_depth
+    moves[_JAW] = np.outer(np.clip(depth, 0.0, 1.0) ** 1.5 * jaw_follow * drop, down)
     # The lower lip drops most in the middle and little at the corners (a jaw hinge), which
     # also keeps the map from folding where lip points sit close together near the corners.
     lower = list(LOWER_LIP)
@@ -138,9 +148,8 @@ def lip_moves(
     side = (pts[lower] - centre) @ across / half
     moves[lower] = np.outer(drop * np.clip(1 - 0.7 * side**2, 0.3, 1.0), down)
     moves[list(_CORNERS)] = 0.3 * drop * down
-    lips = list(set(OUTER_LIPS) | set(INNER_LIPS))
-    sideways = (pts[lips] - centre) @ across
-    moves[lips] += np.outer((target.width - 1.0) * sideways, across)
+    sideways = (pts[_LIPS] - centre) @ across
+    moves[_LIPS] += np.outer((target.width - 1.0) * sideways, across)
     return moves
 
 
@@ -177,8 +186,8 @@ def _warp_region(
 ) -> np.ndarray:
     """The `work` part (default: all) of the box of `rgb` with the landmarks moved by `moves`:
     a thin-plate spline through the moved landmarks and still anchors (upper lip, nose, fence,
-    box edge), evaluated every `step` pixels of the box and faded out with `falloff` (the box's
-    mask, zero outside `work`)."""
+    box edge), evaluated every `step` pixels of the box and faded out with `falloff` (the blend
+    mask over `work`; the box's mask is zero outside it)."""
     x0, y0, x1, y1 = box
     wx0, wy0, wx1, wy1 = work or box
     moving = np.flatnonzero(np.abs(moves).sum(axis=1) > 1e-3)
@@ -195,12 +204,12 @@ def _warp_region(
     targets = np.vstack([pts[moving] + moves[moving], pts[still], edge, fence])
     # Backward map: at each output position, where to read the source from.
     back = np.vstack([-moves[moving], np.zeros((len(still) + len(edge) + len(fence), 2))])
-    field = RBFInterpolator(targets, back, kernel="thin_plate_spline", smoothing=1e-3)
+    field = ThinPlateSpline(targets, back, smoothing=1e-3)
     gx = np.arange(x0, x1 + step, step, dtype=np.float64)
     gy = np.arange(y0, y1 + step, step, dtype=np.float64)
     # The spline is evaluated only at the grid points near the mask (the field is faded to
     # zero elsewhere): the others stay zero, and they reach no pixel the mask lets through.
-    needed = _grid_near(falloff > 0, step, (len(gy), len(gx)))
+    needed = _grid_near(falloff > 0, (wx0 - x0, wy0 - y0), step, (len(gy), len(gx)))
     coarse = np.zeros((len(gy), len(gx), 2), np.float32)
     rows, cols = np.nonzero(needed)
     if len(rows):
@@ -210,10 +219,9 @@ def _warp_region(
         coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR
     )[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
     # The field fades out with the blend mask, so nothing moves where the blend ends.
-    fade = falloff[wy0 - y0 : wy1 - y0, wx0 - x0 : wx1 - x0]
-    map_x = dense[..., 0] * fade
+    map_x = dense[..., 0] * falloff
     map_x += np.arange(wx0, wx1, dtype=np.float32)
-    map_y = dense[..., 1] * fade
+    map_y = dense[..., 1] * falloff
     map_y += np.arange(wy0, wy1, dtype=np.float32)[:, None]
     return cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
@@ -223,13 +231,19 @@ def _warp_region(
 _GRID_REACH = 2
 
 
-def _grid_near(inside: np.ndarray, step: int, shape: tuple[int, int]) -> np.ndarray:
+def _grid_near(
+    inside: np.ndarray, offset: tuple[int, int], step: int, shape: tuple[int, int]
+) -> np.ndarray:
     """Which points of a `shape` grid (every `step` pixels from the box's corner) lie within
-    _GRID_REACH cells of a pixel where `inside` is set."""
+    _GRID_REACH cells of a pixel where `inside` is set (`inside` starts `offset` (x, y)
+    pixels from the box's corner)."""
     rows, cols = shape
+    ox, oy = offset
     padded = np.zeros((rows * step, cols * step), bool)
-    padded[: inside.shape[0], : inside.shape[1]] = inside
-    cells = padded.reshape(rows, step, cols, step).any(axis=(1, 3)).astype(np.uint8)
+    padded[oy : oy + inside.shape[0], ox : ox + inside.shape[1]] = inside
+    # Rows of cells first, then columns: one reduction over both axes at once was 4x slower.
+    cells = padded.reshape(rows, step, cols * step).any(axis=1)
+    cells = cells.reshape(rows, cols, step).any(axis=2).astype(np.uint8)
     size = 2 * _GRID_REACH + 1
     return cv2.dilate(cells, np.ones((size, size), np.uint8)) > 0
 
