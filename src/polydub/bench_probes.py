@@ -36,29 +36,44 @@ class StageTime:
 
 @dataclass
 class StageClock:
-    """Wall and CPU seconds of every stage the pipeline reports, in the order they ran.
+    """Wall and CPU seconds of every stage the pipeline reports, in the order they started.
 
     Feed it the pipeline's StageEvents; any stage that reports start and done shows up,
-    whatever its name (a stage added later needs no change here).
+    whatever its name (a stage added later needs no change here). Stages that run at once
+    (mix beside lipsync) each get their own wall; the process's CPU counters cannot tell their
+    threads' and children's work apart, so the CPU of their common time is shared evenly, and
+    `total()` counts that time once.
     """
 
     stages: dict[str, StageTime] = field(default_factory=dict)
-    _open: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _open: dict[str, float] = field(default_factory=dict)  # stage -> wall at its start
+    _staged: StageTime = field(default_factory=StageTime)  # while any stage ran
+    _last: tuple[float, float] = (0.0, 0.0)  # wall and CPU at the last start or done
 
     def __call__(self, event: StageEvent) -> None:
+        if event.status not in ("start", "done"):
+            return
+        if event.status == "done" and event.stage not in self._open:
+            return  # a done without a start is not a stage run
+        now, cpu = time.perf_counter(), cpu_seconds()
+        if self._open:
+            wall_spent, cpu_spent = now - self._last[0], cpu - self._last[1]
+            self._staged.wall += wall_spent
+            self._staged.cpu += cpu_spent
+            for stage in self._open:
+                self.stages[stage].cpu += cpu_spent / len(self._open)
+        self._last = (now, cpu)
         if event.status == "start":
-            self._open[event.stage] = (time.perf_counter(), cpu_seconds())
-        elif event.status == "done" and event.stage in self._open:
-            wall0, cpu0 = self._open.pop(event.stage)
-            entry = self.stages.setdefault(event.stage, StageTime())
-            entry.wall += time.perf_counter() - wall0
-            entry.cpu += cpu_seconds() - cpu0
+            self._open[event.stage] = now
+            self.stages.setdefault(event.stage, StageTime())
+        else:
+            entry = self.stages[event.stage]
+            entry.wall += now - self._open.pop(event.stage)
             entry.cached = entry.cached or event.cached
 
     def total(self) -> StageTime:
-        return StageTime(
-            sum(s.wall for s in self.stages.values()), sum(s.cpu for s in self.stages.values())
-        )
+        """Wall and CPU seconds while any stage ran (time two stages shared counted once)."""
+        return StageTime(self._staged.wall, self._staged.cpu)
 
 
 def _children(pid: int) -> list[int]:

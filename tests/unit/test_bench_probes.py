@@ -37,6 +37,29 @@ def test_every_reported_stage_gets_wall_and_cpu_seconds_in_order():
     assert total.cpu == sum(t.cpu for t in clock.stages.values())
 
 
+def _burn(seconds: float = 0.02) -> None:
+    deadline = time.process_time() + seconds
+    while time.process_time() < deadline:
+        pass
+
+
+def test_stages_that_overlap_each_get_their_wall_and_share_their_common_cpu():
+    clock = StageClock()
+    clock(_event("mix", "start"))  # mix runs beside lipsync (pipeline/stage_beside.py)
+    clock(_event("lipsync", "start"))
+    _burn()
+    clock(_event("mix", "done"))
+    _burn()
+    clock(_event("lipsync", "done"))
+    mix, lipsync = clock.stages["mix"], clock.stages["lipsync"]
+    assert list(clock.stages) == ["mix", "lipsync"]
+    assert lipsync.wall > mix.wall > 0 and lipsync.cpu > mix.cpu > 0
+    total = clock.total()
+    # The common time counts once, and its CPU is not counted twice.
+    assert total.wall < mix.wall + lipsync.wall
+    assert abs(total.cpu - (mix.cpu + lipsync.cpu)) < 1e-9
+
+
 def test_peak_memory_counts_child_processes():
     hold = "import time; x = bytearray(60_000_000); x[::4096] = b'1' * len(x[::4096]); "
     child = subprocess.Popen([sys.executable, "-c", hold + "time.sleep(30)"])

@@ -4,6 +4,8 @@ The face scan (face_scan_ahead.py) and the report's measurements (report_ahead.p
 this way. Both follow one contract: the work sees the job's cancel check and the run's own
 stop; a failure is kept and logged, never raised, since the waiting stage then does the work
 inline; and the end of the run stops it, whatever ends the run, so nothing outlives its dub.
+A whole stage run beside another (stage_beside.py: mix beside lipsync) keeps the first and
+last, but its failure is the target's: it is raised to the caller, not redone.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ class BackgroundWork(Generic[T]):
     def _wait(self) -> T | None:
         """Block until the work has ended; its result, or None when it failed (logged: the
         caller does it inline) or never ran. The caller's cancel is seen meanwhile."""
+        self._join()
+        if self.error is not None:
+            self.log.warning("background %s failed (%s): done inline", self.what, self.error)
+        return self._result
+
+    def _join(self) -> None:
+        """Block until the work has ended, seeing the caller's cancel meanwhile."""
         thread, started = self._thread, time.perf_counter()
         while thread is not None and thread.is_alive():
             raise_if_cancelled()
@@ -66,9 +75,6 @@ class BackgroundWork(Generic[T]):
             self.log.info(
                 "waited %.1f s for the background %s", time.perf_counter() - started, self.what
             )
-        if self.error is not None:
-            self.log.warning("background %s failed (%s): done inline", self.what, self.error)
-        return self._result
 
     def stop(self) -> None:
         """Stop the work if still running and wait for its thread: the run is over."""

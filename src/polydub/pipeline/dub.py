@@ -22,6 +22,8 @@ from polydub.pipeline.source_side import run_source_side
 from polydub.pipeline.target_side import run_target_side
 
 SOURCE_STAGES = ("ingest", "separate", "transcribe", "diarize")
+# In the order they start; mix and lipsync both build on fit and run side by side where both
+# run (pipeline/target_side.py), so a run stopped after mix has not started lipsync.
 TARGET_STAGES = ("translate", "voices", "synthesize", "fit", "mix", "lipsync", "render", "report")
 
 __all__ = [
@@ -72,7 +74,9 @@ def dub(
         raise ValueError(f"stop_after must be one of {', '.join(TARGET_STAGES)}: {stop_after!r}")
     if stop_after is not None:
         on_event = _stopping_after(stop_after, on_event)
-    runner = StageRunner(workspace_for(source, work_root), on_event, should_cancel)
+    runner = StageRunner(
+        workspace_for(source, work_root), on_event, should_cancel, stop_after=stop_after
+    )
     if _lipsync_runs(options, engines, None if scan_for_later else stop_after):
         runner.face_scan = FaceScanAhead(runner.face_scans, options.mode, runner.cancel)
     warmup = EngineWarmup(options, engines, runner.cancel).start()

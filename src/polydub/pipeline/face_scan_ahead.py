@@ -1,7 +1,7 @@
 """The lip-sync's face scan, started in the background right after ingest.
 
 The scan needs the source's frames and nothing of the audio, yet it waited for separate ..
-mix: run beside them, it is done (or nearly) when the lipsync stage starts, and that stage
+fit: run beside them, it is done (or nearly) when the lipsync stage starts, and that stage
 takes it from the scan cache as it takes a scan of an earlier run (face_scan_cache.py). Every
 target language of the run shares it: the first lipsync stage waits for it, the others find
 it cached.

@@ -1,4 +1,8 @@
-"""Stage 9, lipsync: redraw the speaker's mouth to follow the dub, after mix, before render.
+"""Stage 9, lipsync: redraw the speaker's mouth to follow the dub, before render.
+
+It builds on fit, not on mix: it scores against the dubbed lines alone, laid on the output
+timeline here as mix lays them (mix.build_dub_track), so mix runs beside it
+(pipeline/target_side.py, run_mix_and_render) and mix settings never redo it.
 
 The driving signal comes from each line's phoneme timing (cached with the line by the
 synthesize stage, scaled by the fit stage's stretch, placed where the line sounds); lines
@@ -18,18 +22,18 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from polydub.engines.lipsync.visemes import MouthTrack, track_from_audio, track_from_speech
-from polydub.media.audio import decode_audio, read_wav
+from polydub.media.audio import Audio, decode_audio, read_wav
 from polydub.media.frames import video_format
 from polydub.pipeline.artifacts import (
     FitArtifact,
     IngestArtifact,
-    MixArtifact,
     SeparationArtifact,
     SynthLine,
 )
 from polydub.pipeline.frame_reuse import FrameReuse
 from polydub.pipeline.lipsync import lipsync_video, make_renderer
 from polydub.pipeline.lipsync_lines import LineSpan
+from polydub.pipeline.mix import build_dub_track
 from polydub.pipeline.sync_score import ENVELOPE_RATE
 
 # Part of the stage's checkpoint key: bump when the renderers change what they draw.
@@ -101,11 +105,19 @@ def dubbed_lines(fitted: FitArtifact, speakers: dict[int, str] | None = None) ->
     ]
 
 
+def dub_speech(fitted: FitArtifact, scratch: Path) -> Audio:
+    """The dubbed lines on the output timeline, at the sync scorer's rate: the mix's dub track
+    (the same file, made at `scratch` and removed after), without waiting for the mix."""
+    try:
+        return decode_audio(build_dub_track(fitted, scratch), ENVELOPE_RATE)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
 def lipsync(
     ingested: IngestArtifact,
     separated: SeparationArtifact,
     fitted: FitArtifact,
-    mixed: MixArtifact,
     out_dir: Path,
     *,
     mode: str,
@@ -123,15 +135,15 @@ def lipsync(
     fps = video_format(ingested.source).fps
     drive, by_phonemes, by_audio = dub_mouth_track(fitted, fps)
     out = out_dir / "lipsync.mp4"
-    dub_speech = decode_audio(mixed.dub_wav, ENVELOPE_RATE)
+    speech = dub_speech(fitted, out_dir / "dub.wav")
     info = lipsync_video(
         ingested.source,
         drive,
         out,
         mode=mode,
-        renderer=make_renderer(mode, model=model, speech=dub_speech, device=device),
+        renderer=make_renderer(mode, model=model, speech=speech, device=device),
         source_speech=decode_audio(separated.speech_wav, ENVELOPE_RATE),
-        dub_speech=dub_speech,
+        dub_speech=speech,
         drive_time=fitted.plan.to_output_time,
         # Outside the translated range the original speech plays: its mouth stays.
         edit_range=(ingested.range_start, ingested.range_end),

@@ -1,5 +1,8 @@
 """Stage 8, mix: the dub over the background, ducked under speech, loudness-normalised.
 
+It runs beside the lipsync stage (both build on fit; pipeline/target_side.py), which lays out
+the same dub track for itself (`build_dub_track`).
+
 All audio work streams through files in blocks (or through ffmpeg), so memory does not grow
 with the length of the video.
 """

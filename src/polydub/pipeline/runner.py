@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,7 +55,13 @@ class StageRunner:
     `with runner.cancellable():`.
 
     `face_scan`, when set, is the run's background face scan: ingest starts it, the lipsync
-    stage waits for it (pipeline/face_scan_ahead.py).
+    stage waits for it (pipeline/face_scan_ahead.py). `stop_after`: dub()'s, the stage after
+    which each target's run ends; no stage past it is started beside another.
+
+    A stage may run in another thread beside the run's own (pipeline/stage_beside.py: mix
+    beside lipsync). `on_event` is still called from the run's thread alone (a progress bar, a
+    database write, a stop after a stage): that stage's end is queued (`finished_beside`) and
+    told, and its outcome recorded, at the run's next event or `tell_finished_beside()`.
     """
 
     workspace: Path
@@ -62,7 +69,12 @@ class StageRunner:
     should_cancel: Callable[[], bool] = lambda: False
     outcomes: list[StageOutcome] = field(default_factory=list)
     face_scan: FaceScanAhead | None = None
+    stop_after: str | None = None
     cancel: CancelCheck = field(init=False, repr=False)
+    # (target, outcome) of stages finished in another thread, not yet told; deque: thread-safe.
+    _beside: deque[tuple[str | None, StageOutcome]] = field(
+        init=False, repr=False, default_factory=deque
+    )
 
     def __post_init__(self) -> None:
         self.cancel = CancelCheck(self.should_cancel)
@@ -80,22 +92,49 @@ class StageRunner:
         inputs: dict[str, Any],
         produce: Callable[[Path], A],
         model: type[A],
+        *,
+        cancel: CancelCheck | None = None,
     ) -> tuple[A, str]:
-        """Run (or reuse) one stage; returns its artifact and its checkpoint key."""
-        self.cancel.raise_if_cancelled(fresh=True)  # a boundary: ask now, not throttled
-        with cancel_scope(self.cancel):
-            self.on_event(StageEvent(stage=name, target=target, status="start"))
-            artifact, outcome = run_checkpointed(
-                self.stage_dir(name, target),
-                name,
-                _versioned(inputs),
-                _discarding_on_cancel(produce),
-                model,
-            )
+        """Run (or reuse) one stage; returns its artifact and its checkpoint key. `cancel`: the
+        check its work sees (default: the run's; a stage beside another also stops when that
+        one fails)."""
+        self.begin(name, target)
+        with cancel_scope(cancel or self.cancel):
+            artifact, outcome = self.checkpointed(name, target, inputs, produce, model)
+        self.finish(target, outcome)
+        return artifact, outcome.key
+
+    def begin(self, name: str, target: str | None) -> None:
+        """A stage's boundary: the job's cancel is asked now (not throttled), then its start
+        is told."""
+        self.cancel.raise_if_cancelled(fresh=True)
+        self._tell(StageEvent(stage=name, target=target, status="start"))
+
+    def checkpointed(
+        self,
+        name: str,
+        target: str | None,
+        inputs: dict[str, Any],
+        produce: Callable[[Path], A],
+        model: type[A],
+    ) -> tuple[A, StageOutcome]:
+        """A stage's work between `begin` and `finish`: its checkpoint, or `produce` under the
+        cancel check in scope (a cancelled run leaves nothing half-made). Any thread."""
+        return run_checkpointed(
+            self.stage_dir(name, target),
+            name,
+            _versioned(inputs),
+            _discarding_on_cancel(produce),
+            model,
+        )
+
+    def finish(self, target: str | None, outcome: StageOutcome) -> None:
+        """Record a stage's outcome and tell its end (on the run's thread)."""
+        self.tell_finished_beside()  # what ended earlier is told first: the order they ended
         self.outcomes.append(outcome)
         self.on_event(
             StageEvent(
-                stage=name,
+                stage=outcome.name,
                 target=target,
                 status="done",
                 cached=outcome.cached,
@@ -103,7 +142,24 @@ class StageRunner:
                 fraction=1.0,
             )
         )
-        return artifact, outcome.key
+
+    def finished_beside(self, target: str | None, outcome: StageOutcome) -> None:
+        """A stage's end, from the thread it ran in beside the run's: queued, to be told on the
+        run's thread."""
+        self._beside.append((target, outcome))
+
+    def tell_finished_beside(self) -> None:
+        """Record and tell the stages that finished beside the run's own since the last event."""
+        while True:
+            try:
+                target, outcome = self._beside.popleft()
+            except IndexError:
+                return
+            self.finish(target, outcome)
+
+    def _tell(self, event: StageEvent) -> None:
+        self.tell_finished_beside()
+        self.on_event(event)
 
     def key(self, name: str, inputs: dict[str, Any]) -> str:
         """The key `run` will return for stage `name` given `inputs`, before it runs: what a
@@ -129,7 +185,7 @@ class StageRunner:
 
     def progress(self, name: str, target: str | None) -> Callable[[float], None]:
         """A callback a stage calls with its fraction done."""
-        return lambda fraction: self.on_event(
+        return lambda fraction: self._tell(
             StageEvent(stage=name, target=target, status="progress", fraction=fraction)
         )
 

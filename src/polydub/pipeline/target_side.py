@@ -1,13 +1,14 @@
-"""The target side of a dub: translate -> synthesize -> fit -> mix -> lipsync -> render ->
-report for one language, from the shared source side."""
+"""The target side of a dub: translate -> synthesize -> fit -> mix and lipsync (side by side,
+both from fit) -> render -> report for one language, from the shared source side."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from polydub.cancellation import CancelCheck
 from polydub.engines.mt.base import Translator
-from polydub.errors import UnsupportedLanguageError
+from polydub.errors import JobCancelled, UnsupportedLanguageError
 from polydub.pipeline import fit as fit_stage
 from polydub.pipeline import lipsync_stage
 from polydub.pipeline import mix as mix_stage
@@ -31,6 +32,7 @@ from polydub.pipeline.report_ahead import QualityAhead
 from polydub.pipeline.runner import StageRunner
 from polydub.pipeline.segment_edits import apply_segment_edits, normalised
 from polydub.pipeline.srt_script import read_numbered_srt, translation_from_srt
+from polydub.pipeline.stage_beside import StageBeside
 from polydub.pipeline.voice_plan import VoicesArtifact, choose_voices, voices_stage_inputs
 from polydub.pipeline.voices import speaks
 
@@ -110,7 +112,8 @@ def run_target_side(
     engines: EngineSet,
     extension: str,
 ) -> TargetSide:
-    """translate -> synthesize -> fit -> mix -> render -> report for one target language."""
+    """translate -> synthesize -> fit -> mix + lipsync -> render -> report for one target
+    language."""
     translated, k_tr = run_translate_stage(runner, shared, target, options, engines)
     redub = PartialRedub.open(runner, shared, target, options, k_tr)
     lines = synthesize_stage.LineSynthesizer(
@@ -179,8 +182,9 @@ def run_target_side(
         speakers = dub_speaker_similarity(shared, translated, fitted, synthesized, engines)
         return quality.model_copy(update={"speakers": speakers})
 
-    # The report measures the mix, not the picture: it starts once mix is done and runs beside
-    # lipsync and render (pipeline/report_ahead.py), where the report stage will run at all.
+    # The report measures the mix, not the picture: it starts once mix is done (in mix's own
+    # thread, see run_mix_and_render) and runs beside lipsync and render
+    # (pipeline/report_ahead.py), where the report stage will run at all.
     ahead: list[QualityAhead] = []
 
     def measure_ahead(mixed: MixArtifact, k_render: str) -> None:
@@ -276,53 +280,81 @@ def run_mix_and_render(
     redub: PartialRedub | None = None,
     on_mixed: Callable[[MixArtifact, str], None] | None = None,
 ) -> tuple[MixArtifact, RenderArtifact, str, lipsync_stage.LipSyncArtifact | None]:
-    """mix -> lipsync -> render of one target, whatever produced its fitted speech.
+    """mix and lipsync (side by side) -> render of one target, whatever produced its fitted
+    speech.
+
+    Both build on fit: lipsync scores against the dub's lines, not the mix, so mix runs in a
+    thread beside it (pipeline/stage_beside.py); render takes both. Where lipsync is skipped,
+    or this run stops after mix (a worker hands lipsync to another), mix runs alone, as before.
 
     `captions` (segments on the output timeline, and their stage key) replace the captions
     made from the translated script, for a dub whose speech has no script (the user's audio).
     `on_mixed`, given, is called once mix is done with the mix and the key render will return
-    (worked out ahead), before lipsync starts: work that needs only the mix starts there.
+    (worked out ahead), while lipsync runs: work that needs only the mix starts there.
     """
-    mixed, k_mix = runner.run(
-        "mix",
-        target,
-        {
-            "up": k_fit,
-            "sep": shared.separation_key,
-            "music": options.keep_music,
-            "lufs": options.target_lufs,
-        },
-        lambda d: mix_stage.mix(
+    mix_inputs = {
+        "up": k_fit,
+        "sep": shared.separation_key,
+        "music": options.keep_music,
+        "lufs": options.target_lufs,
+    }
+
+    def produce_mix(stage_dir: Path) -> MixArtifact:
+        return mix_stage.mix(
             shared.ingested,
             shared.separated,
             fitted,
-            d,
+            stage_dir,
             keep_music=options.keep_music,
             target_lufs=options.target_lufs,
-        ),
-        MixArtifact,
-    )
-    lipsync_inputs = lipsync_stage_inputs(shared, options, engines, k_mix)
+        )
 
-    def render_inputs(k_picture: str) -> dict:
+    lipsync_inputs = lipsync_stage_inputs(shared, options, engines, k_fit)
+    k_sync_ahead = None if lipsync_inputs is None else runner.key("lipsync", lipsync_inputs)
+
+    def render_inputs(k_mix: str, k_sync: str | None) -> dict:
         return {
-            "up": k_picture,
+            "up": k_mix,
+            **({} if k_sync is None else {"picture": k_sync}),
             "ext": extension,
             **render_settings(options),
             **({"captions": captions[1]} if captions else {}),
         }
 
-    if on_mixed is not None:
-        k_picture = k_mix if lipsync_inputs is None else runner.key("lipsync", lipsync_inputs)
-        on_mixed(mixed, runner.key("render", render_inputs(k_picture)))
-    synced, k_picture = run_lipsync_stage(
-        runner, shared, target, options, engines, fitted, mixed, k_mix, lipsync_inputs, redub=redub
-    )
+    def mixed_done(mixed: MixArtifact, k_mix: str) -> None:
+        if on_mixed is not None:
+            on_mixed(mixed, runner.key("render", render_inputs(k_mix, k_sync_ahead)))
+
+    def run_lipsync(cancel: CancelCheck | None = None):
+        return run_lipsync_stage(
+            runner, shared, target, options, engines, fitted, lipsync_inputs,
+            redub=redub, cancel=cancel,
+        )  # fmt: skip
+
+    if lipsync_inputs is None or runner.stop_after in ("mix", "lipsync"):
+        mixed, k_mix = runner.run("mix", target, mix_inputs, produce_mix, MixArtifact)
+        mixed_done(mixed, k_mix)
+        synced, k_sync = run_lipsync()
+    else:
+        mixing = StageBeside(
+            runner, "mix", target, mix_inputs, produce_mix, MixArtifact, then=mixed_done
+        ).start()
+        try:
+            synced, k_sync = run_lipsync(mixing.cancel_with_failure(runner.cancel))
+        except JobCancelled:
+            mixing.stop()
+            if mixing.error is not None:  # lipsync was stopped for it: the mix's error it is
+                raise mixing.error from None
+            raise
+        except BaseException:
+            mixing.stop()  # a failed lipsync ends the target: no mix goes on without it
+            raise
+        mixed, k_mix = mixing.result()
     cues = heard_cues(captions[0]) if captions else None
     rendered, k_render = runner.run(
         "render",
         target,
-        render_inputs(k_picture),
+        render_inputs(k_mix, k_sync),
         lambda d: render_stage.render(
             shared.ingested,
             translated,
@@ -354,17 +386,16 @@ def run_lipsync_stage(
     options: DubOptions,
     engines: EngineSet,
     fitted: FitArtifact,
-    mixed: MixArtifact,
-    k_up: str,
     inputs: dict | None,
     *,
     redub: PartialRedub | None = None,
-) -> tuple[lipsync_stage.LipSyncArtifact | None, str]:
+    cancel: CancelCheck | None = None,
+) -> tuple[lipsync_stage.LipSyncArtifact | None, str | None]:
     """The lipsync stage with its `inputs` (lipsync_stage_inputs; None: skipped, for audio-only
-    output or a source without video): returns its artifact (None: render uses the source's
-    picture) and the key render builds on."""
+    output or a source without video): returns its artifact and key (None, None: render uses
+    the source's picture). `cancel`: the check its work sees (default: the run's)."""
     if inputs is None:
-        return None, k_up
+        return None, None
     model = engines.lipsync_model
 
     def produce(stage_dir: Path) -> lipsync_stage.LipSyncArtifact:
@@ -374,7 +405,6 @@ def run_lipsync_stage(
             shared.ingested,
             shared.separated,
             fitted,
-            mixed,
             stage_dir,
             mode=options.mode,
             model=model,
@@ -385,22 +415,29 @@ def run_lipsync_stage(
             speakers={s.index: s.speaker for s in shared.diarized.transcript.segments if s.speaker},
         )
 
-    synced, k_sync = runner.run("lipsync", target, inputs, produce, lipsync_stage.LipSyncArtifact)
+    synced, k_sync = runner.run(
+        "lipsync", target, inputs, produce, lipsync_stage.LipSyncArtifact, cancel=cancel
+    )
     if redub is not None:
         redub.remember_lipsync(fitted, synced)
     return synced, k_sync
 
 
 def lipsync_stage_inputs(
-    shared: SourceSide, options: DubOptions, engines: EngineSet, k_up: str
+    shared: SourceSide, options: DubOptions, engines: EngineSet, k_fit: str
 ) -> dict | None:
-    """The lipsync stage's checkpoint inputs, on top of `k_up` (the mix's key); None where the
-    stage is skipped (audio-only output, a source without video)."""
+    """The lipsync stage's checkpoint inputs, on top of `k_fit` (the fitted lines' key); None
+    where the stage is skipped (audio-only output, a source without video).
+
+    The dub speech the stage scores against is the fitted lines laid on the output timeline
+    (mix.build_dub_track), made from `k_fit`'s artifact alone: the mix's own settings (music,
+    loudness) do not change it, so they redo the mix and render, never the lipsync.
+    """
     if options.audio_only or shared.ingested.info.video is None:
         return None
     model = engines.lipsync_model
     return {
-        "up": k_up,
+        "up": k_fit,
         "mode": options.mode,
         "engine": lipsync_stage.ENGINE_VERSION,
         "model": file_key(model) if model else None,

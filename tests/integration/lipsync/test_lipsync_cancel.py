@@ -3,21 +3,17 @@ render pass no frame after the cancel is drawn; in the scan, no partial scan is 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from face_clips import FPS, SECONDS
 from stage_files import checkpoints, leftovers
 
 from polydub import cancellation
-from polydub.domain.audio import Audio
 from polydub.domain.timing import SegmentTiming, TimingPlan
 from polydub.errors import JobCancelled
-from polydub.media.audio import read_wav, write_wav
 from polydub.media.probe import probe
 from polydub.pipeline.artifacts import (
     FitArtifact,
     IngestArtifact,
-    MixArtifact,
     SeparationArtifact,
 )
 from polydub.pipeline.lipsync_stage import LipSyncArtifact, lipsync
@@ -63,7 +59,7 @@ def stage_inputs(talking_face, tmp_path_factory):
         cache.speak(text, language="en", voice_id="piper:joe", rate=1.0, index=i)
         for i, (_, text) in enumerate(LINES)
     ]
-    segments, samples = [], np.zeros(int(SECONDS * 22050), np.float32)
+    segments = []
     for (start, _), line in zip(LINES, lines, strict=True):
         end = start + line.duration
         segments.append(
@@ -78,10 +74,6 @@ def stage_inputs(talking_face, tmp_path_factory):
                 output_end=end,
             )
         )
-        audio = read_wav(line.path)
-        i = int(start * audio.sample_rate)
-        samples[i : i + len(audio.samples)] = audio.samples[: len(samples) - i]
-    dub = write_wav(root / "dub.wav", Audio(samples, 22050))
     plan = TimingPlan(
         segments=segments, source_duration=SECONDS, max_rate=1.25, dynamic_duration=False
     )
@@ -98,12 +90,11 @@ def stage_inputs(talking_face, tmp_path_factory):
         raw_speech_wav=talking_face,
         separator="none",
     )
-    mixed = MixArtifact(mix_wav=dub, dub_wav=dub, integrated_lufs=-16.0, music_kept=False)
-    return ingested, separated, FitArtifact(plan=plan, lines=lines), mixed
+    return ingested, separated, FitArtifact(plan=plan, lines=lines)
 
 
 def _run_lipsync(runner: StageRunner, inputs, scan_cache):
-    ingested, separated, fitted, mixed = inputs
+    ingested, separated, fitted = inputs
     return runner.run(
         "lipsync",
         "en",
@@ -112,7 +103,6 @@ def _run_lipsync(runner: StageRunner, inputs, scan_cache):
             ingested,
             separated,
             fitted,
-            mixed,
             d,
             mode="speed",
             progress=runner.progress("lipsync", "en"),
