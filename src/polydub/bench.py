@@ -27,7 +27,7 @@ from polydub.domain.language import resolve_language
 from polydub.media.encode import audio_args, video_args
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
-from polydub.pipeline import engine_warmup, face_scan_ahead, report_ahead
+from polydub.pipeline import engine_warmup, face_scan_ahead, report_ahead, stage_beside
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
 
@@ -147,6 +147,7 @@ def run_bench(
             _logged(face_scan_ahead.logger) as scan_lines,
             _logged(report_ahead.logger) as report_lines,
             _logged(engine_warmup.logger) as warmup_lines,
+            _logged(stage_beside.logger) as beside_lines,
         ):
             cpu0, started = cpu_seconds(), time.perf_counter()
             engines = EngineSet(run_settings)
@@ -184,8 +185,9 @@ def run_bench(
         f"{timing['truncated_segments']}, dropped {timing['dropped_segments']}"
     )
     # The face scan and the report's measurements run beside the stages: their CPU is inside
-    # theirs.
-    for line in scan_lines + report_lines + warmup_lines:
+    # theirs. Mix runs beside lipsync: the table shares the CPU of their common time evenly;
+    # its own thread's CPU (ffmpeg's excluded) is told here.
+    for line in scan_lines + report_lines + warmup_lines + beside_lines:
         console.print(line)
     warning = load_warning(sampler.load_start, sampler.other_load)
     if warning:
