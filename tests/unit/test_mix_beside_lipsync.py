@@ -282,6 +282,7 @@ def test_events_and_outcomes_come_from_the_runs_thread_in_the_order_stages_ended
         assert fakes.mixed.wait(WAIT_S)
         progress(0.5)  # the mix's end is told here, between lipsync's events
 
+    fakes.before_mix = lambda: fakes.lipsync_started.wait(WAIT_S)
     fakes.lipsync_work = lipsync_outlasting_the_mix
     runner = fakes.runner(tmp_path)
     _run(runner, fakes)

@@ -338,18 +338,8 @@ def run_mix_and_render(
     else:
         mixing = StageBeside(
             runner, "mix", target, mix_inputs, produce_mix, MixArtifact, then=mixed_done
-        ).start()
-        try:
-            synced, k_sync = run_lipsync(mixing.cancel_with_failure(runner.cancel))
-        except JobCancelled:
-            mixing.stop()
-            if mixing.error is not None:  # lipsync was stopped for it: the mix's error it is
-                raise mixing.error from None
-            raise
-        except BaseException:
-            mixing.stop()  # a failed lipsync ends the target: no mix goes on without it
-            raise
-        mixed, k_mix = mixing.result()
+        )
+        synced, k_sync, (mixed, k_mix) = _beside(mixing.start(), run_lipsync)
     cues = heard_cues(captions[0]) if captions else None
     rendered, k_render = runner.run(
         "render",
@@ -370,6 +360,22 @@ def run_mix_and_render(
         RenderArtifact,
     )
     return mixed, rendered, k_render, synced
+
+
+def _beside(mixing: StageBeside[MixArtifact], run_lipsync: Callable) -> tuple:
+    """lipsync, run while `mixing` (started) runs: lipsync's artifact and key, and the mix's.
+    Either one failing ends both; when the mix failed, its own error is the one raised."""
+    try:
+        synced, k_sync = run_lipsync(mixing.cancel_with_failure(mixing.runner.cancel))
+    except JobCancelled:
+        mixing.stop()
+        if mixing.error is not None:  # lipsync was stopped for it: the mix's error it is
+            raise mixing.error from None
+        raise
+    except BaseException:
+        mixing.stop()  # a failed lipsync ends the target: no mix goes on without it
+        raise
+    return synced, k_sync, mixing.result()
 
 
 def heard_cues(heard: TranslationArtifact) -> list:
