@@ -197,6 +197,18 @@ def test_a_cancelled_job_stops_both_stages(tmp_path, monkeypatch):
     assert leftovers(runner.stage_dir("lipsync", "es")) == []
 
 
+def test_a_cancel_after_lipsync_ended_stops_the_mix_before_raising(tmp_path, monkeypatch):
+    fakes = Fakes(monkeypatch)
+    cancelled = threading.Event()
+    fakes.before_mix = lambda: _until_stopped(lambda fraction: None)
+    fakes.lipsync_work = lambda progress: cancelled.set()
+    runner = fakes.runner(tmp_path, should_cancel=cancelled.is_set)
+    with pytest.raises(JobCancelled):
+        _run(runner, fakes)
+    assert fakes.mix_cancelled  # ended (and waited for) before the cancel went on
+    assert leftovers(runner.stage_dir("mix", "es")) == []
+
+
 def _clean_render_key(tmp_path, monkeypatch) -> str:
     fakes = Fakes(monkeypatch)
     return _run(fakes.runner(tmp_path / "clean"), fakes)[2]

@@ -367,6 +367,7 @@ def _beside(mixing: StageBeside[MixArtifact], run_lipsync: Callable) -> tuple:
     Either one failing ends both; when the mix failed, its own error is the one raised."""
     try:
         synced, k_sync = run_lipsync(mixing.cancel_with_failure(mixing.runner.cancel))
+        return synced, k_sync, mixing.result()
     except JobCancelled:
         mixing.stop()
         if mixing.error is not None:  # lipsync was stopped for it: the mix's error it is
@@ -375,7 +376,6 @@ def _beside(mixing: StageBeside[MixArtifact], run_lipsync: Callable) -> tuple:
     except BaseException:
         mixing.stop()  # a failed lipsync ends the target: no mix goes on without it
         raise
-    return synced, k_sync, mixing.result()
 
 
 def heard_cues(heard: TranslationArtifact) -> list:
