@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default="pt")
     parser.add_argument("--speakers", default="")
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock voices")
     args = parser.parse_args()
     engines = EngineSet(Settings())
     encoders = engines.speaker_encoders
@@ -126,6 +127,8 @@ def main() -> None:
         speakers = {k: v for k, v in speakers.items() if k in args.speakers.split(",")}
     for language in args.languages.split(","):
         candidates = bank.voices(language)
+        if args.no_stock:
+            stock = {}
         stock_readings = {n: _readings(kokoro, kokoro.style(n), language) for n in stock}
         for name, ref in speakers.items():
             pitch = pitch_stats(ref, ENCODER_SAMPLE_RATE)

@@ -142,11 +142,10 @@ class _Encoder:
     name = "enc"
 
 
-def test_refinement_hears_two_blends_and_takes_a_closer_one(monkeypatch):
+def test_refinement_hears_every_radius_and_takes_a_closer_blend(monkeypatch):
     bank, target, match = _refine_setup(monkeypatch, lambda probe, formant: 0)
-    found = refine_match(
-        bank, BANK, match, target, [_Encoder()], "es", RefineOptions.for_mode("speed"), None
-    )
+    options = RefineOptions((0.25, 0.5))
+    found = refine_match(bank, BANK, match, target, [_Encoder()], "es", options, None)
     assert len(bank.heard) == 2  # both radii, synthesised side by side
     assert found.voice is not match.voice
     assert found.similarity > match.similarity

@@ -10,7 +10,8 @@ only when it scores higher as heard, keeps the speaker's sex and its pitch stays
 reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
 voices Kokoro gets rough; and with a speech recogniser, a blend whose probe, heard as dubbed
 (pitch, formants, EQ), has more word errors than the match's is not taken (ASR round trip).
-The radii's blends are synthesised at once, one per core (a synthesis runs on one thread).
+The radii's blends are synthesised at once (a synthesis runs on one thread), the same
+decisions in the wall time of the slowest.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ class RefineOptions:
     def for_mode(mode: str) -> RefineOptions:
         if mode == "precision":
             return RefineOptions((0.25, 0.5, 0.75))
-        # Two blends, synthesised side by side on the two cores: the wall time of one.
-        return RefineOptions((0.5, 0.75))
+        # One blend: a second one (radius 0.75, synthesised beside it on the other core)
+        # took matching from 7-8 s to 11-17 s of CPU per speaker (bench/voices_real.py, es).
+        return RefineOptions((0.5,))
 
 
 def weights_of(recipe: Recipe, names: list[str]) -> np.ndarray:
