@@ -33,10 +33,6 @@ _N_FFT = 4096
 _HOP = 1024
 _BINS = 1024
 _FRAMES_PER_BLOCK = 512
-# A window the U-Net sees whole: three blocks of frames less a margin (STFT centring, and a
-# sample the resampler may add). 30 s windows were padded to 35.7 s of blocks (19% of the
-# model's work on zeros): a 60 s input took 7 blocks, now 6.
-WINDOW_SECONDS = (3 * _FRAMES_PER_BLOCK - 3) * _HOP / MODEL_SAMPLE_RATE
 _CHECKPOINTS = (
     "checkpoints/2stems/testcheckpoint0.ckpt",
     "checkpoints/2stems/testcheckpoint1.ckpt",
@@ -60,10 +56,7 @@ class SpleeterSeparator:
     name = "spleeter"
 
     def __init__(
-        self,
-        window_seconds: float = WINDOW_SECONDS,
-        overlap_seconds: float = 2.0,
-        threads: int = 0,
+        self, window_seconds: float = 30.0, overlap_seconds: float = 2.0, threads: int = 0
     ) -> None:
         self._set_windowing(window_seconds, overlap_seconds, threads)
         self._nets = _load_unets()
