@@ -137,10 +137,7 @@ def main() -> None:
             sex = voice_sex(pitch)
             wall, cpu = time.perf_counter(), time.process_time()
             target = SpeakerTarget.of(ref, pitch, encoders)
-            transcribe = asr_round_trip(engines)
-            match = match_speaker(
-                candidates, target, encoders, MatchOptions.for_mode(args.mode), transcribe, language
-            )
+            match = match_speaker(candidates, target, encoders, MatchOptions.for_mode(args.mode))
             start = match.voice.name
             match = refine_match(
                 bank,
@@ -150,7 +147,7 @@ def main() -> None:
                 encoders,
                 language,
                 RefineOptions.for_mode(args.mode),
-                transcribe,
+                asr_round_trip(engines),
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ref_dvec = target.embeddings.get(encoders[-1].name)

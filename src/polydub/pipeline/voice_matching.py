@@ -32,7 +32,7 @@ from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 12
+SEARCH_VERSION = 11
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -134,9 +134,7 @@ class ProfileVoiceMatcher:
             self.encoders,
             known={primary: np.asarray(profile.embedding, np.float32)},
         )
-        found = match_speaker(
-            bank, target, self.encoders, self.options, self.transcribe, probe_language(language)
-        )
+        found = match_speaker(bank, target, self.encoders, self.options)
         found = refine_match(
             self.bank, bank, found, target, self.encoders, language, self.refine, self.transcribe
         )

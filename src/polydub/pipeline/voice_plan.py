@@ -15,7 +15,7 @@ from polydub.pipeline.artifacts import DiarizationArtifact
 from polydub.pipeline.synthesize import VoiceAssigner
 
 # Bumped when how voices are chosen changes: the voices stage's checkpoint key.
-VOICE_PLAN_VERSION = 4
+VOICE_PLAN_VERSION = 3
 
 
 class VoicesArtifact(BaseModel):

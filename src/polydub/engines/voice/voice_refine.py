@@ -8,30 +8,27 @@ candidate's weights, is synthesised and heard as the dub will be (pitch moved to
 speaker's, the match's formant scale, the EQ if the match kept it). It replaces the match
 only when it scores higher as heard, keeps the speaker's sex and its pitch stays
 reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
-voices Kokoro gets rough; and with a speech recogniser, a blend whose probe, heard as dubbed
-(pitch, formants, EQ), has more word errors than the match's is not taken (ASR round trip).
-The radii's blends are synthesised at once (a synthesis runs on one thread), the same
-decisions in the wall time of the slowest.
+voices Kokoro gets rough; and with a speech recogniser, a blend heard with more word errors
+on the probe than the match is not taken (ASR round trip).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from polydub.cancellation import carry_cancel, raise_if_cancelled
+from polydub.cancellation import raise_if_cancelled
 from polydub.domain.speaker import voice_sex
 from polydub.engines.voice.base import SpeakerEncoder, cosine
-from polydub.engines.voice.voice_bank import BankVoice, Recipe, VoiceBank, probe_language
+from polydub.engines.voice.style_search import word_errors
+from polydub.engines.voice.voice_bank import PROBES, BankVoice, Recipe, VoiceBank, probe_language
 from polydub.engines.voice.voice_match import (
     MAX_SHIFT_SEMITONES,
     BankMatch,
     SpeakerTarget,
     dubbed_embeddings,
-    dubbed_word_errors,
     heard_as_dubbed,
     land_pitch,
     mean_similarity,
@@ -52,8 +49,6 @@ class RefineOptions:
     def for_mode(mode: str) -> RefineOptions:
         if mode == "precision":
             return RefineOptions((0.25, 0.5, 0.75))
-        # One blend: a second one (radius 0.75, synthesised beside it on the other core)
-        # took matching from 7-8 s to 11-17 s of CPU per speaker (bench/voices_real.py, es).
         return RefineOptions((0.5,))
 
 
@@ -118,27 +113,18 @@ def refine_match(
     heard, _ = dubbed_embeddings(
         match.voice.probe, hearing, encoders, match.pitch_ratio, match.formant_ratio
     )
-    recipes = []
+    best = match
     for i, radius in enumerate(options.radii):
+        raise_if_cancelled()
         weights = predicted_best(start, heard, fits, target, radius)
-        if np.allclose(weights, start) or any(np.allclose(weights, w) for w, _ in recipes):
+        if np.allclose(weights, start):
             continue
         recipe = Recipe(
             f"{match.voice.name}*{i}",
             {n: round(float(w), 4) for n, w in zip(names, weights, strict=True) if w},
             match.voice.sex,
         )
-        recipes.append((weights, recipe))
-    raise_if_cancelled()
-
-    def hear(recipe: Recipe) -> BankVoice | None:
-        return bank.hear(recipe, language)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(recipes))) as pool:
-        voices = list(pool.map(carry_cancel(hear), [r for _, r in recipes]))
-    best = match
-    match_errors = None
-    for voice in voices:
+        voice = bank.hear(recipe, language)
         if voice is None or not _keeps_constraints(voice, target):
             continue
         ratio = pitch_ratio_to(target.pitch, voice.pitch)
@@ -146,21 +132,9 @@ def refine_match(
         if mean_similarity(scores) <= best.similarity:
             continue
         if transcribe is not None:
-            # Heard as dubbed: the voice change can cost words the plain blend does not.
-            if match_errors is None:
-                match_errors = dubbed_word_errors(
-                    match.voice.probe,
-                    hearing,
-                    match.pitch_ratio,
-                    match.formant_ratio,
-                    language,
-                    transcribe,
-                    match.spectrum_gains,
-                )
-            errors = dubbed_word_errors(
-                voice.probe, hearing, ratio, match.formant_ratio, language, transcribe, gains
-            )
-            if errors > match_errors:
+            text = PROBES[language]
+            errors = word_errors(voice.probe, text, language, transcribe)
+            if errors > word_errors(match.voice.probe, text, language, transcribe):
                 continue
         ratio, voice_hz = land_pitch(voice.probe, ratio, match.formant_ratio, match.speaker_pitch)
         start_scores = {k: cosine(v, target.embeddings[k]) for k, v in voice.embeddings.items()}
