@@ -55,6 +55,14 @@ CODEC2_TURNS = Path("/usr/share/codec2/raw/speech_orig_16k.wav")
 CODEC2_SPANS = {"man": ((0.0, 2.7), (5.0, 8.1)), "woman": ((2.7, 5.0), (8.1, 10.2))}
 
 
+def chosen_speakers(names: str) -> dict[str, np.ndarray]:
+    """The real speakers named in `names` (comma-separated), or all of them when empty."""
+    speakers = real_speakers()
+    if names:
+        speakers = {k: v for k, v in speakers.items() if k in names.split(",")}
+    return speakers
+
+
 def _spans(samples: np.ndarray, spans) -> np.ndarray:
     return np.concatenate([samples[int(s * _RATE) : int(e * _RATE)] for s, e in spans])
 
@@ -123,9 +131,7 @@ def main() -> None:
     kokoro = engines.synthesizers["kokoro"]
     bank = voice_bank(engines)
     stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
-    speakers = real_speakers()
-    if args.speakers:
-        speakers = {k: v for k, v in speakers.items() if k in args.speakers.split(",")}
+    speakers = chosen_speakers(args.speakers)
     rows = []
     for language in args.languages.split(","):
         started = time.perf_counter()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from voices_real import real_speakers  # noqa: E402
+from voices_real import chosen_speakers  # noqa: E402
 
 from polydub.config import Settings  # noqa: E402
 from polydub.domain.audio import Audio  # noqa: E402
@@ -122,9 +122,7 @@ def main() -> None:
     bank = voice_bank(engines)
     transcribe = asr_round_trip(engines)
     stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
-    speakers = real_speakers()
-    if args.speakers:
-        speakers = {k: v for k, v in speakers.items() if k in args.speakers.split(",")}
+    speakers = chosen_speakers(args.speakers)
     for language in args.languages.split(","):
         candidates = bank.voices(language)
         if args.no_stock:
