@@ -17,7 +17,6 @@ import numpy as np
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.transcript import Segment, Word
 from polydub.engines.asr.base import ASR_SAMPLE_RATE
-from polydub.engines.torch_threads import torch_threads
 from polydub.engines.voice.base import SpeakerEncoder, embed_windows
 from polydub.media.audio import decode_audio
 from polydub.pipeline.artifacts import DiarizationArtifact, SeparationArtifact, TranscriptArtifact
@@ -27,8 +26,6 @@ from polydub.pipeline.speaker_clustering import cluster_speakers, number_by_firs
 METHOD = "resemblyzer-spectral-v2"
 WINDOW_SECONDS = 1.6  # the encoder's training window: stable, yet short enough to localise
 MIN_RUN_SECONDS = 0.5  # a shorter change of speaker inside a segment is window noise
-# The speaker encoder's LSTM is fastest on one thread (engines/torch_threads.py).
-ENCODER_THREADS = 1
 _RATE = ASR_SAMPLE_RATE
 
 
@@ -79,8 +76,8 @@ def word_speakers(
     if not units:
         return [[] for _ in segments]
     centers = np.array([u.center for u in units])
-    with torch_threads(ENCODER_THREADS):
-        embeddings = embed_windows(encoder, samples, centers, WINDOW_SECONDS)
+    # (The encoder keeps its LSTM on one torch thread itself: resemblyzer_encoder.py.)
+    embeddings = embed_windows(encoder, samples, centers, WINDOW_SECONDS)
     weights = np.array([max(u.end - u.start, 0.05) for u in units])
     labels = cluster_speakers(embeddings, weights, speakers=speakers)
     votes: list[list[list[int]]] = [[[] for _ in range(max(len(s.words), 1))] for s in segments]
@@ -184,8 +181,7 @@ def diarize(
     labelled = split_at_speaker_changes(segments, per_word)
     names = sorted({s.speaker for s in labelled}) or [speaker_label(0)]
     transcript = transcribed.transcript.model_copy(update={"segments": labelled})
-    with torch_threads(ENCODER_THREADS):
-        profiles = build_profiles(labelled, audio.samples, encoder, workdir)
+    profiles = build_profiles(labelled, audio.samples, encoder, workdir)
     return DiarizationArtifact(
         transcript=transcript, speakers=names, method=method, profiles=profiles
     )
