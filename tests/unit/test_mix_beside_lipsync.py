@@ -225,6 +225,9 @@ def test_resume_with_the_mix_checkpointed_and_lipsync_not(tmp_path, monkeypatch)
     fakes.lipsync_work = broken_lipsync
     with pytest.raises(RuntimeError, match="lipsync broke"):
         _run(fakes.runner(tmp_path / "work"), fakes)
+    # The finished mix is told done though lipsync failed (a worker pushes its checkpoint),
+    # on the run's thread.
+    assert ("mix", "done", threading.current_thread().name) in fakes.events
 
     fakes.lipsync_work = lambda progress: None
     resumed = fakes.runner(tmp_path / "work")

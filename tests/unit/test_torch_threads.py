@@ -61,9 +61,12 @@ def test_resemblyzer_embeds_on_one_thread_and_leaves_the_count(two_threads, monk
     encoder = ResemblyzerEncoder()
     counts = []
     forward = encoder._encoder.forward
-    monkeypatch.setattr(
-        encoder._encoder, "forward", lambda x: (counts.append(torch.get_num_threads()), forward(x))[1]
-    )
+
+    def counted(x):
+        counts.append(torch.get_num_threads())
+        return forward(x)
+
+    monkeypatch.setattr(encoder._encoder, "forward", counted)
     speech = np.random.default_rng(0).standard_normal(16000 * 3).astype(np.float32) * 0.1
     encoder.embed(speech)
     encoder.embed_windows(speech, np.array([0.8, 1.6]), 1.6)

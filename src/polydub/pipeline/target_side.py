@@ -3,6 +3,7 @@ both from fit) -> render -> report for one language, from the shared source side
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from polydub.pipeline.srt_script import read_numbered_srt, translation_from_srt
 from polydub.pipeline.stage_beside import StageBeside
 from polydub.pipeline.voice_plan import VoicesArtifact, choose_voices, voices_stage_inputs
 from polydub.pipeline.voices import speaks
+
+logger = logging.getLogger(__name__)
 
 
 def run_translate_stage(
@@ -369,13 +372,24 @@ def _beside(mixing: StageBeside[MixArtifact], run_lipsync: Callable) -> tuple:
         synced, k_sync = run_lipsync(mixing.cancel_with_failure(mixing.runner.cancel))
         return synced, k_sync, mixing.result()
     except JobCancelled:
-        mixing.stop()
+        _stop_and_tell(mixing)
         if mixing.error is not None:  # lipsync was stopped for it: the mix's error it is
             raise mixing.error from None
         raise
     except BaseException:
-        mixing.stop()  # a failed lipsync ends the target: no mix goes on without it
+        _stop_and_tell(mixing)  # a failed lipsync ends the target: no mix goes on without it
         raise
+
+
+def _stop_and_tell(mixing: StageBeside[MixArtifact]) -> None:
+    """Stop the mix; a mix that had finished is still told done (its checkpoint is made:
+    a worker pushes it, so a retry takes it rather than mixing again). A listener failing
+    here must not hide the error that ended the run."""
+    mixing.stop()
+    try:
+        mixing.runner.tell_finished_beside()
+    except Exception:  # noqa: BLE001 - the run's own error is the one raised
+        logger.exception("telling the finished mix failed")
 
 
 def heard_cues(heard: TranslationArtifact) -> list:
