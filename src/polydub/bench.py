@@ -21,7 +21,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from polydub.bench_probes import StageClock, StageTime, TreeSampler, cpu_seconds, load_warning
+from polydub.bench_probes import (
+    StageClock,
+    StageTime,
+    TreeSampler,
+    busy_processes,
+    cpu_seconds,
+    load_warning,
+)
 from polydub.config import Settings
 from polydub.domain.language import resolve_language
 from polydub.media.encode import audio_args, video_args
@@ -133,11 +140,15 @@ def run_bench(
     target: str = "Spanish",
     mode: str = "speed",
     cold: bool = True,
+    busy: int = 0,
 ) -> int:
     console = Console()
     code = resolve_language(target).code
     clip = bench_clip(seconds, settings.cache_dir)
-    with tempfile.TemporaryDirectory(prefix="polydub-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="polydub-bench-") as tmp,
+        busy_processes(busy),  # the floor runs beside them too: its ratio stays comparable
+    ):
         root = Path(tmp)
         floor = encode_floor(clip, root / "floor.mp4")
         run_settings = cold_settings(settings, root) if cold else settings
@@ -189,7 +200,9 @@ def run_bench(
     # its own thread's CPU (ffmpeg's excluded) is told here.
     for line in scan_lines + report_lines + warmup_lines + beside_lines:
         console.print(line)
-    warning = load_warning(sampler.load_start, sampler.other_load)
+    if busy:
+        console.print(f"loaded on purpose: {busy} busy process(es) beside the run (--busy)")
+    warning = load_warning(sampler.load_start, sampler.other_load, busy=busy)
     if warning:
         console.print(f"[bold yellow]{warning}")
     return 0

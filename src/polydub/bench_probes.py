@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,12 +200,36 @@ class TreeSampler:
         return max(self.peak_rss_kb, own, child) / 1024
 
 
-def load_warning(load_start: float, other_load: float, limit: float = LOAD_WARNING) -> str | None:
-    """A warning when the machine was busy before or during the run, else None."""
-    if load_start <= limit and other_load <= limit:
+def load_warning(
+    load_start: float, other_load: float, limit: float = LOAD_WARNING, busy: int = 0
+) -> str | None:
+    """A warning when the machine was busy before or during the run beyond the `busy`
+    processes the bench started itself, else None."""
+    if load_start <= limit + busy and other_load <= limit + busy:
         return None
     return (
         f"WARNING: the machine was loaded (1-min load {load_start:.2f} at start, other "
         f"processes' runnable threads {other_load:.2f} on average; limit {limit}): these "
         "figures are not comparable with an idle run"
     )
+
+
+@contextmanager
+def busy_processes(count: int) -> Iterator[list[int]]:
+    """`count` processes spinning on the CPU outside this process tree (as another job or
+    service sharing the machine would), killed at the end; their pids.
+
+    Each is started by a shell that exits at once, so it is no child of ours: its CPU is not
+    counted as the bench's, and the tree sampler counts it among the other processes.
+    """
+    spin = f'"{sys.executable}" -c "while True: pass" >/dev/null 2>&1 </dev/null & echo $!'
+    pids: list[int] = []
+    try:
+        for _ in range(count):
+            started = subprocess.run(["sh", "-c", spin], capture_output=True, text=True)
+            pids.append(int(started.stdout.strip()))
+        yield pids
+    finally:
+        for pid in pids:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

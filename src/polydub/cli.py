@@ -306,13 +306,24 @@ def bench(
     cold: Annotated[
         bool, typer.Option("--cold/--warm", help="Cold: no tuned voice of an earlier run.")
     ] = True,
+    busy: Annotated[
+        int,
+        typer.Option(
+            help="Processes spinning on the CPU beside the run (a machine shared with other "
+            "work): how the pipeline holds up under load. 0: none."
+        ),
+    ] = 0,
 ) -> None:
     """Time every stage of a dub of a 720p talking face against a plain re-encode of it."""
     from polydub.bench import SIZES, run_bench
 
     if seconds not in SIZES:
         console.print(f"[yellow]note[/]: the comparable lengths are {', '.join(map(str, SIZES))}")
-    sys.exit(run_bench(load_settings(), seconds=seconds, target=target, mode=mode, cold=cold))
+    if busy < 0:
+        console.print("[red]error[/]: --busy must be 0 or more")
+        sys.exit(2)
+    settings = load_settings()
+    sys.exit(run_bench(settings, seconds=seconds, target=target, mode=mode, cold=cold, busy=busy))
 
 
 @app.command("bench-lipsync")

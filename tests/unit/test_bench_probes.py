@@ -9,7 +9,14 @@ import sys
 import time
 
 from polydub.bench import encode_floor
-from polydub.bench_probes import StageClock, TreeSampler, load_warning, process_tree, rss_kb
+from polydub.bench_probes import (
+    StageClock,
+    TreeSampler,
+    busy_processes,
+    load_warning,
+    process_tree,
+    rss_kb,
+)
 from polydub.media.encode import audio_args, video_args
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
@@ -82,6 +89,36 @@ def test_the_load_warning_names_a_busy_machine_only():
     assert load_warning(0.4, 0.2) is None
     assert "not comparable" in load_warning(0.4, 2.1)
     assert "not comparable" in load_warning(3.0, 0.0)
+    # The bench's own busy processes are expected load; more than that is not.
+    assert load_warning(1.2, 2.1, busy=1) is None
+    assert "not comparable" in load_warning(1.2, 3.1, busy=1)
+
+
+def _cpu_of(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_busy_processes_spin_outside_the_tree_and_end_with_the_block():
+    with busy_processes(2) as pids:
+        assert len(pids) == 2
+        tree = process_tree(os.getpid())
+        assert not set(pids) & set(tree)  # not ours: other load, not the bench's CPU
+        first = [_cpu_of(p) for p in pids]
+        time.sleep(0.5)
+        assert all(_cpu_of(p) > f for p, f in zip(pids, first, strict=True))  # spinning
+    for _ in range(100):  # killed (the kernel reaps them once init has waited)
+        if not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in pids):
+            break
+        time.sleep(0.05)
+    assert not any(os.path.exists(f"/proc/{p}") and _state(p) != "Z" for p in pids)
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
 
 
 def test_the_floor_encodes_as_the_render_stage_does(tmp_path):
