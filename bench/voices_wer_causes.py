@@ -3,8 +3,8 @@
     .venv/bin/python bench/voices_wer_causes.py [--languages pt] [--speakers a,b]
 
 For each real speaker of bench/voices_real.py it matches and refines as the voices stage does
-(speed mode), then reads EXTRA_HELD_OUT (ten sentences per language, none of them the bank's
-probe or voices_real.py's two) with the matched style and counts the recogniser's word errors
+(speed mode), then reads voices_real.py's HELD_OUT (ten sentences per language, none of them
+the bank's probe) with the matched style and counts the recogniser's word errors
 (substitutions + deletions + insertions) of: the plain blend (no DSP), + the pitch shift,
 + the formant scale, + the EQ (the dub as shipped), and the best stock voice of the speaker's
 sex (as voices_real.py picks it). Resemblyzer / d-vector similarity of each is printed too.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from voices_real import chosen_speakers  # noqa: E402
+from voices_real import HELD_OUT, chosen_speakers  # noqa: E402
 
 from polydub.config import Settings  # noqa: E402
 from polydub.domain.audio import Audio  # noqa: E402
@@ -33,33 +33,6 @@ from polydub.media.audio import resample  # noqa: E402
 from polydub.media.pitch import pitch_stats  # noqa: E402
 from polydub.pipeline.engine_set import EngineSet  # noqa: E402
 from polydub.pipeline.voice_plan import asr_round_trip, voice_bank  # noqa: E402
-
-EXTRA_HELD_OUT = {
-    "es": (
-        "Mañana por la tarde vamos a visitar a mis abuelos en el pueblo.",
-        "El tren salió tarde y llegamos a la estación casi a medianoche.",
-        "Necesito comprar pan, leche y unas manzanas antes de volver a casa.",
-        "La película fue larga, pero el final nos sorprendió a todos.",
-        "Mi hermana trabaja en un hospital cerca del puerto.",
-        "Si llueve el sábado, dejaremos el partido para otro día.",
-        "El profesor explicó la lección con mucha paciencia.",
-        "Abrimos las ventanas porque hacía demasiado calor en la oficina.",
-        "Los niños jugaban en el parque mientras sus padres conversaban.",
-        "Esta receta lleva tomate, cebolla y un poco de ajo.",
-    ),
-    "pt": (
-        "Amanhã à tarde vamos visitar os meus avós na aldeia.",
-        "O comboio saiu atrasado e chegámos à estação quase à meia-noite.",
-        "Preciso de comprar pão, leite e algumas maçãs antes de voltar para casa.",
-        "O filme foi longo, mas o final surpreendeu toda a gente.",
-        "A minha irmã trabalha num hospital perto do porto.",
-        "Se chover no sábado, deixamos o jogo para outro dia.",
-        "O professor explicou a lição com muita paciência.",
-        "Abrimos as janelas porque estava demasiado calor no escritório.",
-        "As crianças brincavam no parque enquanto os pais conversavam.",
-        "Esta receita leva tomate, cebola e um pouco de alho.",
-    ),
-}
 
 
 def _variants(match) -> dict[str, MatchedVoice | None]:
@@ -87,7 +60,7 @@ def _variants(match) -> dict[str, MatchedVoice | None]:
 def _readings(kokoro, style, language) -> list[Audio]:
     return [
         kokoro.synthesize_with_style(t, language=language, style=style).audio
-        for t in EXTRA_HELD_OUT[language]
+        for t in HELD_OUT[language]
     ]
 
 
@@ -95,7 +68,7 @@ def _score(
     readings, voice, language, transcribe, encoders, target
 ) -> tuple[int, int, float, float]:
     errors, words, heard = 0, 0, []
-    for text, audio in zip(EXTRA_HELD_OUT[language], readings, strict=True):
+    for text, audio in zip(HELD_OUT[language], readings, strict=True):
         samples = (
             audio.samples
             if voice is None
@@ -131,9 +104,7 @@ def main() -> None:
         for name, ref in speakers.items():
             pitch = pitch_stats(ref, ENCODER_SAMPLE_RATE)
             target = SpeakerTarget.of(ref, pitch, encoders)
-            match = match_speaker(
-                candidates, target, encoders, MatchOptions.for_mode("speed"), transcribe, language
-            )
+            match = match_speaker(candidates, target, encoders, MatchOptions.for_mode("speed"))
             refined = refine_match(
                 bank,
                 candidates,
