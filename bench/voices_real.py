@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import pickle
 import time
 from pathlib import Path
 
@@ -154,7 +155,11 @@ def main() -> None:
     parser.add_argument("--mode", default="speed", choices=("speed", "precision"))
     parser.add_argument("--languages", default="es,pt")
     parser.add_argument("--speakers", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--stock-cache", default="", help="pickle of the stock voices' scores")
     args = parser.parse_args()
+    cached = {}
+    if args.stock_cache and Path(args.stock_cache).exists():
+        cached = pickle.loads(Path(args.stock_cache).read_bytes())
     engines = EngineSet(Settings())
     encoders = engines.speaker_encoders
     kokoro = engines.synthesizers["kokoro"]
@@ -167,11 +172,17 @@ def main() -> None:
         started = time.perf_counter()
         candidates = bank.voices(language)
         print(f"BANK {language}: {len(candidates)} voices, {time.perf_counter() - started:.0f}s")
-        # A stock voice's readings, word errors and embeddings do not depend on the speaker.
-        stock_scores = {
-            name: _scores(_readings(kokoro, kokoro.style(name), language), language, transcribe, encoders)
+        # A stock voice's readings, word errors and embeddings do not depend on the speaker
+        # (nor on the matching code: --stock-cache keeps them for the next run).
+        stock_scores = cached.get(language) or {
+            name: _scores(
+                _readings(kokoro, kokoro.style(name), language), language, transcribe, encoders
+            )
             for name in stock
         }
+        cached[language] = stock_scores
+        if args.stock_cache:
+            Path(args.stock_cache).write_bytes(pickle.dumps(cached))
         for name, s in stock_scores.items():
             print(f"STOCK {language} {name:14s} errors {s['errors']}/{s['words']}", flush=True)
         for name, ref in speakers.items():
