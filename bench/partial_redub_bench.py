@@ -20,11 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from polydub.config import Settings
-from polydub.samples import make_speaking_face_clip
 from polydub.pipeline.dub import DubOptions, dub
 from polydub.pipeline.engine_set import EngineSet
 from polydub.pipeline.proofread import translate_only
 from polydub.pipeline.runner import StageEvent
+from polydub.samples import make_speaking_face_clip
 
 TARGET = "es"
 
