@@ -83,6 +83,15 @@ def chosen_speakers(names: str) -> dict[str, np.ndarray]:
     return speakers
 
 
+def voice_engines():
+    """What both voice benches use: the speaker encoders, Kokoro, the voice bank, the ASR
+    round trip and Kokoro's stock voices by name, loaded as the pipeline loads them."""
+    engines = EngineSet(Settings())
+    kokoro = engines.synthesizers["kokoro"]
+    stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
+    return engines.speaker_encoders, kokoro, voice_bank(engines), asr_round_trip(engines), stock
+
+
 def _spans(samples: np.ndarray, spans) -> np.ndarray:
     return np.concatenate([samples[int(s * _RATE) : int(e * _RATE)] for s, e in spans])
 
@@ -160,12 +169,7 @@ def main() -> None:
     cached = {}
     if args.stock_cache and Path(args.stock_cache).exists():
         cached = pickle.loads(Path(args.stock_cache).read_bytes())
-    engines = EngineSet(Settings())
-    encoders = engines.speaker_encoders
-    kokoro = engines.synthesizers["kokoro"]
-    bank = voice_bank(engines)
-    transcribe = asr_round_trip(engines)
-    stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
+    encoders, kokoro, bank, transcribe, stock = voice_engines()
     speakers = chosen_speakers(args.speakers)
     rows = []
     for language in args.languages.split(","):

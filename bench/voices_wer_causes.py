@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from voices_real import HELD_OUT, chosen_speakers  # noqa: E402
+from voices_real import HELD_OUT, chosen_speakers, voice_engines  # noqa: E402
 
-from polydub.config import Settings  # noqa: E402
 from polydub.domain.audio import Audio  # noqa: E402
 from polydub.domain.speaker import voice_sex  # noqa: E402
 from polydub.engines.tts.matched import MatchedVoice, voice_change  # noqa: E402
@@ -31,8 +30,6 @@ from polydub.engines.voice.voice_match import MatchOptions, SpeakerTarget, match
 from polydub.engines.voice.voice_refine import RefineOptions, refine_match  # noqa: E402
 from polydub.media.audio import resample  # noqa: E402
 from polydub.media.pitch import pitch_stats  # noqa: E402
-from polydub.pipeline.engine_set import EngineSet  # noqa: E402
-from polydub.pipeline.voice_plan import asr_round_trip, voice_bank  # noqa: E402
 
 
 def _variants(match) -> dict[str, MatchedVoice | None]:
@@ -89,12 +86,7 @@ def main() -> None:
     parser.add_argument("--speakers", default="")
     parser.add_argument("--no-stock", action="store_true", help="skip the stock voices")
     args = parser.parse_args()
-    engines = EngineSet(Settings())
-    encoders = engines.speaker_encoders
-    kokoro = engines.synthesizers["kokoro"]
-    bank = voice_bank(engines)
-    transcribe = asr_round_trip(engines)
-    stock = {v.name: v for v in kokoro.voices() if v.engine == "kokoro"}
+    encoders, kokoro, bank, transcribe, stock = voice_engines()
     speakers = chosen_speakers(args.speakers)
     for language in args.languages.split(","):
         candidates = bank.voices(language)
