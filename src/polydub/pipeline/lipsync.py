@@ -43,6 +43,7 @@ from polydub.pipeline.lipsync_lines import (
     per_face_summary,
 )
 from polydub.pipeline.lipsync_restore import restore_frames
+from polydub.pipeline.serial_worker import SerialWorker
 from polydub.pipeline.sync_score import agreement_over_time, score_series
 
 # A face counts as the speaker when its mouth follows the source speech at least this well
@@ -408,7 +409,9 @@ def lipsync_video(
         if reuse is not None:
             before = output_slots(reuse.warp, fmt.fps, store.frames) if reuse.warp else None
             previous = PreviousFrames(reuse, before)
-        with FrameWriter(out_video, fmt.fps, behind=4) as writer:
+        # The sync check's landmark pass (a third of this loop's work) runs beside it.
+        sync_check = SerialWorker("sync-check")
+        with sync_check, FrameWriter(out_video, fmt.fps, behind=4) as writer:
             for frame in read_ahead(read_frames(video)):
                 raise_if_cancelled()
                 faces = store.faces(frame.index)
@@ -452,8 +455,14 @@ def lipsync_video(
                         if measure_seams:
                             seams.append(seam_energy_ratio(rgb, edit.rgb, edit.mask, edit.box))
                         if measured:
-                            before = openings[speaker][frame.index]
-                            recorder.edited(frame.index, speaker, before, edit.rgb, faces[speaker])
+                            sync_check.submit(
+                                recorder.edited,
+                                frame.index,
+                                speaker,
+                                openings[speaker][frame.index],
+                                edit.rgb,
+                                np.array(faces[speaker]),  # not a view of the store's file
+                            )
                         rgb = edit.rgb
                         edited += 1
                     writer.write(rgb)
