@@ -8,8 +8,11 @@ candidate's weights, is synthesised and heard as the dub will be (pitch moved to
 speaker's, the match's formant scale, the EQ if the match kept it). It replaces the match
 only when it scores higher as heard, keeps the speaker's sex and its pitch stays
 reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
-voices Kokoro gets rough; and with a speech recogniser, a blend heard with more word errors
-on the probe than the match is not taken (ASR round trip).
+voices Kokoro gets rough. With a speech recogniser, a blend must be understood as well: where
+the bank knows its candidates' intelligibility, the blend reads the bank's reading and is not
+taken over the match's word error limit (a step toward a less intelligible stock voice, or a
+blend dominated by one, is measured rather than assumed); otherwise a blend heard with more
+word errors on the probe than the match is not taken.
 """
 
 from __future__ import annotations
@@ -131,7 +134,12 @@ def refine_match(
         scores, gains = heard_as_dubbed(voice.probe, hearing, encoders, ratio, match.formant_ratio)
         if mean_similarity(scores) <= best.similarity:
             continue
-        if transcribe is not None:
+        if match.max_word_error_rate is not None and bank.transcribe is not None:
+            rate = bank.word_error_rate(recipe, language)
+            if rate is not None and rate > match.max_word_error_rate:
+                continue
+            voice = replace(voice, word_error_rate=rate)
+        elif transcribe is not None:
             text = PROBES[language]
             errors = word_errors(voice.probe, text, language, transcribe)
             if errors > word_errors(match.voice.probe, text, language, transcribe):
