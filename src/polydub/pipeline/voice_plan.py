@@ -115,7 +115,8 @@ def voice_bank(engines):
 
 
 # The banks `polydub models` (scripts/setup.sh) builds ahead of any job: the probe
-# languages the dubs most often target. Each costs about 25 s on two idle cores; the others
+# languages the dubs most often target. Each cost about 25 s on two idle cores before the
+# candidates read the intelligibility passage, about 4x that now (estimated); the others
 # (de, en: also hi, ja) are built at their language's first job, as before.
 SETUP_BANK_LANGUAGES = ("es", "pt", "fr")
 
