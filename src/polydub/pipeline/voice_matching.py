@@ -32,7 +32,7 @@ from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 12
+SEARCH_VERSION = 11
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0

@@ -15,7 +15,7 @@ from polydub.pipeline.artifacts import DiarizationArtifact
 from polydub.pipeline.synthesize import VoiceAssigner
 
 # Bumped when how voices are chosen changes: the voices stage's checkpoint key.
-VOICE_PLAN_VERSION = 4
+VOICE_PLAN_VERSION = 3
 
 
 class VoicesArtifact(BaseModel):
@@ -96,27 +96,20 @@ _BANKS_LOCK = threading.Lock()
 
 
 def voice_bank(engines):
-    """The voice bank of the engines' Kokoro, cached under the model cache dir. Its
-    candidates' intelligibility is measured with the job's speech recogniser (loaded only
-    when a bank is built, not when it comes from the cache)."""
+    """The voice bank of the engines' Kokoro, cached under the model cache dir."""
     from polydub.engines.voice.voice_bank import VoiceBank
 
     kokoro = engines.synthesizers["kokoro"]
     with _BANKS_LOCK:
         if kokoro not in _BANKS:
             _BANKS[kokoro] = VoiceBank(
-                kokoro,
-                engines.speaker_encoders,
-                engines.settings.models_dir,
-                transcribe=asr_round_trip(engines),
-                recogniser=engines.asr_model_key,
+                kokoro, engines.speaker_encoders, engines.settings.models_dir
             )
         return _BANKS[kokoro]
 
 
 # The banks `polydub models` (scripts/setup.sh) builds ahead of any job: the probe
-# languages the dubs most often target. Each cost about 25 s on two idle cores before the
-# candidates read the intelligibility passage, about 4x that now (estimated); the others
+# languages the dubs most often target. Each costs about 25 s on two idle cores; the others
 # (de, en: also hi, ja) are built at their language's first job, as before.
 SETUP_BANK_LANGUAGES = ("es", "pt", "fr")
 

@@ -9,15 +9,8 @@ sentence in the language once; the bank keeps its reading, its median pitch ther
 embedding on every speaker encoder, so matching a new speaker needs no synthesis at all
 (voice_match.py). A candidate's sex is its dominant stock voice's, and its pitch must agree.
 
-With a speech recogniser, each candidate also reads a longer passage (READINGS, about 50
-words) and the bank keeps the recogniser's word error rate on it: the probe is too short and
-easy to tell voices apart (Whisper gets every candidate's es probe right, yet reads stock
-jf_alpha with 17-20 % word errors where the other women get 7-13 %). Without one the rate is
-unknown (None) and the matcher does not use it.
-
 The bank is cached under the model cache dir, keyed by the stock style tables (the model's
-voices), the recipes, the probe and reading texts, the encoders, the recogniser and
-BANK_VERSION (this code).
+voices), the recipes, the probe sentence, the encoders and BANK_VERSION (this code).
 """
 
 from __future__ import annotations
@@ -28,9 +21,9 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +37,7 @@ from polydub.media.pitch import pitch_stats
 
 logger = logging.getLogger(__name__)
 
-BANK_VERSION = 2
+BANK_VERSION = 1
 # Short, phonetically varied sentences each candidate reads (the style space is scored in
 # the language the dub will speak: a voice's pitch differs from one language to another).
 PROBES = {
@@ -56,34 +49,6 @@ PROBES = {
     "pt": "Obrigado por virem hoje. Eu gostaria de mostrar o que temos feito.",
 }
 FALLBACK_PROBE = "en"
-# What each candidate reads for the recogniser (intelligibility): questions, clusters, names
-# and numbers the probe lacks; none of them is a probe or bench/voices_real.py's held-out text.
-READINGS = {
-    "en": "The old fisherman stored his nets beside the pier before the storm arrived. Would "
-    "you like me to help you cook dinner tonight? According to the newspaper, the library will "
-    "close for three weeks of repairs. When I was young, I dreamed of cycling across the whole "
-    "country from north to south.",
-    "es": "El viejo pescador guardó sus redes junto al muelle antes de la tormenta. ¿Quieres "
-    "que te ayude a preparar la cena esta noche? Según el periódico, la biblioteca cerrará "
-    "durante tres semanas por obras. Cuando era joven, soñaba con cruzar el país en bicicleta, "
-    "desde Galicia hasta Andalucía.",
-    "fr": "Le vieux pêcheur a rangé ses filets près du quai avant l'orage. Veux-tu que je "
-    "t'aide à préparer le dîner ce soir ? D'après le journal, la bibliothèque fermera pendant "
-    "trois semaines pour des travaux. Quand j'étais jeune, je rêvais de traverser le pays à "
-    "vélo, de Lille jusqu'à Marseille.",
-    "de": "Der alte Fischer verstaute seine Netze am Hafen, bevor das Gewitter kam. Soll ich "
-    "dir heute Abend beim Kochen helfen? Laut der Zeitung bleibt die Bibliothek wegen "
-    "Bauarbeiten drei Wochen geschlossen. Als ich jung war, träumte ich davon, mit dem Fahrrad "
-    "quer durch das ganze Land zu fahren.",
-    "it": "Il vecchio pescatore ha sistemato le reti vicino al molo prima della tempesta. Vuoi "
-    "che ti aiuti a preparare la cena stasera? Secondo il giornale, la biblioteca resterà "
-    "chiusa per tre settimane a causa dei lavori. Quando ero giovane, sognavo di attraversare "
-    "il paese in bicicletta, da Torino fino a Palermo.",
-    "pt": "O velho pescador guardou as redes junto ao cais antes da tempestade. Queres que te "
-    "ajude a preparar o jantar esta noite? Segundo o jornal, a biblioteca vai fechar durante "
-    "três semanas por causa das obras. Quando era novo, sonhava atravessar o país de "
-    "bicicleta, desde o Minho até ao Algarve.",
-}
 # Steps in the style space (fractions of the distance between voices). Beyond about half
 # the distance past a stock voice Kokoro gets rough; toward the other sex a quarter keeps
 # the voice's own sex (its pitch is checked too).
@@ -104,8 +69,6 @@ class BankVoice:
     pitch: PitchStats  # of its probe reading
     embeddings: dict[str, np.ndarray]  # encoder name -> unit embedding of its probe reading
     probe: Audio  # its reading of the language's probe sentence
-    # The recogniser's word errors per word on its reading of READINGS; None: not measured.
-    word_error_rate: float | None = None
 
     @property
     def name(self) -> str:
@@ -160,9 +123,6 @@ class VoiceBank:
         encoders: the speaker encoders candidates are embedded with (primary first).
         stock_only: only the stock voices (a small bank, for tests).
         workers: candidates synthesised at once while building.
-        transcribe: 16 kHz samples, language -> the words heard (the job's recogniser,
-            greedy): each candidate's word error rate on READINGS. None: not measured.
-        recogniser: what identifies `transcribe` in the cache key (its model).
     """
 
     def __init__(
@@ -173,12 +133,8 @@ class VoiceBank:
         *,
         stock_only: bool = False,
         workers: int | None = None,
-        transcribe: Callable[[np.ndarray, str], str] | None = None,
-        recogniser: str = "",
     ) -> None:
         self.kokoro = kokoro
-        self.transcribe = transcribe
-        self.recogniser = recogniser if transcribe is not None else "none"
         self.encoders = list(encoders)
         self.cache_dir = Path(cache_dir)
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -216,8 +172,7 @@ class VoiceBank:
 
     def _path(self, language: str) -> Path:
         digest = hashlib.sha256()
-        texts = [PROBES[language], READINGS[language], self.recogniser]
-        digest.update(json.dumps([BANK_VERSION, *texts]).encode())
+        digest.update(json.dumps([BANK_VERSION, PROBES[language]]).encode())
         for name in sorted(self.tables):
             digest.update(name.encode() + self.tables[name].tobytes())
         for r in self.recipes:
@@ -240,55 +195,26 @@ class VoiceBank:
         embeddings = {e.name: e.embed(heard) for e in self.encoders}
         return BankVoice(recipe, pitch, embeddings, speech)
 
-    def word_error_rate(self, recipe: Recipe, language: str) -> float | None:
-        """The recogniser's word errors per word on `recipe` reading READINGS of `language`
-        (a probe language), as heard plain (no voice change); None without a recogniser."""
-        if self.transcribe is None:
-            return None
-        # Imported here: style_search imports this module.
-        from polydub.engines.voice.style_search import plain_words, word_errors
-
-        raise_if_cancelled()
-        text = READINGS[language]
-        speech = self.kokoro.synthesize_with_style(
-            text, language=language, style=style_of(recipe, self.tables)
-        ).audio
-        words = len(plain_words(text).split())
-        return word_errors(speech, text, language, self.transcribe) / words
-
     def _build(self, language: str) -> list[BankVoice]:
         def hear(recipe: Recipe) -> BankVoice | None:
-            voice = self.hear(recipe, language)
-            # Only candidates the bank keeps are worth the longer reading.
-            if voice is None or not _keeps_its_sex(voice):
-                return voice
-            return replace(voice, word_error_rate=self.word_error_rate(recipe, language))
+            return self.hear(recipe, language)
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             heard = list(pool.map(carry_cancel(hear), self.recipes))
-        bank = [v for v in heard if v is not None and _keeps_its_sex(v)]
+        bank = []
+        for voice in heard:
+            # A blend whose pitch left its sex's range is not of that sex any more.
+            if voice is None or (voice.sex and voice_sex(voice.pitch) not in (voice.sex, None)):
+                continue
+            bank.append(voice)
         logger.info("voice bank %s: %d of %d candidates", language, len(bank), len(heard))
-        for voice in bank:
-            if voice.word_error_rate is not None:
-                logger.info("  %s: word errors %.0f %%", voice.name, 100 * voice.word_error_rate)
         return bank
-
-
-def _keeps_its_sex(voice: BankVoice) -> bool:
-    """False for a blend whose pitch left its sex's range: it is not of that sex any more."""
-    return not voice.sex or voice_sex(voice.pitch) in (voice.sex, None)
 
 
 def _save(path: Path, bank: list[BankVoice]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = [
-        {
-            "name": v.name,
-            "pitch": v.pitch.model_dump(),
-            "rate": v.probe.sample_rate,
-            "word_error_rate": v.word_error_rate,
-        }
-        for v in bank
+        {"name": v.name, "pitch": v.pitch.model_dump(), "rate": v.probe.sample_rate} for v in bank
     ]
     arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
     for i, v in enumerate(bank):
@@ -316,9 +242,9 @@ def _load(path: Path, known: list[Recipe]) -> list[BankVoice] | None:
                     if k.startswith(prefix)
                 }
                 probe = Audio(data[f"probe_{i}"].astype(np.float32) / 32767, m["rate"])
-                recipe, pitch = by_name[m["name"]], PitchStats(**m["pitch"])
-                wer = m["word_error_rate"]
-                bank.append(BankVoice(recipe, pitch, embeddings, probe, word_error_rate=wer))
+                bank.append(
+                    BankVoice(by_name[m["name"]], PitchStats(**m["pitch"]), embeddings, probe)
+                )
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("rebuilding the voice bank %s: %s", path.name, exc)
         return None

@@ -12,11 +12,6 @@
    synthesis or a few in the style space). Where no same-sex candidate reaches the
    speaker's pitch, the nearest one is used with its pitch moved as far as allowed, and the
    match carries a warning.
-4. Intelligibility: among the reachable candidates, one whose word error rate on the bank's
-   reading (voice_bank.READINGS) is over INTELLIGIBILITY_MARGIN above the best one's is not
-   heard at all: a voice the recogniser (and a listener) understands clearly worse is not
-   worth a little timbre. Unknown rates (no recogniser when the bank was built) exclude
-   nothing.
 """
 
 from __future__ import annotations
@@ -40,10 +35,6 @@ MAX_SHIFT_SEMITONES = 8.0
 # Shifts beyond this cost a little similarity per semitone, so a closer candidate wins ties.
 _FREE_SHIFT_SEMITONES = 4.0
 _SHIFT_PENALTY = 0.01
-# Word errors per word a candidate may have above the best reachable one: four words of the
-# ~50-word reading, beyond the recogniser's noise there (the es bank's four women all read it
-# with 6 errors of 48; on ~100 held-out words stock jf_alpha has 17-20 %, the others 7-13 %).
-INTELLIGIBILITY_MARGIN = 0.08
 
 
 @dataclass(frozen=True)
@@ -108,9 +99,6 @@ class BankMatch:
     speaker_pitch: float | None  # Hz
     voice_pitch: float | None  # the matched voice's median on the probe, Hz
     warnings: list[str] = field(default_factory=list)
-    # The most word errors per word a voice for this speaker may have on the bank's reading
-    # (the refinement holds its blends to it); None: intelligibility unknown.
-    max_word_error_rate: float | None = None
 
     @property
     def pitch_error_semitones(self) -> float | None:
@@ -134,20 +122,6 @@ def mean_similarity(scores: dict[str, float]) -> float:
 def allowed_voices(bank: list[BankVoice], sex: str | None) -> list[BankVoice]:
     """The candidates a speaker of `sex` may get: never the other sex's."""
     return [v for v in bank if sex is None or v.sex in (sex, None)]
-
-
-def intelligibility_limit(voices: list[BankVoice]) -> float | None:
-    """The highest word error rate a candidate among `voices` may have: the best one's plus
-    INTELLIGIBILITY_MARGIN; None when none of them was measured."""
-    known = [v.word_error_rate for v in voices if v.word_error_rate is not None]
-    return min(known) + INTELLIGIBILITY_MARGIN if known else None
-
-
-def intelligible(voices: list[BankVoice], limit: float | None) -> list[BankVoice]:
-    """`voices` without those over the word error rate `limit` (unmeasured ones stay)."""
-    if limit is None:
-        return voices
-    return [v for v in voices if v.word_error_rate is None or v.word_error_rate <= limit]
 
 
 def match_speaker(
@@ -175,8 +149,6 @@ def match_speaker(
             f"is moved {MAX_SHIFT_SEMITONES:.0f} semitones toward it and misses".replace("  ", " ")
         )
         reachable = [nearest]
-    limit = intelligibility_limit(reachable)
-    reachable = intelligible(reachable, limit)
 
     def start_score(v: BankVoice) -> float:
         excess = max(0.0, abs(shift_of(v)) - _FREE_SHIFT_SEMITONES)
@@ -218,7 +190,6 @@ def match_speaker(
         speaker_pitch=speaker_hz,
         voice_pitch=voice_hz,
         warnings=warnings,
-        max_word_error_rate=limit,
     )
     error = match.pitch_error_semitones
     if error is not None and abs(error) > TOLERANCE_SEMITONES and not warnings:

@@ -8,12 +8,8 @@ candidate's weights, is synthesised and heard as the dub will be (pitch moved to
 speaker's, the match's formant scale, the EQ if the match kept it). It replaces the match
 only when it scores higher as heard, keeps the speaker's sex and its pitch stays
 reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
-voices Kokoro gets rough. Where the bank knows its candidates' intelligibility (word error
-rate on its reading), a second least-squares fit predicts a blend's, and the search keeps to
-blends predicted within the match's limit: a step toward a less intelligible stock voice is
-bounded before anything is synthesised (reading the ~50-word passage for each blend would cost
-more than the whole 10 s matching budget). With a speech recogniser, a blend heard with more
-word errors on the probe than the match is not taken (ASR round trip).
+voices Kokoro gets rough; and with a speech recogniser, a blend heard with more word errors
+on the probe than the match is not taken (ASR round trip).
 """
 
 from __future__ import annotations
@@ -68,40 +64,24 @@ def embedding_fit(voices: list[BankVoice], names: list[str], encoder: str) -> np
     return fit
 
 
-def word_error_fit(voices: list[BankVoice], names: list[str]) -> np.ndarray | None:
-    """(stock voices,): blend weights -> word error rate on the bank's reading, fitted on the
-    bank; None where too few of its voices were measured to fit."""
-    measured = [v for v in voices if v.word_error_rate is not None]
-    if len(measured) < len(names):
-        return None
-    weights = np.stack([weights_of(v.recipe, names) for v in measured])
-    fit, *_ = np.linalg.lstsq(weights, np.array([v.word_error_rate for v in measured]), rcond=None)
-    return fit
-
-
 def predicted_best(
     start: np.ndarray,
     heard: dict[str, np.ndarray],
     fits: dict[str, np.ndarray],
     target: SpeakerTarget,
     radius: float,
-    word_errors: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """The blend weights within `radius` of `start` (summing to the same total) whose
     predicted embeddings are closest to the speaker's, on the mean of the encoders.
     Predicted: the start as heard (`heard`: pitch moved, EQ) plus the fit's change, so the
-    model need not know what Praat and the EQ do, only how blends differ. `word_errors`:
-    (word_error_fit, limit): only blends predicted within the limit (or the start itself)."""
+    model need not know what Praat and the EQ do, only how blends differ."""
     rng = np.random.default_rng(0)  # deterministic: the same speaker gets the same voice
     steps = rng.standard_normal((_DIRECTIONS, len(start)))
     steps -= steps.mean(axis=1, keepdims=True)  # the blend's total weight stays put
     steps *= radius / np.linalg.norm(steps, axis=1, keepdims=True)
     steps *= rng.uniform(0.0, 1.0, (_DIRECTIONS, 1)) ** 0.5
-    steps = steps[(start + steps).min(axis=1) >= -MAX_NEGATIVE]
-    if word_errors is not None:
-        fit, limit = word_errors
-        steps = steps[(start + steps) @ fit <= limit]
     steps = np.vstack([np.zeros(len(start)), steps])
+    steps = steps[(start + steps).min(axis=1) >= -MAX_NEGATIVE]
     score = np.zeros(len(steps))
     for name, fit in fits.items():
         predicted = heard[name] + steps @ fit
@@ -128,9 +108,6 @@ def refine_match(
     scored = [e.name for e in encoders if e.name in target.embeddings]
     fits = {n: embedding_fit(voices, names, n) for n in scored}
     start = weights_of(match.voice.recipe, names)
-    error_fit = word_error_fit(voices, names)
-    limit = match.max_word_error_rate
-    bound = None if error_fit is None or limit is None else (error_fit, limit)
     # Blends are heard the way the match is: with its EQ only if it kept one.
     hearing = target if match.spectrum_gains else target.without_eq()
     heard, _ = dubbed_embeddings(
@@ -139,7 +116,7 @@ def refine_match(
     best = match
     for i, radius in enumerate(options.radii):
         raise_if_cancelled()
-        weights = predicted_best(start, heard, fits, target, radius, bound)
+        weights = predicted_best(start, heard, fits, target, radius)
         if np.allclose(weights, start):
             continue
         recipe = Recipe(
