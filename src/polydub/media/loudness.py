@@ -40,9 +40,15 @@ def measure_loudness(path: Path) -> Loudness:
     A seventh of what loudnorm's own measuring pass costs: it resamples to 192 kHz and
     runs its limiter's look-ahead even when it only measures. (Its per-frame log stays on:
     with framelog=quiet this ffmpeg's summary reads 0 LUFS.)"""
-    log = run_ffmpeg_report(["-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"])
+    return Loudness(*_ebur128_summary(path, "ebur128=peak=true"))
+
+
+def _ebur128_summary(path: Path, filt: str) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) from the summary `filt` prints at its end (-inf
+    where it printed none: no peak measured, or no summary)."""
+    log = run_ffmpeg_report(["-i", str(path), "-af", filt, "-f", "null", "-"])
     summary = log[log.rfind("Summary:") :]
-    return Loudness(_field(summary, "I", "LUFS"), _field(summary, "Peak", "dBFS"))
+    return _field(summary, "I", "LUFS"), _field(summary, "Peak", "dBFS")
 
 
 def _field(summary: str, name: str, unit: str) -> float:
@@ -119,8 +125,4 @@ def _loudnorm_measure(path: Path, target_lufs: float, true_peak: float) -> dict[
 
 def integrated_loudness(path: Path) -> float:
     """Integrated loudness in LUFS (EBU R128), measured by ffmpeg's ebur128 filter."""
-    log = run_ffmpeg_report(["-i", str(path), "-af", "ebur128", "-f", "null", "-"])
-    found = re.findall(r"I:\s+(-?[\d.]+|-inf)\s+LUFS", log)
-    if not found:
-        return float("-inf")
-    return float(found[-1])
+    return _ebur128_summary(path, "ebur128")[0]
