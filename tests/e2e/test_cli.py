@@ -161,12 +161,16 @@ def test_interrupted_run_resumes_and_urls_are_fetched(talking_clip, tmp_path):
 
 @pytest.fixture(scope="module")
 def run_dub(engines, talking_clip, tmp_path_factory):
+    """Dubs the talking clip with other options. The runs share one work root, as a user's
+    reruns with other options do: the source's stages (separation, transcription, speakers)
+    are reused and only what an option changes is made again."""
     clip, _ = talking_clip
+    work = tmp_path_factory.mktemp("work")
 
     def run(name: str, **kwargs):
         out = tmp_path_factory.mktemp(name)
         options = DubOptions(targets=kwargs.pop("targets", ("es",)), **kwargs)
-        (result,) = dub(clip, options, engines, work_root=out / "work", output_stem=out / "talk")
+        (result,) = dub(clip, options, engines, work_root=work, output_stem=out / "talk")
         return result
 
     return run
