@@ -176,6 +176,9 @@ def main() -> None:
         started = time.perf_counter()
         candidates = bank.voices(language)
         print(f"BANK {language}: {len(candidates)} voices, {time.perf_counter() - started:.0f}s")
+        for v in candidates:
+            pitch = f"F0 {v.pitch.median:4.0f}"
+            print(f"BANK {language} {v.name:26s} {v.sex} {pitch} clarity {_num(v.clarity)}")
         # A stock voice's readings, word errors and embeddings do not depend on the speaker
         # (nor on the matching code: --stock-cache keeps them for the next run).
         stock_scores = cached.get(language) or {
@@ -204,7 +207,6 @@ def main() -> None:
                 encoders,
                 language,
                 RefineOptions.for_mode(args.mode),
-                transcribe,
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             voice = MatchedVoice(
@@ -231,6 +233,8 @@ def main() -> None:
                 "start": start,
                 "formant": match.formant_ratio,
                 "eq": bool(match.spectrum_gains),
+                "clarity": match.voice.clarity,
+                "clarity_floor": match.clarity_floor,
                 "matched": matched,
                 "stock_name": best,
                 "stock": base,
@@ -253,13 +257,18 @@ def _print_row(r: dict) -> None:
         + (f"(refined from {r['start']}) " if r["start"] != r["voice"] else "")
         + f"formant {r['formant']:.2f} EQ {'yes' if r['eq'] else 'no'} "
         f"d {r['d_st']:+5.1f}st res {m['res']:.3f} dvec {m['dvec']:.3f} "
-        f"errors {m['errors']}/{m['words']} | "
+        f"errors {m['errors']}/{m['words']} clarity {_num(r['clarity'])} "
+        f"(floor {_num(r['clarity_floor'])}) | "
         f"stock {r['stock_name']:13s} F0 {s['f0']:5.0f} d {r['stock_d_st']:+5.1f}st "
         f"res {s['res']:.3f} dvec {s['dvec']:.3f} errors {s['errors']}/{s['words']} | "
         f"match {r['wall']:.1f}s wall {r['cpu']:.1f}s cpu"
         + (f" | WARN {'; '.join(r['warnings'])}" if r["warnings"] else ""),
         flush=True,
     )
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 def _print_summary(rows: list[dict]) -> None:

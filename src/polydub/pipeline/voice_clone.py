@@ -100,12 +100,11 @@ def clone_recording(
 
 
 def _matcher(engines, mode: str) -> ProfileVoiceMatcher:
-    from polydub.pipeline.voice_plan import asr_round_trip, voice_bank
+    from polydub.pipeline.voice_plan import voice_bank
 
     return ProfileVoiceMatcher(
         voice_bank(engines),
         engines.synthesizers["matched"].store,
         mode=mode,
         encoders=engines.speaker_encoders,
-        transcribe=asr_round_trip(engines),
     )

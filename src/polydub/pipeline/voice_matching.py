@@ -32,7 +32,7 @@ from polydub.media.audio import read_wav, resample
 
 logger = logging.getLogger(__name__)
 
-SEARCH_VERSION = 11
+SEARCH_VERSION = 12
 MATCHED_ENGINE = "matched"
 # Below this much reference speech an embedding says little about a voice: stock voice.
 MIN_MATCH_SECONDS = 1.0
@@ -71,8 +71,7 @@ def profile_key(profile: SpeakerProfile, options: MatchOptions, language: str) -
 
 class ProfileVoiceMatcher:
     """A VoiceMatcher: a matched Kokoro voice per speaker profile and language, cached in
-    `store`. `encoders`: the speaker encoders that score (the profile's own first);
-    `transcribe` (samples, language -> text): refined blends must be understood as well."""
+    `store`. `encoders`: the speaker encoders that score (the profile's own first)."""
 
     def __init__(
         self,
@@ -81,10 +80,8 @@ class ProfileVoiceMatcher:
         *,
         mode: str,
         encoders: list | None = None,
-        transcribe=None,
     ) -> None:
         self.bank = bank
-        self.transcribe = transcribe  # samples, language -> text: the refinement's ASR check
         self.store = store
         self.encoders = list(encoders or bank.encoders)
         self.options = MatchOptions.for_mode(mode)
@@ -135,9 +132,7 @@ class ProfileVoiceMatcher:
             known={primary: np.asarray(profile.embedding, np.float32)},
         )
         found = match_speaker(bank, target, self.encoders, self.options)
-        found = refine_match(
-            self.bank, bank, found, target, self.encoders, language, self.refine, self.transcribe
-        )
+        found = refine_match(self.bank, bank, found, target, self.encoders, language, self.refine)
         for warning in found.warnings:
             logger.warning("voice match %s: %s", profile.speaker, warning)
         logger.info(

@@ -80,7 +80,6 @@ def profile_matcher(options, engines, diarized: DiarizationArtifact | None = Non
         engines.synthesizers["matched"].store,
         mode=options.mode,
         encoders=engines.speaker_encoders,
-        transcribe=asr_round_trip(engines),
     )
     if engines.cloner is None:
         return styles
@@ -103,7 +102,10 @@ def voice_bank(engines):
     with _BANKS_LOCK:
         if kokoro not in _BANKS:
             _BANKS[kokoro] = VoiceBank(
-                kokoro, engines.speaker_encoders, engines.settings.models_dir
+                kokoro,
+                engines.speaker_encoders,
+                engines.settings.models_dir,
+                clarity=probe_clarity(engines),
             )
         return _BANKS[kokoro]
 
@@ -138,6 +140,21 @@ def match_details(voices: dict[str, str], engines) -> dict[str, dict]:
         if store is not None and store.exists(name):
             out[speaker] = store.load(name).info
     return out
+
+
+def probe_clarity(engines):
+    """The job's recogniser scoring how clearly a bank voice says its probe (voice_match's
+    clarity); None when voice matching is off (no bank is built)."""
+    from polydub.engines.voice.voice_bank import ClarityScorer
+    from polydub.engines.voice.voice_match import CLARITY_FLOOR
+
+    if not engines.settings.voice_matching:
+        return None
+
+    def score(samples, text: str, language: str) -> float:
+        return engines.transcriber.text_log_likelihood(samples, text, language, floor=CLARITY_FLOOR)
+
+    return ClarityScorer(f"{engines.asr_model_key}:floor{CLARITY_FLOOR}", score)
 
 
 def asr_round_trip(engines):

@@ -237,9 +237,14 @@ class WhisperTranscriber:
             self._foreign_token_cache[scripts] = foreign_script_tokens(vocabulary, scripts)
         return self._foreign_token_cache[scripts]
 
-    def text_log_likelihood(self, samples: np.ndarray, text: str, language: str) -> float:
+    def text_log_likelihood(
+        self, samples: np.ndarray, text: str, language: str, *, floor: float | None = None
+    ) -> float:
         """Mean log-probability per token of `text` as the transcript of the first 30 s of
         `samples`, with the decoder forced through the text (no decoding choices made).
+        `floor`: each token's log-probability is raised to at least this, so a token no
+        reading gets (a tokenizer split such as " ", "t" for " trabajando": about -15 for
+        every voice) weighs as one missed token, not as a dozen.
 
         Comparing sentences this way does not depend on which one a decoder happens to
         pick, so tiny numeric differences between CPUs cannot flip the answer.
@@ -253,8 +258,10 @@ class WhisperTranscriber:
         encoded = model.encode(np.pad(features, ((0, 0), (0, max(0, window - frames)))))
         tokens = tokenizer.encode(" " + text.strip())
         (aligned,) = model.model.align(encoded, tokenizer.sot_sequence, [tokens], frames)
-        probabilities = np.maximum(np.asarray(aligned.text_token_probs), 1e-12)
-        return float(np.mean(np.log(probabilities)))
+        log_probs = np.log(np.maximum(np.asarray(aligned.text_token_probs), 1e-12))
+        if floor is not None:
+            log_probs = np.maximum(log_probs, floor)
+        return float(np.mean(log_probs))
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         """The spoken language (ISO 639-1) of the first 30 s of speech, and its probability.

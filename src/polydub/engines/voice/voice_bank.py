@@ -5,12 +5,14 @@ them holds many more. The bank spans it with recipes, each a weighted sum of sto
 tables: every stock voice; for each male voice, steps toward each female voice (a little
 brighter, still male) and a step away from the women's mean (darker); for the female voices,
 the midpoints of those in the usual female range. Each candidate reads a probe
-sentence in the language once; the bank keeps its reading, its median pitch there and its
-embedding on every speaker encoder, so matching a new speaker needs no synthesis at all
-(voice_match.py). A candidate's sex is its dominant stock voice's, and its pitch must agree.
+sentence in the language once; the bank keeps its reading, its median pitch there, its
+embedding on every speaker encoder and how clearly the job's speech recogniser hears the
+probe's words in it, so matching a new speaker needs no synthesis at all (voice_match.py).
+A candidate's sex is its dominant stock voice's, and its pitch must agree.
 
 The bank is cached under the model cache dir, keyed by the stock style tables (the model's
-voices), the recipes, the probe sentence, the encoders and BANK_VERSION (this code).
+voices), the recipes, the probe sentence, the encoders, the recogniser and BANK_VERSION
+(this code).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ from polydub.media.pitch import pitch_stats
 
 logger = logging.getLogger(__name__)
 
-BANK_VERSION = 1
+BANK_VERSION = 2
 # Short, phonetically varied sentences each candidate reads (the style space is scored in
 # the language the dub will speak: a voice's pitch differs from one language to another).
 PROBES = {
@@ -57,6 +59,16 @@ _AWAY_FROM_OTHER_SEX = 0.4
 
 
 @dataclass(frozen=True)
+class ClarityScorer:
+    """How clearly a reading says its text: `score(samples at 16 kHz, text, language)`,
+    higher is clearer (a recogniser's log-probability of the text, forced through the
+    reading). `name` identifies the recogniser in the bank's cache key."""
+
+    name: str
+    score: Callable[[np.ndarray, str, str], float]
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     weights: dict[str, float]  # stock voice -> weight in the style sum
@@ -69,6 +81,7 @@ class BankVoice:
     pitch: PitchStats  # of its probe reading
     embeddings: dict[str, np.ndarray]  # encoder name -> unit embedding of its probe reading
     probe: Audio  # its reading of the language's probe sentence
+    clarity: float | None = None  # ClarityScorer's score of the probe; None: no recogniser
 
     @property
     def name(self) -> str:
@@ -123,6 +136,7 @@ class VoiceBank:
         encoders: the speaker encoders candidates are embedded with (primary first).
         stock_only: only the stock voices (a small bank, for tests).
         workers: candidates synthesised at once while building.
+        clarity: scores how clearly each candidate says its probe (None: not scored).
     """
 
     def __init__(
@@ -133,9 +147,11 @@ class VoiceBank:
         *,
         stock_only: bool = False,
         workers: int | None = None,
+        clarity: ClarityScorer | None = None,
     ) -> None:
         self.kokoro = kokoro
         self.encoders = list(encoders)
+        self.clarity = clarity
         self.cache_dir = Path(cache_dir)
         self.workers = max(1, workers or os.cpu_count() or 1)
         stock = [v for v in kokoro.voices() if v.engine == "kokoro"]
@@ -178,12 +194,13 @@ class VoiceBank:
         for r in self.recipes:
             digest.update(json.dumps([r.name, r.weights, r.sex], sort_keys=True).encode())
         digest.update(",".join(e.name for e in self.encoders).encode())
+        digest.update(json.dumps(self.clarity.name if self.clarity else None).encode())
         return self.cache_dir / "voice-bank" / f"{language}-{digest.hexdigest()[:20]}.npz"
 
     def hear(self, recipe: Recipe, language: str) -> BankVoice | None:
-        """`recipe` reading the probe of `language` (a probe language), with its pitch and
-        embeddings; None when nothing in it is voiced. Also hears recipes off the bank
-        (voice_refine.py)."""
+        """`recipe` reading the probe of `language` (a probe language), with its pitch,
+        embeddings and clarity; None when nothing in it is voiced. Also hears recipes off
+        the bank (voice_refine.py)."""
         raise_if_cancelled()
         speech = self.kokoro.synthesize_with_style(
             PROBES[language], language=language, style=style_of(recipe, self.tables)
@@ -193,7 +210,10 @@ class VoiceBank:
             return None
         heard = resample(speech, ENCODER_SAMPLE_RATE).samples
         embeddings = {e.name: e.embed(heard) for e in self.encoders}
-        return BankVoice(recipe, pitch, embeddings, speech)
+        clarity = None
+        if self.clarity is not None:
+            clarity = self.clarity.score(heard, PROBES[language], language)
+        return BankVoice(recipe, pitch, embeddings, speech, clarity)
 
     def _build(self, language: str) -> list[BankVoice]:
         def hear(recipe: Recipe) -> BankVoice | None:
@@ -214,7 +234,13 @@ class VoiceBank:
 def _save(path: Path, bank: list[BankVoice]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = [
-        {"name": v.name, "pitch": v.pitch.model_dump(), "rate": v.probe.sample_rate} for v in bank
+        {
+            "name": v.name,
+            "pitch": v.pitch.model_dump(),
+            "rate": v.probe.sample_rate,
+            "clarity": v.clarity,
+        }
+        for v in bank
     ]
     arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
     for i, v in enumerate(bank):
@@ -242,9 +268,8 @@ def _load(path: Path, known: list[Recipe]) -> list[BankVoice] | None:
                     if k.startswith(prefix)
                 }
                 probe = Audio(data[f"probe_{i}"].astype(np.float32) / 32767, m["rate"])
-                bank.append(
-                    BankVoice(by_name[m["name"]], PitchStats(**m["pitch"]), embeddings, probe)
-                )
+                recipe, pitch = by_name[m["name"]], PitchStats(**m["pitch"])
+                bank.append(BankVoice(recipe, pitch, embeddings, probe, m.get("clarity")))
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("rebuilding the voice bank %s: %s", path.name, exc)
         return None

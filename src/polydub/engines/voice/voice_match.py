@@ -5,6 +5,9 @@
 2. Pitch is a constraint: each candidate's probe pitch must be movable to the speaker's
    median by Praat within MAX_SHIFT_SEMITONES; the final voice is checked on the probe
    (target language) and corrected once more if it still misses by over TOLERANCE.
+   Clarity is one too, where the bank scored it: a candidate the recogniser hears clearly
+   less well than the clearest one left is dropped (a voice that sounds like the speaker
+   but mumbles the language is no dub).
 3. Timbre: the nearest candidates by embedding (both encoders, averaged) are heard as they
    will be dubbed, pitch moved and EQ matched to the speaker; the best-scoring one then
    tries formant scales, then goes without the EQ if that sounds closer. Each hearing
@@ -35,6 +38,13 @@ MAX_SHIFT_SEMITONES = 8.0
 # Shifts beyond this cost a little similarity per semitone, so a closer candidate wins ties.
 _FREE_SHIFT_SEMITONES = 4.0
 _SHIFT_PENALTY = 0.01
+# Clarity (mean log-probability per probe token, each floored at CLARITY_FLOOR) a candidate
+# may lose against the clearest reachable one. On the es and pt probes jf_alpha, the stock
+# voice the recogniser misreads most in both (18-19 of 105 and 17-20 of 101 held-out words,
+# the other women 7-10 es, 12-19 pt), scores 0.18 and 0.42 under the clearest woman; every
+# other bank voice is within 0.06 of the clearest of its sex (bench/reports/voices_real.md).
+CLARITY_MARGIN = 0.1
+CLARITY_FLOOR = -3.0
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,13 @@ class MatchOptions:
 
     @staticmethod
     def for_mode(mode: str) -> MatchOptions:
-        # Formant scales stay within +-6%: at 0.92 with the matching EQ the round-trip WER of
-        # real women's Portuguese dubs rose from 0.00-0.04 to 0.12-0.21 (bench/voices_real.py).
+        # Formants are lowered by at most 2 %: lower, real women's Portuguese dubs are heard
+        # with many more word errors (pyannote-90 at 0.96: 19 of 101 held-out words, 12 at
+        # 1.0; at 0.92 with the EQ the round-trip WER rose from 0.00-0.04 to 0.12-0.21), for
+        # about 0.005 of resemblyzer similarity (bench/reports/voices_real.md).
         if mode == "precision":
-            return MatchOptions(6, (0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06))
-        return MatchOptions(3, (0.96, 0.98, 1.0, 1.02, 1.04))
+            return MatchOptions(6, (0.98, 1.0, 1.02, 1.04, 1.06))
+        return MatchOptions(3, (0.98, 1.0, 1.02, 1.04))
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,8 @@ class BankMatch:
     speaker_pitch: float | None  # Hz
     voice_pitch: float | None  # the matched voice's median on the probe, Hz
     warnings: list[str] = field(default_factory=list)
+    # The least clarity a voice needs to replace this one (None: clarity not scored).
+    clarity_floor: float | None = None
 
     @property
     def pitch_error_semitones(self) -> float | None:
@@ -122,6 +136,16 @@ def mean_similarity(scores: dict[str, float]) -> float:
 def allowed_voices(bank: list[BankVoice], sex: str | None) -> list[BankVoice]:
     """The candidates a speaker of `sex` may get: never the other sex's."""
     return [v for v in bank if sex is None or v.sex in (sex, None)]
+
+
+def clear_enough(voices: list[BankVoice]) -> tuple[list[BankVoice], float | None]:
+    """(`voices` without those heard CLARITY_MARGIN less clearly than the clearest of them,
+    that clarity floor); all of them and None when the bank did not score clarity."""
+    scored = [v.clarity for v in voices if v.clarity is not None]
+    if not scored:
+        return voices, None
+    floor = max(scored) - CLARITY_MARGIN
+    return [v for v in voices if v.clarity is None or v.clarity >= floor], floor
 
 
 def match_speaker(
@@ -149,6 +173,7 @@ def match_speaker(
             f"is moved {MAX_SHIFT_SEMITONES:.0f} semitones toward it and misses".replace("  ", " ")
         )
         reachable = [nearest]
+    reachable, clarity_floor = clear_enough(reachable)
 
     def start_score(v: BankVoice) -> float:
         excess = max(0.0, abs(shift_of(v)) - _FREE_SHIFT_SEMITONES)
@@ -190,6 +215,7 @@ def match_speaker(
         speaker_pitch=speaker_hz,
         voice_pitch=voice_hz,
         warnings=warnings,
+        clarity_floor=clarity_floor,
     )
     error = match.pitch_error_semitones
     if error is not None and abs(error) > TOLERANCE_SEMITONES and not warnings:

@@ -8,13 +8,13 @@ candidate's weights, is synthesised and heard as the dub will be (pitch moved to
 speaker's, the match's formant scale, the EQ if the match kept it). It replaces the match
 only when it scores higher as heard, keeps the speaker's sex and its pitch stays
 reachable. Weights are bounded (no stock voice below -MAX_NEGATIVE): far outside the stock
-voices Kokoro gets rough; and with a speech recogniser, a blend heard with more word errors
-on the probe than the match is not taken (ASR round trip).
+voices Kokoro gets rough; and where the bank scores clarity, a blend is held to the bar the
+bank's candidates met (voice_match.clear_enough): the recogniser must hear its probe about as
+clearly as the clearest candidate the match was chosen from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,8 +22,7 @@ import numpy as np
 from polydub.cancellation import raise_if_cancelled
 from polydub.domain.speaker import voice_sex
 from polydub.engines.voice.base import SpeakerEncoder, cosine
-from polydub.engines.voice.style_search import word_errors
-from polydub.engines.voice.voice_bank import PROBES, BankVoice, Recipe, VoiceBank, probe_language
+from polydub.engines.voice.voice_bank import BankVoice, Recipe, VoiceBank, probe_language
 from polydub.engines.voice.voice_match import (
     MAX_SHIFT_SEMITONES,
     BankMatch,
@@ -98,11 +97,9 @@ def refine_match(
     encoders: list[SpeakerEncoder],
     language: str,
     options: RefineOptions,
-    transcribe: Callable[[np.ndarray, str], str] | None = None,
 ) -> BankMatch:
     """`match` moved through the style space toward the speaker (unchanged when no blend
-    tried sounds more like them). `voices`: the bank of `language`; `transcribe`: 16 kHz
-    samples, language -> the words heard (None: no round-trip check)."""
+    tried sounds more like them). `voices`: the bank of `language`."""
     language = probe_language(language)
     names = sorted(bank.tables)
     scored = [e.name for e in encoders if e.name in target.embeddings]
@@ -125,17 +122,12 @@ def refine_match(
             match.voice.sex,
         )
         voice = bank.hear(recipe, language)
-        if voice is None or not _keeps_constraints(voice, target):
+        if voice is None or not keeps_constraints(voice, target, match.clarity_floor):
             continue
         ratio = pitch_ratio_to(target.pitch, voice.pitch)
         scores, gains = heard_as_dubbed(voice.probe, hearing, encoders, ratio, match.formant_ratio)
         if mean_similarity(scores) <= best.similarity:
             continue
-        if transcribe is not None:
-            text = PROBES[language]
-            errors = word_errors(voice.probe, text, language, transcribe)
-            if errors > word_errors(match.voice.probe, text, language, transcribe):
-                continue
         ratio, voice_hz = land_pitch(voice.probe, ratio, match.formant_ratio, match.speaker_pitch)
         start_scores = {k: cosine(v, target.embeddings[k]) for k, v in voice.embeddings.items()}
         best = replace(
@@ -151,9 +143,13 @@ def refine_match(
     return best
 
 
-def _keeps_constraints(voice: BankVoice, target: SpeakerTarget) -> bool:
-    """Of the speaker's sex (when clear) and movable to their pitch."""
+def keeps_constraints(
+    voice: BankVoice, target: SpeakerTarget, clarity_floor: float | None
+) -> bool:
+    """Of the speaker's sex (when clear), heard clearly enough and movable to their pitch."""
     if target.sex is not None and voice_sex(voice.pitch) not in (target.sex, None):
+        return False
+    if clarity_floor is not None and voice.clarity is not None and voice.clarity < clarity_floor:
         return False
     if target.pitch is None:
         return True
