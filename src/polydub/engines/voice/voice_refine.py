@@ -143,9 +143,7 @@ def refine_match(
     return best
 
 
-def keeps_constraints(
-    voice: BankVoice, target: SpeakerTarget, clarity_floor: float | None
-) -> bool:
+def keeps_constraints(voice: BankVoice, target: SpeakerTarget, clarity_floor: float | None) -> bool:
     """Of the speaker's sex (when clear), heard clearly enough and movable to their pitch."""
     if target.sex is not None and voice_sex(voice.pitch) not in (target.sex, None):
         return False
