@@ -53,7 +53,7 @@ class Fakes:
         monkeypatch.setattr(lipsync_stage, "lipsync", self.lipsync)
         monkeypatch.setattr(render_stage, "render", self.render)
 
-    def mix(self, ingested, separated, fitted, out_dir, *, keep_music, target_lufs):
+    def mix(self, ingested, separated, fitted, out_dir, *, keep_music, target_lufs, encode_aac):
         self.calls["mix"] += 1
         try:
             self.before_mix()

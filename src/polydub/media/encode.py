@@ -52,6 +52,12 @@ def video_args(info: MediaInfo, *, keep_format: bool, reencode: bool) -> list[st
     return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
 
 
+# The dubbed audio of an MP4 output that does not keep the source's format.
+DEFAULT_AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
+# Containers DEFAULT_AUDIO_ARGS' AAC is stream-copied into (priming and all: lag 0).
+AAC_CONTAINERS = (".mp4", ".mov", ".m4v")
+
+
 def audio_args(info: MediaInfo, *, keep_format: bool) -> list[str]:
     """ffmpeg output arguments for the dubbed audio stream."""
     audio = info.audio
@@ -67,4 +73,4 @@ def audio_args(info: MediaInfo, *, keep_format: bool) -> list[str]:
         if audio.bit_rate and audio.codec not in ("flac", "pcm_s16le"):
             args += ["-b:a", str(audio.bit_rate)]
         return args
-    return ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"]
+    return list(DEFAULT_AUDIO_ARGS)

@@ -100,6 +100,9 @@ class MixArtifact(BaseModel):
     dub_wav: Path  # the dubbed speech alone on the output timeline (for the ASR round trip)
     integrated_lufs: float
     music_kept: bool
+    # The mix encoded with the MP4 default's audio settings, made beside lipsync so that
+    # render only copies it; None when render encodes the audio itself (another format).
+    mix_aac: Path | None = None
 
 
 class RenderArtifact(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polydub.media.encode import MP4_VIDEO_COPYABLE, audio_args, video_args
+from polydub.media.encode import AAC_CONTAINERS, MP4_VIDEO_COPYABLE, audio_args, video_args
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.timewarp import video_warp_filter
 from polydub.media.watermark import watermark_filter
@@ -78,7 +78,9 @@ def render(
         # The lip-synced picture is H.264: another kept format must be encoded again.
         or (picture is not None and keep_format and info.video.codec != "h264")
     )
-    args = ["-i", str(picture or ingested.source), "-i", str(mixed.mix_wav)]
+    # The mix's own AAC is copied where this output would encode the same (mix.py).
+    aac = mixed.mix_aac if not keep_format and extension in AAC_CONTAINERS else None
+    args = ["-i", str(picture or ingested.source), "-i", str(aac or mixed.mix_wav)]
     subtitle_codec = SUBTITLE_CODECS.get(extension) if embed_captions and cues else None
     if subtitle_codec:
         args += ["-i", str(srt_path)]
@@ -104,7 +106,7 @@ def render(
         args += ["-fps_mode", fps_mode]
         if fps_mode == "cfr" and info.video is not None:
             args += ["-r", f"{info.video.fps:.6f}"]
-    args += audio_args(info, keep_format=keep_format)
+    args += ["-c:a", "copy"] if aac else audio_args(info, keep_format=keep_format)
     args += ["-map_metadata", metadata_input]
     args += ["-metadata:s:a:0", f"language={translated.target_language}"]
     if extension in (".mp4", ".mov", ".m4v"):

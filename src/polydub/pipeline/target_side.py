@@ -10,6 +10,7 @@ from pathlib import Path
 from polydub.cancellation import CancelCheck
 from polydub.engines.mt.base import Translator
 from polydub.errors import JobCancelled, UnsupportedLanguageError
+from polydub.media.encode import AAC_CONTAINERS
 from polydub.pipeline import fit as fit_stage
 from polydub.pipeline import lipsync_stage
 from polydub.pipeline import mix as mix_stage
@@ -295,11 +296,14 @@ def run_mix_and_render(
     `on_mixed`, given, is called once mix is done with the mix and the key render will return
     (worked out ahead), while lipsync runs: work that needs only the mix starts there.
     """
+    # Render copies an AAC the mix made where its output would encode that AAC anyway.
+    encode_aac = not options.keep_format and extension in AAC_CONTAINERS
     mix_inputs = {
         "up": k_fit,
         "sep": shared.separation_key,
         "music": options.keep_music,
         "lufs": options.target_lufs,
+        "aac": encode_aac,
     }
 
     def produce_mix(stage_dir: Path) -> MixArtifact:
@@ -310,6 +314,7 @@ def run_mix_and_render(
             stage_dir,
             keep_music=options.keep_music,
             target_lufs=options.target_lufs,
+            encode_aac=encode_aac,
         )
 
     lipsync_inputs = lipsync_stage_inputs(shared, options, engines, k_fit)
