@@ -1,7 +1,7 @@
 """Lines spoken at their planned rates keep every worker busy (pipeline/planned_synthesis.py):
-a free worker starts the next batch's line early, and the result is exactly the batch rule's
-(each batch planned on the batches before it) whichever line finished first, an early start
-being spoken again when the plan then asks another rate."""
+line k is planned on what the lines before k-workers taught, so a free worker takes the next
+line at once, nothing is spoken twice, and the result is exactly that rule's whichever line
+finished first; a line outlasting `workers` later ones is waited for."""
 
 from __future__ import annotations
 
@@ -66,22 +66,28 @@ def _planner(rooms: dict[int, float]):
     return plan
 
 
-def _batch_rule(todo, voice: FakeVoice, plan_rates, workers: int) -> list[SynthLine]:
-    """The plain batch loop the scheduling must equal: each batch planned on those before."""
+def _lagged_rule(todo, voice: FakeVoice, plan_rates, workers: int) -> list[SynthLine]:
+    """The plain loop the scheduling must equal: line k planned on lines 0..k-workers-1's
+    lengths, the lines between counted at their planned lengths."""
     raw = {s.index: voice.predict(s.translation) for s in todo}
-    tails, out = TailCorrection(), []
-    for first in range(0, len(todo), workers):
+    out: list[SynthLine] = []
+    for k, seg in enumerate(todo):
+        tails = TailCorrection()
+        for line in out[: max(0, k - workers)]:
+            tails.add("v", raw[line.index], natural_of_spoken(line.duration, line.rate))
         natural = {s.index: tails.corrected("v", raw[s.index]) for s in todo}
         natural.update({line.index: line.natural for line in out})
-        rates = plan_rates(natural)
-        for seg in todo[first : first + workers]:
-            asked = asked_rate(rates[seg.index], max_rate=MAX_RATE)
-            line = voice.speak(
-                seg.translation, language="es", voice_id="v", rate=asked, index=seg.index,
+        asked = asked_rate(plan_rates(natural)[seg.index], max_rate=MAX_RATE)
+        out.append(
+            voice.speak(
+                seg.translation,
+                language="es",
+                voice_id="v",
+                rate=asked,
+                index=seg.index,
                 natural=natural[seg.index],
             )  # fmt: skip
-            tails.add("v", raw[seg.index], natural_of_spoken(line.duration, asked))
-            out.append(line)
+        )
     return out
 
 
@@ -97,42 +103,44 @@ def _described(lines: list[SynthLine]) -> list[tuple]:
     return [(x.index, x.rate, round(x.duration, 6), round(x.natural, 6)) for x in lines]
 
 
-def test_the_lines_are_those_of_the_batch_rule():
+def test_the_lines_are_those_of_the_lagged_rule():
     translated, todo = _script([3, 9, 4, 12, 5, 5, 11, 2, 7])
     plan = _planner({s.index: 1.8 for s in todo})  # tight rooms: many lines sped up
-    expected = _described(_batch_rule(todo, FakeVoice(), plan, workers=2))
+    expected = _described(_lagged_rule(todo, FakeVoice(), plan, workers=2))
+    assert len({rate for _, rate, _, _ in expected}) > 2  # the plan did move rates
     for _ in range(5):  # whichever thread finishes first
-        assert _described(_speak(todo, translated, FakeVoice(), plan, workers=2)) == expected
+        voice = FakeVoice()
+        assert _described(_speak(todo, translated, voice, plan, workers=2)) == expected
+        assert sorted(i for i, _ in voice.calls) == list(range(len(todo)))  # each once
 
 
-def test_a_free_worker_starts_the_next_batchs_line_before_the_batch_ends():
+def test_a_free_worker_takes_the_next_line_while_a_long_one_speaks():
     translated, todo = _script([3, 9, 4, 4, 5])
     plan = _planner({s.index: 10.0 for s in todo})  # roomy: every line at natural rate
-    voice = FakeVoice(hold={1})  # line 1 runs long; its batch partner (0) ends at once
+    voice = FakeVoice(hold={1})  # line 1 runs long
     done = threading.Thread(target=lambda: _speak(todo, translated, voice, plan, workers=2))
     done.start()
-    started_early = voice.started[2].wait(5)  # line 2 (next batch) while line 1 still speaks
+    # Lines 2 and 3 learn from nothing and from line 0: neither waits for line 1.
+    started = voice.started[2].wait(5) and voice.started[3].wait(5)
     voice.release.set()
     done.join()
-    assert started_early
+    assert started
     assert sorted(voice.calls) == [(i, 1.0) for i in range(5)]  # nothing spoken twice
 
 
-def test_an_early_start_at_a_rate_the_plan_no_longer_asks_is_spoken_again():
-    # Line 1's real length (it runs longer than predicted) shifts the tail the plan learns,
-    # so line 2, started early on line 0's tail alone, needs another rate once line 1 is in.
-    translated, todo = _script([2, 20, 6, 3])
-    voice = FakeVoice(hold={1})
-    plan = _planner({0: 5.0, 1: 10.0, 2: 1.5, 3: 5.0})
-    expected = _described(_batch_rule(todo, FakeVoice(), plan, workers=2))
+def test_a_line_waits_for_the_line_its_plan_learns_from():
+    translated, todo = _script([2, 20, 6, 3, 4])
+    voice = FakeVoice(hold={0})  # line 0 outlasts lines 1 and 2
+    plan = _planner({0: 5.0, 1: 10.0, 2: 1.5, 3: 2.0, 4: 5.0})
+    expected = _described(_lagged_rule(todo, FakeVoice(), plan, workers=2))
     result: list[SynthLine] = []
     worker = threading.Thread(
         target=lambda: result.extend(_speak(todo, translated, voice, plan, workers=2))
     )
     worker.start()
-    voice.started[2].wait(5)
+    assert voice.started[2].wait(5)  # line 2 learns from nothing: it went on
+    assert not voice.started[3].wait(0.5)  # line 3 learns from line 0, still speaking
     voice.release.set()
     worker.join()
     assert _described(result) == expected
-    spoken_for_line_2 = [rate for index, rate in voice.calls if index == 2]
-    assert len(spoken_for_line_2) == 2 and spoken_for_line_2[-1] == expected[2][1]
+    assert sorted(i for i, _ in voice.calls) == list(range(len(todo)))
