@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from spoken_clips import german_speech_clip
+from stream_digests import stream_md5
 
 from polydub.media.audio import decode_audio
 from polydub.pipeline.dub import DubOptions, dub
@@ -42,12 +43,7 @@ def probe_streams(path: Path) -> dict:
 
 def video_md5(path: Path) -> str:
     """MD5 of the video stream's packets: equal only when the frames were not touched."""
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return out.strip()
+    return stream_md5(path, "v")
 
 
 def _cli(*args: str, env_data: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from render_inputs import ingested_and_translated
 from stage_files import leftovers
 
 from polydub import cancellation
@@ -22,10 +23,8 @@ from polydub.domain.transcript import Segment
 from polydub.errors import JobCancelled
 from polydub.media.audio import read_wav, write_wav
 from polydub.media.ffmpeg import run_ffmpeg
-from polydub.media.probe import probe
 from polydub.pipeline.artifacts import (
     FitArtifact,
-    IngestArtifact,
     MixArtifact,
     RenderArtifact,
     SynthesisArtifact,
@@ -154,15 +153,7 @@ def long_render(tmp_path_factory):
         dynamic_duration=True,
     )
     mix = write_wav(root / "mix.wav", Audio(np.zeros(int(20.5 * 48000), np.float32), 48000))
-    ingested = IngestArtifact(
-        source=clip, info=probe(clip), mixture_wav=mix, range_start=0.0, range_end=20.0
-    )
-    translated = TranslationArtifact(
-        source_language="en",
-        target_language="es",
-        engine="test",
-        segments=[Segment(index=0, start=1.0, end=1.8, text="hi", translation="hola")],
-    )
+    ingested, translated = ingested_and_translated(clip, mix, 20.0)
     mixed = MixArtifact(mix_wav=mix, dub_wav=mix, integrated_lufs=-16.0, music_kept=True)
     return ingested, translated, FitArtifact(plan=plan, lines=[]), mixed
 

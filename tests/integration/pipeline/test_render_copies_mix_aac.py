@@ -4,22 +4,19 @@ samples travel with the copy), and an output that keeps another format still enc
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
+from render_inputs import ingested_and_translated
+from stream_digests import stream_md5
 
 from polydub.domain.timing import TimingPlan
-from polydub.domain.transcript import Segment
 from polydub.media.audio import decode_audio
 from polydub.media.encode import DEFAULT_AUDIO_ARGS
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
 from polydub.pipeline.artifacts import (
     FitArtifact,
-    IngestArtifact,
     MixArtifact,
-    TranslationArtifact,
 )
 from polydub.pipeline.render import render
 
@@ -29,12 +26,7 @@ RATE = 48000
 
 
 def _audio_md5(path) -> str:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-c", "copy", "-f", "md5", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return out.strip()
+    return stream_md5(path, "a")
 
 
 def _lag(reference: np.ndarray, heard: np.ndarray) -> int:
@@ -60,15 +52,7 @@ def inputs(tmp_path):
     # (the AAC encoder is deterministic, so the same settings would give the same packets).
     aac = tmp_path / "mix.m4a"
     run_ffmpeg(["-i", str(mix), *DEFAULT_AUDIO_ARGS, "-b:a", "96k", str(aac)])
-    ingested = IngestArtifact(
-        source=clip, info=probe(clip), mixture_wav=mix, range_start=0.0, range_end=4.0
-    )
-    translated = TranslationArtifact(
-        source_language="en",
-        target_language="es",
-        engine="test",
-        segments=[Segment(index=0, start=1.0, end=1.8, text="hi", translation="hola")],
-    )
+    ingested, translated = ingested_and_translated(clip, mix, 4.0)
     plan = TimingPlan(
         segments=[], stretches=[], source_duration=4.0, max_rate=1.25, dynamic_duration=True
     )

@@ -7,18 +7,16 @@ import subprocess
 
 import numpy as np
 import pytest
+from render_inputs import ingested_and_translated
 
 from polydub.domain.audio import Audio
 from polydub.domain.timing import SegmentTiming, TimingPlan, VideoStretch
-from polydub.domain.transcript import Segment
 from polydub.media.audio import write_wav
 from polydub.media.ffmpeg import run_ffmpeg
 from polydub.media.probe import probe
 from polydub.pipeline.artifacts import (
     FitArtifact,
-    IngestArtifact,
     MixArtifact,
-    TranslationArtifact,
 )
 from polydub.pipeline.render import render
 
@@ -86,15 +84,7 @@ def test_slowed_stretch_lengthens_video_to_the_plan(tmp_path):
     )
     assert plan.output_duration == pytest.approx(4.5)
     mix = write_wav(tmp_path / "mix.wav", Audio(np.zeros(int(4.5 * 48000), np.float32), 48000))
-    ingested = IngestArtifact(
-        source=clip, info=probe(clip), mixture_wav=mix, range_start=0.0, range_end=4.0
-    )
-    translated = TranslationArtifact(
-        source_language="en",
-        target_language="es",
-        engine="test",
-        segments=[Segment(index=0, start=1.0, end=1.8, text="hi", translation="hola")],
-    )
+    ingested, translated = ingested_and_translated(clip, mix, 4.0)
     fitted = FitArtifact(plan=plan, lines=[])
     mixed = MixArtifact(mix_wav=mix, dub_wav=mix, integrated_lufs=-16.0, music_kept=True)
     out = render(ingested, translated, fitted, mixed, tmp_path, keep_format=False)
