@@ -144,12 +144,9 @@ def match_details(voices: dict[str, str], engines) -> dict[str, dict]:
 
 def probe_clarity(engines):
     """The job's recogniser scoring how clearly a bank voice says its probe (voice_match's
-    clarity); None when voice matching is off (no bank is built)."""
+    clarity); the recogniser loads only when a bank is built."""
     from polydub.engines.voice.voice_bank import ClarityScorer
     from polydub.engines.voice.voice_match import CLARITY_FLOOR
-
-    if not engines.settings.voice_matching:
-        return None
 
     def score(samples, text: str, language: str) -> float:
         return engines.transcriber.text_log_likelihood(samples, text, language, floor=CLARITY_FLOOR)
