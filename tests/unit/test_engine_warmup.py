@@ -29,6 +29,10 @@ class RecordingEngines:
         return name
 
     @cached_property
+    def separator(self):
+        return self._load("separator")
+
+    @cached_property
     def transcriber(self):
         return self._load("transcriber")
 
@@ -64,7 +68,13 @@ def _load_all(options: DubOptions, engines: RecordingEngines) -> None:
 def test_a_dub_loads_its_engines_in_the_order_its_stages_need_them():
     engines = RecordingEngines()
     _load_all(DubOptions(targets=("es",)), engines)
-    assert engines.names() == ["transcriber", "speaker_encoder", "synthesizers", "speaker_encoders"]
+    assert engines.names() == [
+        "separator",
+        "transcriber",
+        "speaker_encoder",
+        "synthesizers",
+        "speaker_encoders",
+    ]
 
 
 def test_only_the_engines_the_run_uses_are_loaded():
@@ -74,7 +84,7 @@ def test_only_the_engines_the_run_uses_are_loaded():
 
     own_audio = RecordingEngines()
     _load_all(DubOptions(targets=("es",), dub_audio=Path("dub.wav")), own_audio)
-    assert own_audio.names() == ["transcriber", "speaker_encoder"]
+    assert own_audio.names() == ["separator", "transcriber", "speaker_encoder"]
 
     stock = RecordingEngines()
     _load_all(DubOptions(targets=("es",), use_stock_voice=True), stock)
@@ -89,7 +99,7 @@ def test_the_warmup_loads_in_its_own_thread_and_ends_with_the_run():
     engines = RecordingEngines()
     warmup = EngineWarmup(DubOptions(targets=("es",)), engines, _never()).start()
     warmup.stop()  # the end of the run: joins the thread
-    assert engines.names()[:2] == ["transcriber", "speaker_encoder"]
+    assert engines.names()[:3] == ["separator", "transcriber", "speaker_encoder"]
     assert all(thread == "background-engine-warmup" for _, thread in engines.loaded)
     # The stages find what it loaded and load nothing again.
     assert engines.transcriber == "transcriber"
@@ -101,7 +111,7 @@ def test_an_engine_that_fails_to_load_is_left_to_its_stage_and_the_rest_still_lo
     warmup = EngineWarmup(DubOptions(targets=("es",)), engines, _never()).start()
     warmup.stop()
     assert warmup.error is None  # logged, not kept: the stage raises it with its context
-    assert engines.names()[:2] == ["speaker_encoder", "synthesizers"]
+    assert engines.names()[:3] == ["separator", "speaker_encoder", "synthesizers"]
 
 
 def test_a_cancelled_job_loads_nothing_more():

@@ -1,9 +1,12 @@
 """Load the engines a run's later stages need, in the background, while its first stages run.
 
-A cold run loaded each model on the critical path when its stage began: Whisper at
-transcribe, the speaker encoder and scikit-learn at diarize, Kokoro and the voice bank at
-voices (about 4 s of one core on a 60 s dub, with the other core idle meanwhile). Loaded
-beside ingest and separate, they are ready when their stage starts. A worker that keeps its
+A cold run loaded each model on the critical path when its stage began: torch and the
+separator at separate, Whisper at transcribe, the speaker encoder and scikit-learn at
+diarize, Kokoro and the voice bank at voices (about 4 s of one core on a 60 s dub, with the
+other core idle meanwhile; torch and Spleeter alone took 2.5 s between ingest and separate).
+Loaded beside ingest and separate, they are ready when their stage starts (the separator
+first: its stage comes first; where the run finds the separation checkpointed, loading it
+cost a second of the background thread for nothing). A worker that keeps its
 engines between jobs finds them loaded and this does nothing.
 
 Loading goes through EngineSet's cached properties, so a stage that needs an engine before
@@ -28,7 +31,7 @@ logger = logging.getLogger(__name__)
 def warmup_steps(options: DubOptions, engines: EngineSet) -> list[Callable[[], object]]:
     """What a run with `options` will load, in the order its stages need it; only what it
     will use (no recogniser when the transcript is given, no voices for the user's audio)."""
-    steps: list[Callable[[], object]] = []
+    steps: list[Callable[[], object]] = [lambda: engines.separator]
     if options.source_srt is None:
         steps.append(lambda: engines.transcriber)
     steps.append(lambda: engines.speaker_encoder)
