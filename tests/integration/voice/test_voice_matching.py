@@ -127,6 +127,28 @@ def test_matched_voice_keeps_the_speakers_sex_and_pitch_in_spanish(
     assert abs(semitones(heard.median / target.pitch.median)) <= TOLERANCE_SEMITONES
 
 
+def test_hearing_candidates_at_once_matches_hearing_them_in_turn(
+    real_man, engines, stock_bank, monkeypatch
+):
+    """The matching hears its candidates and formant scales on several threads: the match
+    is the one hearing them one by one gives (Praat's seeded shift takes turns)."""
+    import polydub.engines.voice.voice_match as voice_match
+
+    bank, voices = stock_bank
+    encoders = engines.speaker_encoders
+    target = SpeakerTarget.of(real_man, pitch_stats(real_man, _RATE), encoders)
+    matches = []
+    for at_once in (1, 3):
+        monkeypatch.setattr(voice_match, "HEARINGS_AT_ONCE", at_once)
+        matches.append(match_speaker(voices, target, encoders, MatchOptions.for_mode("speed")))
+    in_turn, at_once = matches
+    assert at_once.voice.name == in_turn.voice.name
+    assert at_once.formant_ratio == in_turn.formant_ratio
+    assert at_once.pitch_ratio == in_turn.pitch_ratio
+    assert at_once.similarities == in_turn.similarities
+    assert at_once.spectrum_gains == in_turn.spectrum_gains
+
+
 def test_the_bank_drops_the_voice_the_recogniser_misreads(engines):
     """The full pt bank as jobs use it (built by the test setup): its clarity scores keep
     jf_alpha, the stock voice Whisper misreads most in Portuguese (20 of 101 held-out words

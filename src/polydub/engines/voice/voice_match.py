@@ -19,11 +19,13 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from polydub.cancellation import raise_if_cancelled
+from polydub.cancellation import carry_cancel
 from polydub.domain.audio import Audio
 from polydub.domain.speaker import PitchStats, voice_sex
 from polydub.engines.voice.base import ENCODER_SAMPLE_RATE, SpeakerEncoder, cosine
@@ -45,6 +47,8 @@ _SHIFT_PENALTY = 0.01
 # other bank voice is within 0.06 of the clearest of its sex (bench/reports/voices_real.md).
 CLARITY_MARGIN = 0.1
 CLARITY_FLOOR = -3.0
+# Candidate hearings run at once in the matching (each is a Praat pass and two embeddings).
+HEARINGS_AT_ONCE = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -181,20 +185,27 @@ def match_speaker(
 
     ranked = sorted(reachable, key=start_score, reverse=True)[: options.candidates]
     # The nearest candidates heard with their pitch moved and EQ, at their own formants;
-    # then the formant scales for the winner only.
-    heard = [
-        (heard_as_dubbed(v.probe, target, encoders, _ratio(shift_of(v)), 1.0), v) for v in ranked
-    ]
-    (scores, gains), voice = max(heard, key=lambda h: mean_similarity(h[0][0]))
-    ratio = _ratio(shift_of(voice))
-    best = (scores, gains, voice, ratio, 1.0)
-    for formant in options.formants:
-        if formant == 1.0:
-            continue
-        raise_if_cancelled()
-        scores, gains = heard_as_dubbed(voice.probe, target, encoders, ratio, formant)
-        if mean_similarity(scores) > mean_similarity(best[0]):
-            best = (scores, gains, voice, ratio, formant)
+    # then the formant scales for the winner only. Hearings are independent: they run
+    # HEARINGS_AT_ONCE at a time (Praat's shift takes turns; the embeddings overlap).
+    with ThreadPoolExecutor(max_workers=HEARINGS_AT_ONCE) as pool:
+
+        def hearing(v: BankVoice) -> tuple[dict[str, float], tuple[float, ...]]:
+            return heard_as_dubbed(v.probe, target, encoders, _ratio(shift_of(v)), 1.0)
+
+        heard = zip(pool.map(carry_cancel(hearing), ranked), ranked, strict=True)
+        (scores, gains), voice = max(heard, key=lambda h: mean_similarity(h[0][0]))
+        ratio = _ratio(shift_of(voice))
+
+        def at_formant(formant: float) -> tuple[dict[str, float], tuple[float, ...]]:
+            return heard_as_dubbed(voice.probe, target, encoders, ratio, formant)
+
+        formants = [f for f in options.formants if f != 1.0]
+        best = (scores, gains, voice, ratio, 1.0)
+        for formant, (scores, gains) in zip(
+            formants, pool.map(carry_cancel(at_formant), formants), strict=True
+        ):
+            if mean_similarity(scores) > mean_similarity(best[0]):
+                best = (scores, gains, voice, ratio, formant)
     scores, gains, voice, ratio, formant = best
     if gains:
         # The EQ is kept only where it helps as heard: on real speech it raised both
