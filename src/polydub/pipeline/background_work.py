@@ -11,7 +11,6 @@ last, but its failure is the target's: it is raised to the caller, not redone.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,17 +31,10 @@ class BackgroundWork(Generic[T]):
         what: names the work in the thread's name and in `log`'s messages.
         cancel: the job's cancel check; the work stops when it says so.
         log: where the work's timing and failure are told (benches read it).
-        nice: how much lower than the stages' the thread's scheduling priority is (Linux
-            nice, per thread; threads and processes it starts inherit it). Work with slack
-            until a late stage needs it then takes the cores only when the stages leave them
-            idle, rather than half of them while the stages on the critical path run. 0
-            keeps the priority.
     """
 
-    def __init__(
-        self, what: str, cancel: CancelCheck, log: logging.Logger, *, nice: int = 0
-    ) -> None:
-        self.what, self.log, self.nice = what, log, nice
+    def __init__(self, what: str, cancel: CancelCheck, log: logging.Logger) -> None:
+        self.what, self.log = what, log
         self._stop = threading.Event()
         # Asked often (every frame of a scan): the stop flag is a plain read, the job's check
         # is throttled by its own CancelCheck.
@@ -92,8 +84,6 @@ class BackgroundWork(Generic[T]):
 
     def _run(self, work: Callable[[], T]) -> None:
         started, cpu0 = time.perf_counter(), time.thread_time()
-        if self.nice:
-            _lower_thread_priority(self.nice)
         with cancel_scope(self._check):
             try:
                 self._result = work()
@@ -109,13 +99,3 @@ class BackgroundWork(Generic[T]):
             self.wall_seconds,
             self.cpu_seconds,
         )
-
-
-def _lower_thread_priority(increment: int) -> None:
-    """Raise the calling thread's nice value by `increment` (Linux keeps one per thread;
-    lowering a priority needs no privilege). Elsewhere, or where refused, it stays."""
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
-    except (AttributeError, OSError):  # no setpriority (Windows), or a sandbox refused it
-        pass

@@ -6,11 +6,6 @@ takes it from the scan cache as it takes a scan of an earlier run (face_scan_cac
 target language of the run shares it: the first lipsync stage waits for it, the others find
 it cached.
 
-The scan has slack (the lipsync stage comes tens of seconds later) and the stages before it
-do not: it runs at a lower priority (SCAN_NICE), on the cores the stages leave idle (diarize,
-the voice matching's one-thread synthesis, the gaps between lines) instead of taking one from
-separate and transcribe. On the 60 s bench it still ends 15-20 s before lipsync starts.
-
 A scan that fails leaves no cache: the stage logs why and scans inline, as it did before. A
 cancelled job stops it (it sees the job's cancel check), and so does the end of the run,
 whatever ends it, so no scan outlives its dub.
@@ -27,10 +22,6 @@ from polydub.pipeline.background_work import BackgroundWork
 
 logger = logging.getLogger(__name__)
 
-# How much lower the scan's thread (and the decoder threads it starts) is scheduled than the
-# stages: at nice 10 a runnable stage thread gets about nine tenths of a core they share.
-SCAN_NICE = 10
-
 
 class FaceScanAhead(BackgroundWork[None]):
     """One background face scan of a run's source video, into `cache`.
@@ -42,7 +33,7 @@ class FaceScanAhead(BackgroundWork[None]):
     """
 
     def __init__(self, cache: Path, mode: str, cancel: CancelCheck) -> None:
-        super().__init__("face scan", cancel, logger, nice=SCAN_NICE)
+        super().__init__("face scan", cancel, logger)
         self.cache, self.mode = cache, mode
 
     def start(self, ingested: IngestArtifact) -> None:

@@ -103,29 +103,3 @@ def test_a_source_without_video_starts_nothing(tmp_path, talking_face):
     ahead.wait()
     ahead.stop()
     assert not (tmp_path / "scans").exists()
-
-
-def test_the_scan_runs_below_the_stages_priority(talking_face, tmp_path, monkeypatch):
-    """The scan has slack until lipsync; the stages it runs beside have none."""
-    import os
-    import threading
-
-    import polydub.pipeline.lipsync as lipsync_module
-    from polydub.pipeline.face_scan_ahead import SCAN_NICE
-
-    def priority() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    seen: list[int] = []
-
-    def recording_scan(video, store, renderer):
-        seen.append(priority())
-        raise RuntimeError("recorded")  # no scan needed: the stage would redo it inline
-
-    monkeypatch.setattr(lipsync_module, "scan_faces", recording_scan)
-    stages = priority()
-    ahead = FaceScanAhead(tmp_path / "scans", "speed", CancelCheck(lambda: False))
-    ahead.start(_ingested(talking_face))
-    ahead.wait()
-    assert seen == [min(19, stages + SCAN_NICE)]
-    assert priority() == stages  # the stages' own thread keeps its priority
