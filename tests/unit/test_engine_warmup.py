@@ -57,8 +57,8 @@ def _never() -> CancelCheck:
     return CancelCheck(lambda: False)
 
 
-def _load_all(options: DubOptions, engines: RecordingEngines) -> None:
-    for step in warmup_steps(options, engines):
+def _load_all(options: DubOptions, engines: RecordingEngines, **flags) -> None:
+    for step in warmup_steps(options, engines, **flags):
         try:
             step()
         except Exception:  # noqa: BLE001 - the voice bank needs a real Kokoro
@@ -93,6 +93,12 @@ def test_only_the_engines_the_run_uses_are_loaded():
     matching_off = RecordingEngines(voice_matching=False)
     _load_all(DubOptions(targets=("es",)), matching_off)
     assert "speaker_encoders" not in matching_off.names()
+
+
+def test_a_workspace_that_separated_before_loads_no_separator():
+    rerun = RecordingEngines()
+    _load_all(DubOptions(targets=("es",)), rerun, separated_before=True)
+    assert rerun.names() == ["transcriber", "speaker_encoder", "synthesizers", "speaker_encoders"]
 
 
 def test_the_warmup_loads_in_its_own_thread_and_ends_with_the_run():

@@ -79,7 +79,9 @@ def dub(
     )
     if _lipsync_runs(options, engines, None if scan_for_later else stop_after):
         runner.face_scan = FaceScanAhead(runner.face_scans, options.mode, runner.cancel)
-    warmup = EngineWarmup(options, engines, runner.cancel).start()
+    separated_before = runner.stage_dir("separate", None).exists()
+    warmup = EngineWarmup(options, engines, runner.cancel, separated_before=separated_before)
+    warmup.start()
     try:
         results = _dub_targets(runner, source, options, engines, output_stem, on_target_error)
     except BaseException:

@@ -5,9 +5,9 @@ separator at separate, Whisper at transcribe, the speaker encoder and scikit-lea
 diarize, Kokoro and the voice bank at voices (about 4 s of one core on a 60 s dub, with the
 other core idle meanwhile; torch and Spleeter alone took 2.5 s between ingest and separate).
 Loaded beside ingest and separate, they are ready when their stage starts (the separator
-first: its stage comes first; where the run finds the separation checkpointed, loading it
-cost a second of the background thread for nothing). A worker that keeps its
-engines between jobs finds them loaded and this does nothing.
+first: its stage comes first; not where the workspace already holds a separation, as in a
+re-run or a proofread re-dub, whose separate stage is most likely checkpointed). A worker
+that keeps its engines between jobs finds them loaded and this does nothing.
 
 Loading goes through EngineSet's cached properties, so a stage that needs an engine before
 the warmup reached it loads it itself (on Python 3.11 a cached property's lock makes that
@@ -28,10 +28,15 @@ from polydub.pipeline.engine_set import EngineSet
 logger = logging.getLogger(__name__)
 
 
-def warmup_steps(options: DubOptions, engines: EngineSet) -> list[Callable[[], object]]:
+def warmup_steps(
+    options: DubOptions, engines: EngineSet, *, separated_before: bool = False
+) -> list[Callable[[], object]]:
     """What a run with `options` will load, in the order its stages need it; only what it
-    will use (no recogniser when the transcript is given, no voices for the user's audio)."""
-    steps: list[Callable[[], object]] = [lambda: engines.separator]
+    will use (no recogniser when the transcript is given, no voices for the user's audio, no
+    separator where `separated_before`: the workspace holds a separation already)."""
+    steps: list[Callable[[], object]] = []
+    if not separated_before:
+        steps.append(lambda: engines.separator)
     if options.source_srt is None:
         steps.append(lambda: engines.transcriber)
     steps.append(lambda: engines.speaker_encoder)
@@ -69,16 +74,25 @@ def _load_voice_banks(options: DubOptions, engines: EngineSet) -> None:
 class EngineWarmup(BackgroundWork[None]):
     """One background load of a run's engines (see the module's doc)."""
 
-    def __init__(self, options: DubOptions, engines: EngineSet, cancel: CancelCheck) -> None:
+    def __init__(
+        self,
+        options: DubOptions,
+        engines: EngineSet,
+        cancel: CancelCheck,
+        *,
+        separated_before: bool = False,
+    ) -> None:
         super().__init__("engine warmup", cancel, logger)
         self.options, self.engines = options, engines
+        self.separated_before = separated_before
 
     def start(self) -> EngineWarmup:
         self._begin(self._load)
         return self
 
     def _load(self) -> None:
-        for step in warmup_steps(self.options, self.engines):
+        steps = warmup_steps(self.options, self.engines, separated_before=self.separated_before)
+        for step in steps:
             raise_if_cancelled()  # the run ended (or the job was cancelled): load no more
             try:
                 step()
