@@ -111,3 +111,28 @@ def test_the_run_ends_its_face_scan(
     with contextlib.suppress(EngineError):
         _dub(tmp_path, targets, stop_after=stop_after, scan_for_later=scan_for_later)
     assert ScanRecord.calls == ["made", *calls]
+
+
+class WarmupRecord:
+    """Stands in for the engine warmup: records whether dub() said the workspace separated."""
+
+    separated: list[bool] = []
+
+    def __init__(self, options, engines, cancel, *, separated_before: bool) -> None:
+        WarmupRecord.separated.append(separated_before)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_rerun_of_a_separated_source_warms_no_separator(tmp_path, sides, monkeypatch):
+    monkeypatch.setattr(dub_module, "EngineWarmup", WarmupRecord)
+    WarmupRecord.separated = []
+    _dub(tmp_path, ("es",))
+    workspace = dub_module.workspace_for(tmp_path / "clip.mp4", tmp_path / "work")
+    (workspace / "source" / "separate").mkdir(parents=True)  # what a first run leaves
+    _dub(tmp_path, ("es",))
+    assert WarmupRecord.separated == [False, True]
