@@ -27,6 +27,7 @@ from polydub.bench_probes import (
     TreeSampler,
     busy_processes,
     cpu_seconds,
+    drift_warning,
     load_warning,
 )
 from polydub.config import Settings
@@ -172,6 +173,8 @@ def run_bench(
             )
             total = StageTime(time.perf_counter() - started, cpu_seconds() - cpu0)
         spoken = count_syntheses(root / "work")
+        # The same re-encode again: did the machine itself change speed during the run?
+        floor_after = encode_floor(clip, root / "floor-after.mp4")
 
     caches = "cold caches (new speaker)" if cold else "warm caches"
     title = f"{seconds:g} s 720p {FPS:g} fps talking face, {mode} mode, to {code}, {caches}"
@@ -180,7 +183,8 @@ def run_bench(
     lines = timing["segments"]
     synth_fit = sum(clock.stages[s].wall for s in ("synthesize", "fit") if s in clock.stages)
     console.print(
-        f"floor: {floor.command}\n"
+        f"floor: {floor.command} ({floor.wall:.2f} s before the run, {floor_after.wall:.2f} s "
+        "after)\n"
         f"real-time factor {total.wall / seconds:.2f} (wall / clip length); "
         f"{total.wall / floor.wall:.1f}x the floor; CPU {total.cpu:.1f} s on {os.cpu_count()} "
         f"cores\n"
@@ -202,7 +206,10 @@ def run_bench(
         console.print(line)
     if busy:
         console.print(f"loaded on purpose: {busy} busy process(es) beside the run (--busy)")
-    warning = load_warning(sampler.load_start, sampler.other_load, busy=busy)
-    if warning:
-        console.print(f"[bold yellow]{warning}")
+    for warning in (
+        load_warning(sampler.load_start, sampler.other_load, busy=busy),
+        drift_warning(floor.wall, floor_after.wall),
+    ):
+        if warning:
+            console.print(f"[bold yellow]{warning}")
     return 0

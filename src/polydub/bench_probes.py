@@ -23,6 +23,10 @@ from polydub.pipeline.runner import StageEvent
 
 # Other processes' load above this (runnable threads, on average) makes figures not comparable.
 LOAD_WARNING = 1.5
+# How far the floor re-encoded after the run may differ from the one before it before the
+# machine's speed is said to have drifted (a shared host: within one session here the same
+# re-encode took 7.5 to 12.1 s while this VM's other processes stayed idle).
+FLOOR_DRIFT = 0.10
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
 
@@ -211,6 +215,19 @@ def load_warning(
         f"WARNING: the machine was loaded (1-min load {load_start:.2f} at start, other "
         f"processes' runnable threads {other_load:.2f} on average; limit {limit}): these "
         "figures are not comparable with an idle run"
+    )
+
+
+def drift_warning(before: float, after: float, limit: float = FLOOR_DRIFT) -> str | None:
+    """A warning when the same re-encode took `after` seconds after the run against `before`
+    before it, more than `limit` apart (relative to the faster): the machine itself changed
+    speed during the run, which its load cannot show (a host shared with other VMs)."""
+    if min(before, after) <= 0 or max(before, after) / min(before, after) - 1 <= limit:
+        return None
+    return (
+        f"WARNING: the floor took {before:.2f} s before the run and {after:.2f} s after it: "
+        "the machine's speed drifted during the run, so its figures are not comparable with "
+        "another run's"
     )
 
 

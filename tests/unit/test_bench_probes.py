@@ -13,6 +13,7 @@ from polydub.bench_probes import (
     StageClock,
     TreeSampler,
     busy_processes,
+    drift_warning,
     load_warning,
     process_tree,
     rss_kb,
@@ -97,6 +98,14 @@ def test_the_load_warning_names_a_busy_machine_only():
 def _cpu_of(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_drift_warning_names_a_machine_that_changed_speed_during_the_run():
+    assert drift_warning(9.0, 9.5) is None  # within a tenth
+    assert drift_warning(9.5, 9.0) is None
+    assert "drifted" in drift_warning(8.0, 9.2)  # slower after the run
+    assert "drifted" in drift_warning(12.1, 7.5)  # faster after it (seen in one session)
+    assert "12.10 s" in drift_warning(12.1, 7.5)
 
 
 def test_busy_processes_spin_outside_the_tree_and_end_with_the_block():
