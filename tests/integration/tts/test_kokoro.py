@@ -95,6 +95,24 @@ def test_speaks_each_language_intelligibly(kokoro, hear, likelihood, language):
         assert error <= MAX_ERROR[language], heard
 
 
+def test_gemm_convolutions_speak_the_same_samples_and_timing_as_the_shipped_model(
+    kokoro, monkeypatch, pytestconfig
+):
+    import polydub.engines.tts.kokoro as kokoro_module
+
+    if kokoro.model_file.name == kokoro_module._MODEL_FILE:
+        pytest.skip("this CPU's u8 x s8 GEMM is not exact: the shipped model is used as it is")
+    monkeypatch.setattr(kokoro_module, "_gemm_model", lambda ort, model_path: model_path)
+    shipped = KokoroSynthesizer(pytestconfig.cache.mkdir("polydub-kokoro"))
+    assert shipped.model_file.name == kokoro_module._MODEL_FILE
+    for language in ("es", "en"):
+        text = SENTENCES[language]
+        gemm = kokoro.synthesize(text, language=language, voice=VOICE)
+        reference = shipped.synthesize(text, language=language, voice=VOICE)
+        np.testing.assert_array_equal(gemm.audio.samples, reference.audio.samples)
+        assert gemm.phonemes == reference.phonemes
+
+
 def test_phoneme_timing_covers_the_speech_in_order(kokoro):
     speech = kokoro.synthesize(SENTENCES["es"], language="es", voice=VOICE)
     timings = speech.phonemes

@@ -8,6 +8,7 @@ duration tensor as a second output (see onnx_outputs) to time every phoneme exac
 
 from __future__ import annotations
 
+import functools
 import importlib.resources as resources
 import json
 import logging
@@ -36,6 +37,8 @@ SAMPLE_RATE = 24000
 MAX_TOKENS = 510  # the model's context, pads excluded; also the style table's length
 _MODEL_FILE = "kokoro-v1.0.int8.onnx"
 _MODEL_PARTS = 4
+# The model with its convolutions as GEMMs (conv_as_gemm); the number names the rewrite.
+_GEMM_SUFFIX = ".gemm1.onnx"
 # The per-token durations (frames of 600 samples) are round(duration / speed) clipped to >= 1:
 # the output of the graph's only Clip node.
 _DURATION_OP = "Clip"
@@ -142,7 +145,9 @@ class KokoroSynthesizer:
             options.intra_op_num_threads = threads
         # Lines are synthesised concurrently; spinning threads would steal the other's core.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session, self.has_durations = _open_session(ort, model_path, options)
+        # The shipped model, or its faster form with the same output where this CPU allows.
+        self.model_file = _gemm_model(ort, model_path)
+        self._session, self.has_durations = _open_session(ort, self.model_file, options)
         self._model_path, self._options = model_path, options
         self._predictor = None  # the duration predictor alone, opened on first use
         self._predictor_lock = threading.Lock()
@@ -409,6 +414,40 @@ def _assemble_predictor(model_path: Path) -> Path:
             out.write(pruned)
         os.replace(tmp, target)
     return target
+
+
+def _gemm_model(ort, model_path: Path) -> Path:
+    """The model with its convolutions as u8 x s8 GEMMs (conv_as_gemm: the same sums, about
+    twice as fast), built once into the cache beside it; the model itself where this CPU's
+    GEMM would not give the same sums or the rewrite fails."""
+    import os
+    import tempfile
+
+    from polydub.engines.tts.conv_as_gemm import rewrite_conv_integers
+
+    target = model_path.with_name(model_path.stem + _GEMM_SUFFIX)
+    try:
+        if not _gemm_exact_here(ort):
+            logger.info("kokoro: u8 x s8 GEMMs are not exact on this CPU; convolutions as shipped")
+            return model_path
+        if not target.exists():
+            rewritten, count = rewrite_conv_integers(model_path.read_bytes())
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+            with os.fdopen(fd, "wb") as out:
+                out.write(rewritten)
+            os.replace(tmp, target)
+            logger.info("kokoro: %d convolutions rewritten as GEMMs into %s", count, target)
+        return target
+    except Exception as error:  # the shipped model still works, only slower
+        logger.warning("kokoro: keeping the shipped convolutions (%s)", error)
+        return model_path
+
+
+@functools.cache
+def _gemm_exact_here(ort) -> bool:
+    from polydub.engines.tts.conv_as_gemm import gemm_is_exact
+
+    return gemm_is_exact(ort)
 
 
 def _open_session(ort, model_path: Path, options) -> tuple[object, bool]:
