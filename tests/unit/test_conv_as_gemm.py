@@ -96,3 +96,27 @@ def helper_graph(model: bytes):
     import onnx
 
     return onnx.load_from_string(model).graph
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_kokoro_uses_the_gemm_form_only_where_it_is_exact(tmp_path, monkeypatch, exact):
+    import polydub.engines.tts.kokoro as kokoro
+
+    model = tmp_path / "kokoro-v1.0.int8.onnx"
+    model.write_bytes(
+        conv_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
+    )
+    stale = tmp_path / "kokoro-v1.0.int8.gemm0.onnx"
+    stale.write_bytes(b"an earlier rewrite")
+    monkeypatch.setattr(kokoro, "_gemm_exact_here", lambda ort: exact)
+
+    chosen = kokoro._gemm_model(ort, model)
+
+    if exact:
+        assert chosen.name == "kokoro-v1.0.int8" + kokoro._GEMM_SUFFIX
+        assert "MatMulInteger" in [n.op_type for n in helper_graph(chosen.read_bytes()).node]
+        assert not stale.exists()
+        assert kokoro._gemm_model(ort, model) == chosen  # built once, then read
+    else:
+        assert chosen == model
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model.name, stale.name])

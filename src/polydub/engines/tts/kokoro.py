@@ -38,7 +38,7 @@ MAX_TOKENS = 510  # the model's context, pads excluded; also the style table's l
 _MODEL_FILE = "kokoro-v1.0.int8.onnx"
 _MODEL_PARTS = 4
 # The model with its convolutions as GEMMs (conv_as_gemm); the number names the rewrite.
-_GEMM_SUFFIX = ".gemm1.onnx"
+_GEMM_SUFFIX = ".gemm2.onnx"
 # The per-token durations (frames of 600 samples) are round(duration / speed) clipped to >= 1:
 # the output of the graph's only Clip node.
 _DURATION_OP = "Clip"
@@ -437,6 +437,9 @@ def _gemm_model(ort, model_path: Path) -> Path:
                 out.write(rewritten)
             os.replace(tmp, target)
             logger.info("kokoro: %d convolutions rewritten as GEMMs into %s", count, target)
+            for stale in target.parent.glob(model_path.stem + ".gemm*.onnx"):
+                if stale != target:  # an earlier rewrite's file: 90 MB nothing reads
+                    stale.unlink(missing_ok=True)
         return target
     except Exception as error:  # the shipped model still works, only slower
         logger.warning("kokoro: keeping the shipped convolutions (%s)", error)
