@@ -120,3 +120,19 @@ def test_kokoro_uses_the_gemm_form_only_where_it_is_exact(tmp_path, monkeypatch,
     else:
         assert chosen == model
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([model.name, stale.name])
+
+
+def test_kokoro_rewrites_again_when_the_model_was_assembled_anew(tmp_path, monkeypatch):
+    import os
+
+    import polydub.engines.tts.kokoro as kokoro
+
+    model = tmp_path / "kokoro-v1.0.int8.onnx"
+    model.write_bytes(
+        conv_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
+    )
+    monkeypatch.setattr(kokoro, "_gemm_exact_here", lambda ort: True)
+    rewritten = kokoro._gemm_model(ort, model)
+    os.utime(rewritten, (1_000_000, 1_000_000))  # older than the model: a stale rewrite
+    kokoro._gemm_model(ort, model)
+    assert rewritten.stat().st_mtime >= model.stat().st_mtime

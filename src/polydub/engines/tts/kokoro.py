@@ -147,7 +147,14 @@ class KokoroSynthesizer:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # The shipped model, or its faster form with the same output where this CPU allows.
         self.model_file = _gemm_model(ort, model_path)
-        self._session, self.has_durations = _open_session(ort, self.model_file, options)
+        try:
+            self._session, self.has_durations = _open_session(ort, self.model_file, options)
+        except Exception as error:
+            if self.model_file == model_path:
+                raise
+            logger.warning("kokoro: the GEMM form did not open (%s); the shipped one did", error)
+            self.model_file = model_path
+            self._session, self.has_durations = _open_session(ort, model_path, options)
         self._model_path, self._options = model_path, options
         self._predictor = None  # the duration predictor alone, opened on first use
         self._predictor_lock = threading.Lock()
@@ -418,8 +425,9 @@ def _assemble_predictor(model_path: Path) -> Path:
 
 def _gemm_model(ort, model_path: Path) -> Path:
     """The model with its convolutions as u8 x s8 GEMMs (conv_as_gemm: the same sums, about
-    twice as fast), built once into the cache beside it; the model itself where this CPU's
-    GEMM would not give the same sums or the rewrite fails."""
+    twice as fast), built once into the cache beside it, and again when the model was
+    assembled anew; the model itself where this CPU's GEMM would not give the same sums or
+    the rewrite fails."""
     import os
     import tempfile
 
@@ -430,7 +438,7 @@ def _gemm_model(ort, model_path: Path) -> Path:
         if not _gemm_exact_here(ort):
             logger.info("kokoro: u8 x s8 GEMMs are not exact on this CPU; convolutions as shipped")
             return model_path
-        if not target.exists():
+        if not target.exists() or target.stat().st_mtime < model_path.stat().st_mtime:
             rewritten, count = rewrite_conv_integers(model_path.read_bytes())
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
             with os.fdopen(fd, "wb") as out:
