@@ -69,24 +69,3 @@ def test_windowed_long_input_keeps_quality_length_and_bounded_memory(tmp_path):
     # Over twice the input, no more memory: one window at a time is held (with 6 s windows
     # the measured peaks were equal to within 0.1% from 16 s to 64 s).
     assert peaks[25.0] <= 1.05 * peaks[10.0] + 200_000
-
-
-def test_a_last_partial_block_is_padded_to_64_frames_not_512(separator):
-    import torch
-
-    from polydub.engines.separation.spleeter import _estimate
-
-    net = separator._nets[0]
-    seen = []
-    hook = net.register_forward_hook(lambda module, args, out: seen.append(tuple(args[0].shape)))
-    mag = torch.rand(1, 2, 128, 600, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.inference_mode():
-            estimate = _estimate(net, mag)
-            whole_block = net(mag[..., :512].transpose(2, 3)).transpose(2, 3)[0]
-    finally:
-        hook.remove()
-    assert estimate.shape == (2, 128, 600)
-    # One whole block of 512 frames; the 88 left over padded to 128, not to 512.
-    assert seen[:2] == [(1, 2, 512, 128), (1, 2, 128, 128)]
-    torch.testing.assert_close(estimate[..., :512], whole_block)

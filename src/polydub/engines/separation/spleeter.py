@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,6 @@ _N_FFT = 4096
 _HOP = 1024
 _BINS = 1024
 _FRAMES_PER_BLOCK = 512
-_UNET_FRAME_MULTIPLE = 64  # six stride-2 levels: the frames of a block must divide by 2**6
 _CHECKPOINTS = (
     "checkpoints/2stems/testcheckpoint0.ckpt",
     "checkpoints/2stems/testcheckpoint1.ckpt",
@@ -139,38 +139,24 @@ class SpleeterSeparator:
             return_complex=True,
             pad_mode="constant",
         )[:, :_BINS, :]  # 2 x F x L
+        frames = stft.shape[2]
         mag = stft.abs().unsqueeze(0)  # 1 x 2 x F x L
-        estimates = []  # each 2 x F x L
+        padded = math.ceil(frames / _FRAMES_PER_BLOCK) * _FRAMES_PER_BLOCK
+        mag = F.pad(mag, (0, padded - frames))
+        blocks = torch.cat(torch.split(mag, _FRAMES_PER_BLOCK, dim=3), dim=0).transpose(2, 3)
+        estimates = []  # each B x 2 x T x F
         for net in self._nets:  # a window's two nets are the long part: cancel between them
             raise_if_cancelled()
-            estimates.append(_estimate(net, mag))
+            estimates.append(net(blocks))
         total = sum(e**2 for e in estimates) + 1e-10
         outputs = []
         for estimate in estimates:
-            mask = (estimate**2 + 1e-10 / 2) / total
+            mask = ((estimate**2 + 1e-10 / 2) / total).transpose(2, 3)  # B x 2 x F x T
+            mask = torch.cat(torch.split(mask, 1, dim=0), dim=3)[0, :, :, :frames]
             masked = F.pad(stft * mask, (0, 0, 0, _N_FFT // 2 + 1 - _BINS))
             wav_out = torch.istft(masked, _N_FFT, _HOP, window=self._window, center=True, length=n)
             outputs.append(wav_out.numpy())
         return outputs[0], outputs[1]
-
-
-def _estimate(net: torch.nn.Module, mag: torch.Tensor) -> torch.Tensor:
-    """One U-Net's 2 x F x L estimate of a 1 x 2 x F x L magnitude: whole blocks of Spleeter's
-    512 frames go through together; the rest, a block of its own padded only to the next 64
-    frames (the six stride-2 levels' need), not to 512: that padding was a fifth of the
-    U-Nets' work on a 60 s clip (a 4 s last window padded to 12 s)."""
-    frames = mag.shape[3]
-    whole = frames // _FRAMES_PER_BLOCK * _FRAMES_PER_BLOCK
-    parts = []
-    if whole:
-        blocks = torch.cat(torch.split(mag[..., :whole], _FRAMES_PER_BLOCK, dim=3), dim=0)
-        estimate = net(blocks.transpose(2, 3)).transpose(2, 3)  # B x 2 x F x 512
-        parts.extend(torch.split(estimate, 1, dim=0))
-    if whole < frames:
-        rest = mag[..., whole:]
-        padded = F.pad(rest, (0, -rest.shape[3] % _UNET_FRAME_MULTIPLE))
-        parts.append(net(padded.transpose(2, 3)).transpose(2, 3))
-    return torch.cat(parts, dim=3)[0, :, :, :frames]
 
 
 def _load_unets() -> list[torch.nn.Module]:
