@@ -2,8 +2,9 @@
 
 Kokoro and Piper both predict how long each phoneme lasts, but their shipped exports only output
 audio. Marking the duration tensor as a graph output is all it takes to read it (piper's own
-`patch_voice_with_alignment` does the same), yet the `onnx` package would pull numpy>=2 here. An
-ONNX file is a protobuf `ModelProto`, and protobuf lets a repeated field be appended anywhere, so
+`patch_voice_with_alignment` does the same), and it needs no parse of a 90 MB model by the
+`onnx` package at every start (that package only rewrites Kokoro once: conv_as_gemm). An ONNX
+file is a protobuf `ModelProto`, and protobuf lets a repeated field be appended anywhere, so
 we append `GraphProto.output` (field 12) = `ValueInfoProto{name}` to the graph (field 7) bytes.
 """
 
