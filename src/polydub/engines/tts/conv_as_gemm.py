@@ -19,7 +19,6 @@ import numpy as np
 # Enough time steps and full-range values to make an inexact u8 x s8 kernel show itself:
 # a saturating one (int16 sums of pairs of products) overflows on most of these.
 _CHECK_CHANNELS, _CHECK_TAPS, _CHECK_STEPS = 64, 5, 256
-_INT64_MAX = np.iinfo(np.int64).max
 
 
 def rewrite_conv_integers(model_bytes: bytes) -> tuple[bytes, int]:
@@ -112,7 +111,7 @@ def _gemm_form(node, weights: np.ndarray, w_zero_tensor) -> tuple[list, list]:
     from onnx import helper, numpy_helper
 
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    out_channels, in_channels, taps = weights.shape
+    _, in_channels, taps = weights.shape
     dilation = int(list(attrs.get("dilations", [1]))[0])
     pad_start, pad_end = (list(attrs.get("pads", [0, 0])) + [0, 0])[:2]
     x, _, x_zero, _ = node.input
