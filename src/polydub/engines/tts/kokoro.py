@@ -154,7 +154,7 @@ class KokoroSynthesizer:
         except Exception as error:
             if self.model_file == model_path:
                 raise
-            logger.warning("kokoro: the GEMM form did not open (%s); the shipped one did", error)
+            logger.warning("kokoro: the GEMM form did not open (%s); using the shipped one", error)
             self.model_file = model_path
             self._session, self.has_durations = _open_session(ort, model_path, options)
         self._model_path, self._options = model_path, options
