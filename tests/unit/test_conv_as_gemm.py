@@ -5,29 +5,12 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
-from polydub.engines.tts.conv_as_gemm import gemm_is_exact, rewrite_conv_integers
-
-
-def conv_model(weights: np.ndarray, w_zero: int, **attrs) -> bytes:
-    node = helper.make_node("ConvInteger", ["x", "w", "x_zero", "w_zero"], ["y"], **attrs)
-    graph = helper.make_graph(
-        [node],
-        "conv",
-        [
-            helper.make_tensor_value_info("x", TensorProto.UINT8, [None, weights.shape[1], None]),
-            helper.make_tensor_value_info("x_zero", TensorProto.UINT8, []),
-        ],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, None)],
-        [
-            numpy_helper.from_array(weights, "w"),
-            numpy_helper.from_array(np.array(w_zero, np.uint8), "w_zero"),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model.SerializeToString()
+from polydub.engines.tts.conv_as_gemm import (
+    conv_integer_model,
+    gemm_is_exact,
+    rewrite_conv_integers,
+)
 
 
 def run(model: bytes, x: np.ndarray, x_zero: int) -> np.ndarray:
@@ -47,14 +30,14 @@ def test_rewritten_convolution_gives_the_same_sums(taps, dilation, pads):
     # rewrite's arithmetic, not the CPU (gemm_is_exact does that).
     weights = rng.integers(64, 192, (12, 8, taps), dtype=np.uint8)
     x = rng.integers(0, 128, (2, 8, 50), dtype=np.uint8)  # a batch of two
-    original = conv_model(
+    original = conv_integer_model(
         weights, 131, kernel_shape=[taps], dilations=[dilation], pads=list(pads), strides=[1]
     )
     rewritten, count = rewrite_conv_integers(original)
     assert count == 1
     ops = [node.op_type for node in helper_graph(rewritten).node]
     assert "ConvInteger" not in ops and "MatMulInteger" in ops
-    assert [init.name for init in helper_graph(rewritten).initializer if init.name == "w"] == []
+    assert "w" not in {init.name for init in helper_graph(rewritten).initializer}
     expected = run(original, x, 40)
     assert expected.shape == (2, 12, 50 + sum(pads) - dilation * (taps - 1))
     np.testing.assert_array_equal(run(rewritten, x, 40), expected)
@@ -62,8 +45,8 @@ def test_rewritten_convolution_gives_the_same_sums(taps, dilation, pads):
 
 def test_strided_and_grouped_convolutions_stay_as_they_are():
     weights = np.full((4, 2, 3), 130, np.uint8)
-    strided = conv_model(weights, 128, kernel_shape=[3], pads=[1, 1], strides=[2])
-    grouped = conv_model(np.full((4, 1, 3), 130, np.uint8), 128, kernel_shape=[3], group=2)
+    strided = conv_integer_model(weights, 128, kernel_shape=[3], pads=[1, 1], strides=[2])
+    grouped = conv_integer_model(np.full((4, 1, 3), 130, np.uint8), 128, kernel_shape=[3], group=2)
     for model in (strided, grouped):
         rewritten, count = rewrite_conv_integers(model)
         assert count == 0
@@ -76,7 +59,7 @@ def test_the_exactness_check_agrees_with_full_range_sums_on_this_cpu():
     rng = np.random.default_rng(7)
     weights = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
     x = rng.integers(0, 256, (1, 32, 200), dtype=np.uint8)
-    original = conv_model(weights, 2, kernel_shape=[3], pads=[1, 1], strides=[1])
+    original = conv_integer_model(weights, 2, kernel_shape=[3], pads=[1, 1], strides=[1])
     rewritten, _ = rewrite_conv_integers(original)
     expected = numpy_conv(x.astype(np.int64) - 250, weights.astype(np.int64) - 2)
     np.testing.assert_array_equal(run(original, x, 250), expected)
@@ -104,7 +87,7 @@ def test_kokoro_uses_the_gemm_form_only_where_it_is_exact(tmp_path, monkeypatch,
 
     model = tmp_path / "kokoro-v1.0.int8.onnx"
     model.write_bytes(
-        conv_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
+        conv_integer_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
     )
     stale = tmp_path / "kokoro-v1.0.int8.gemm0.onnx"
     stale.write_bytes(b"an earlier rewrite")
@@ -129,7 +112,7 @@ def test_kokoro_rewrites_again_when_the_model_was_assembled_anew(tmp_path, monke
 
     model = tmp_path / "kokoro-v1.0.int8.onnx"
     model.write_bytes(
-        conv_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
+        conv_integer_model(np.full((4, 2, 3), 130, np.uint8), 128, kernel_shape=[3], pads=[1, 1])
     )
     monkeypatch.setattr(kokoro, "_gemm_exact_here", lambda ort: True)
     rewritten = kokoro._gemm_model(ort, model)

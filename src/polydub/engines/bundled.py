@@ -55,6 +55,20 @@ def assemble_parts(
     return target
 
 
+def write_cache_file(target: Path, data: bytes) -> None:
+    """Write a file derived from bundled weights (a rewritten or cut-down model) into the
+    cache so that no reader, and no second writer, ever sees it half written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
 def copy_into(target_dir: Path, files: Iterable[Path]) -> None:
     """Copy small companion files (configs, vocabularies) next to an assembled model."""
     target_dir.mkdir(parents=True, exist_ok=True)

@@ -49,29 +49,11 @@ def rewrite_conv_integers(model_bytes: bytes) -> tuple[bytes, int]:
 def gemm_is_exact(ort) -> bool:
     """Whether onnxruntime's u8 x s8 MatMulInteger gives this CPU exactly ConvInteger's sums:
     one random convolution run both ways."""
-    from onnx import TensorProto, helper, numpy_helper
-
     rng = np.random.default_rng(0)
     c, k = _CHECK_CHANNELS, _CHECK_TAPS
-    weights = numpy_helper.from_array(rng.integers(0, 256, (c, c, k), dtype=np.uint8), "w")
-    w_zero = numpy_helper.from_array(np.array(3, np.uint8), "w_zero")
-    conv = helper.make_node(
-        "ConvInteger", ["x", "w", "x_zero", "w_zero"], ["y"],
-        kernel_shape=[k], pads=[k // 2, k // 2], dilations=[1], strides=[1], group=1,
-    )  # fmt: skip
-    graph = helper.make_graph(
-        [conv],
-        "check",
-        [
-            helper.make_tensor_value_info("x", TensorProto.UINT8, [1, c, None]),
-            helper.make_tensor_value_info("x_zero", TensorProto.UINT8, []),
-        ],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, None)],
-        [weights, w_zero],
-    )
-    original = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    original.ir_version = 8
-    rewritten, _ = rewrite_conv_integers(original.SerializeToString())
+    weights = rng.integers(0, 256, (c, c, k), dtype=np.uint8)
+    original = conv_integer_model(weights, 3, kernel_shape=[k], pads=[k // 2, k // 2])
+    rewritten, _ = rewrite_conv_integers(original)
     feeds = {
         "x": rng.integers(0, 256, (1, c, _CHECK_STEPS), dtype=np.uint8),
         "x_zero": np.array(250, np.uint8),
@@ -79,10 +61,34 @@ def gemm_is_exact(ort) -> bool:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     sums = []
-    for model in (original.SerializeToString(), rewritten):
+    for model in (original, rewritten):
         session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         sums.append(session.run(None, feeds)[0])
     return bool(np.array_equal(sums[0], sums[1]))
+
+
+def conv_integer_model(weights: np.ndarray, w_zero: int, **attrs) -> bytes:
+    """A model of one ConvInteger of (out, in, taps) uint8 `weights` (attributes as ONNX names
+    them): inputs x (batch, in, time) and its scalar zero point x_zero, output y (int32)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("ConvInteger", ["x", "w", "x_zero", "w_zero"], ["y"], **attrs)
+    graph = helper.make_graph(
+        [node],
+        "conv",
+        [
+            helper.make_tensor_value_info("x", TensorProto.UINT8, [None, weights.shape[1], None]),
+            helper.make_tensor_value_info("x_zero", TensorProto.UINT8, []),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, None)],
+        [
+            numpy_helper.from_array(weights, "w"),
+            numpy_helper.from_array(np.array(w_zero, np.uint8), "w_zero"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
 
 
 def _rewritable_weights(node, initializers) -> np.ndarray | None:

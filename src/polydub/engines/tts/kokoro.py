@@ -23,7 +23,7 @@ import numpy as np
 
 from polydub.cancellation import on_cancel, raise_if_cancelled
 from polydub.domain.audio import Audio
-from polydub.engines.bundled import assemble_parts, package_file
+from polydub.engines.bundled import assemble_parts, package_file, write_cache_file
 from polydub.engines.tts.base import PhonemeTiming, Speech, VoiceInfo
 from polydub.engines.tts.kokoro_phonemes import (
     PHONEMIZED_LANGUAGES,
@@ -409,19 +409,12 @@ def _assemble_model(cache_dir: Path) -> Path:
 
 def _assemble_predictor(model_path: Path) -> Path:
     """The model with only its duration output and the nodes that compute it, cached."""
-    import os
-    import tempfile
-
     from polydub.engines.tts.onnx_outputs import node_outputs, only_graph_outputs
 
     target = model_path.with_name(model_path.stem + ".durations.onnx")
     if not target.exists():
         model = model_path.read_bytes()
-        pruned = only_graph_outputs(model, node_outputs(model, _DURATION_OP))
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(pruned)
-        os.replace(tmp, target)
+        write_cache_file(target, only_graph_outputs(model, node_outputs(model, _DURATION_OP)))
     return target
 
 
@@ -430,9 +423,6 @@ def _gemm_model(ort, model_path: Path) -> Path:
     twice as fast), built once into the cache beside it, and again when the model was
     assembled anew; the model itself where this CPU's GEMM would not give the same sums or
     the rewrite fails."""
-    import os
-    import tempfile
-
     from polydub.engines.tts.conv_as_gemm import rewrite_conv_integers
 
     target = model_path.with_name(model_path.stem + _GEMM_SUFFIX)
@@ -442,10 +432,7 @@ def _gemm_model(ort, model_path: Path) -> Path:
             return model_path
         if not target.exists() or target.stat().st_mtime < model_path.stat().st_mtime:
             rewritten, count = rewrite_conv_integers(model_path.read_bytes())
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as out:
-                out.write(rewritten)
-            os.replace(tmp, target)
+            write_cache_file(target, rewritten)
             logger.info("kokoro: %d convolutions rewritten as GEMMs into %s", count, target)
             for stale in target.parent.glob(model_path.stem + ".gemm*.onnx"):
                 if stale != target:  # an earlier rewrite's file: 90 MB nothing reads
