@@ -5,6 +5,7 @@ PostgreSQL, a broker and an S3-compatible store."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -159,8 +160,10 @@ def poll_path(client: httpx.Client, path: str, until=completed, timeout=JOB_TIME
 
 
 def output_digests(client: httpx.Client, data: dict) -> dict[str, str]:
-    """sha256 of a completed translation's video and captions, downloaded over HTTP."""
-    digests = {}
+    """sha256 of a completed translation's video and captions, downloaded over HTTP, and the
+    engines and voices its report names (where outputs differ, these say whether a choice
+    did)."""
+    digests = {"engines": json.dumps(data["report"]["engines"], sort_keys=True)}
     caption = client.get(
         f"/v3/video-translations/{data['id']}/caption", params={"format": "srt"}
     ).json()["data"]

@@ -51,8 +51,10 @@ def single_machine_digests(tmp_path, clip_url: str, language: str) -> dict[str, 
         "POLYDUB_ALLOW_PRIVATE_URLS": "true",
         "POLYDUB_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "POLYDUB_TTS_WORKERS": "1",
-        # The same voice choice as the cluster's workers (tests/conftest.py sets it).
+        # The same voice choice and models as the cluster's workers (tests/conftest.py sets
+        # both): a model pulled into this machine's cache would otherwise speak for one side.
         "POLYDUB_VOICE_MATCHING": os.environ.get("POLYDUB_VOICE_MATCHING", "true"),
+        "POLYDUB_USE_PULLED_MODELS": os.environ.get("POLYDUB_USE_PULLED_MODELS", "false"),
     }
     key = (
         subprocess.run(
