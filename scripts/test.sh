@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 POLYDUB_SETUP_VOICE_BANKS="${POLYDUB_SETUP_VOICE_BANKS:-es,pt}" \
     ./scripts/setup.sh --dev  # the runtime packages and the test tools
 .venv/bin/ruff check src tests
-exec .venv/bin/python -m pytest -ra -q "$@"
+# The slowest tests are listed at the end: where CI time goes (keep it under 40 minutes).
+exec .venv/bin/python -m pytest -ra -q --durations=15 "$@"
